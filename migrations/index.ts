@@ -1,0 +1,4 @@
+import { Inventory1764000000000 } from './1764000000000-Inventory';
+
+/** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
+export const MIGRATIONS = [Inventory1764000000000];

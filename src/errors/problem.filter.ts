@@ -1,0 +1,102 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { isConnectionError, isDataException, isPgCode, isRetryableTransactionError, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, EXCLUSION_VIOLATION } from '../database/pg-errors';
+import { DomainError, ErrorCode } from './domain-errors';
+import { Problem, PROBLEM_TYPES, problemType } from './problem';
+
+const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  406: 'NOT_ACCEPTABLE',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'UNAVAILABLE',
+};
+
+/** Turns anything thrown into an RFC 9457 problem. Never leaks SQL, driver text or stacks. */
+export function toProblem(error: unknown, req?: Request): { problem: Problem; retryAfterSeconds?: number; unexpected: boolean } {
+  if (error instanceof DomainError) {
+    return { problem: build(error.code, error.message, error.extras), retryAfterSeconds: error.extras.retryAfterSeconds, unexpected: false };
+  }
+  const bodyParserType = (error as { type?: string })?.type;
+  if (bodyParserType === 'entity.parse.failed') {
+    return { problem: build('VALIDATION_FAILED', 'The request body is not valid JSON.', { errors: [{ field: 'body', message: 'malformed JSON' }] }), unexpected: false };
+  }
+  if (bodyParserType === 'entity.too.large') {
+    return { problem: build('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'), unexpected: false };
+  }
+  if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
+    return { problem: build('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON.'), unexpected: false };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const code = HTTP_STATUS_CODES[status];
+    if (code) {
+      const detail = status === 404 ? `No route matches ${req?.method ?? ''} ${req?.path ?? ''}`.trim() : httpMessage(error);
+      return { problem: build(code, detail), unexpected: false };
+    }
+  }
+  if (isConnectionError(error)) {
+    return { problem: build('UNAVAILABLE', 'The database is unreachable; retry shortly.'), retryAfterSeconds: 2, unexpected: false };
+  }
+  if (isRetryableTransactionError(error)) {
+    return { problem: build('UNAVAILABLE', 'The request lost a race with a concurrent change and could not be retried; retry it.'), retryAfterSeconds: 1, unexpected: false };
+  }
+  if (isPgCode(error, EXCLUSION_VIOLATION)) {
+    return { problem: build('PREFIX_OVERLAP', 'The prefix overlaps an existing one.', { conflicts: [] }), unexpected: false };
+  }
+  if (isPgCode(error, UNIQUE_VIOLATION)) {
+    return { problem: build('ALREADY_EXISTS', 'A resource with that unique value already exists.'), unexpected: false };
+  }
+  if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
+    return { problem: build('IN_USE', 'Other resources refer to this one.', { conflicts: [] }), unexpected: false };
+  }
+  if (isDataException(error)) {
+    return { problem: build('VALIDATION_FAILED', 'A value is out of the range the database accepts.'), unexpected: false };
+  }
+  return { problem: build('INTERNAL', 'An unexpected error occurred; it has been logged.'), unexpected: true };
+}
+
+function httpMessage(error: HttpException): string {
+  const response = error.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  return Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : error.message;
+}
+
+function build(code: ErrorCode, detail: string, extras: Partial<Pick<Problem, 'errors' | 'conflicts'>> = {}): Problem {
+  const { status, title } = PROBLEM_TYPES[code];
+  const problem: Problem = { type: problemType(code), title, status, detail, code };
+  if (extras.errors) problem.errors = extras.errors;
+  if (extras.conflicts) problem.conflicts = extras.conflicts;
+  return problem;
+}
+
+export function sendProblem(res: Response, problem: Problem, retryAfterSeconds?: number): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
+  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
+}
+
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const { problem, retryAfterSeconds, unexpected } = toProblem(error, req);
+    if (unexpected) {
+      this.logger.error({ err: error, path: req.path, method: req.method }, 'unhandled error');
+    }
+    sendProblem(res, { ...problem, instance: req.originalUrl?.split('?')[0] }, retryAfterSeconds);
+  }
+}
