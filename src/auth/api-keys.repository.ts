@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { Database, Queryable } from '../database/database.service';
+import type { Role } from '../common/request-context';
+
+export interface ApiKeyRow {
+  id: string;
+  seq: string;
+  name: string;
+  role: Role;
+  key_hash: Buffer;
+  key_prefix: string;
+  created_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+@Injectable()
+export class ApiKeysRepository {
+  constructor(private readonly db: Database) {}
+
+  async findActiveByHash(hash: Buffer): Promise<ApiKeyRow | undefined> {
+    const rows = await this.db.query<ApiKeyRow[]>(
+      `SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [hash],
+    );
+    return rows[0];
+  }
+
+  async insert(q: Queryable, key: { name: string; role: Role; hash: Buffer; prefix: string }): Promise<ApiKeyRow> {
+    const rows = await q.query<ApiKeyRow[]>(
+      `INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ($1, $2, $3, $4) RETURNING *`,
+      [key.name, key.role, key.hash, key.prefix],
+    );
+    return rows[0];
+  }
+
+  /** Inserts the key unless one with the same hash exists (revoked or not); returns whether it did. */
+  async insertIfAbsent(key: { name: string; role: Role; hash: Buffer; prefix: string }): Promise<boolean> {
+    const rows = await this.db.query<unknown[]>(
+      `INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ($1, $2, $3, $4)
+       ON CONFLICT ON CONSTRAINT api_keys_key_hash_key DO NOTHING RETURNING id`,
+      [key.name, key.role, key.hash, key.prefix],
+    );
+    return rows.length > 0;
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM api_keys`);
+    return rows[0].n;
+  }
+
+  touch(id: string): void {
+    // Best effort, at most once a minute per key: a busy key must not turn every read into a write.
+    this.db
+      .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id])
+      .catch(() => undefined);
+  }
+}

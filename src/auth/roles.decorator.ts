@@ -1,0 +1,15 @@
+import { SetMetadata } from '@nestjs/common';
+import type { Role } from '../common/request-context';
+
+export const ALLOWED_ROLES = 'iplease:allowed-roles';
+export const IS_PUBLIC = 'iplease:public';
+
+/** Roles that may call this route. A route with neither @Allow nor @Public is refused to everyone. */
+export const Allow = (...roles: Role[]) => SetMetadata(ALLOWED_ROLES, roles);
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+export const READ_INVENTORY: Role[] = ['admin', 'engineer', 'finance', 'viewer'];
+export const WRITE_INVENTORY: Role[] = ['admin', 'engineer'];
+export const READ_FINANCE: Role[] = ['admin', 'finance'];
+export const READ_AUDIT: Role[] = ['admin', 'engineer', 'finance'];
+export const ADMIN_ONLY: Role[] = ['admin'];

@@ -1,0 +1,130 @@
+import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import express, { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { AppModule } from './app.module';
+import { requestContext } from './common/request-context';
+import { PinoNestLogger } from './common/logger';
+import { validationException } from './common/validation';
+import type { AppConfig } from './config/config';
+import { DomainError } from './errors/domain-errors';
+import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
+import { ProblemDto } from './common/openapi';
+import { httpRequestDuration } from './health/metrics';
+
+export const BODY_LIMIT = '1mb';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/**
+ * Everything that makes a Nest application into iplease: request ids, logs, body parsing,
+ * validation, problem+json errors, security headers and Swagger. main.ts and the end-to-end
+ * tests both go through here, so they serve exactly the same API.
+ */
+export function bootstrap(app: INestApplication, config: AppConfig, logger: Logger): void {
+  const http = app.getHttpAdapter().getInstance() as express.Express;
+  http.set('etag', false);
+  http.set('query parser', 'simple');
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    requestContext.run({ requestId }, next);
+  });
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => res.getHeader('X-Request-Id') as string,
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const end = httpRequestDuration.startTimer({ method: req.method });
+    res.on('finish', () => end({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }));
+    next();
+  });
+  // Plain-HTTP deployments behind a proxy are common for internal tools: no HSTS, no forced upgrades.
+  app.use(helmet({ strictTransportSecurity: false, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(refuseNonJsonBodies);
+  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: JSON_TYPES }));
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
+      if (req.body === undefined) req.body = {};
+      else if (Array.isArray(req.body)) return next(new DomainError('VALIDATION_FAILED', 'The request body must be a JSON object, not an array.', { errors: [{ field: 'body', message: 'must be a JSON object' }] }));
+    }
+    next();
+  });
+  app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!error) return next();
+    const { problem, retryAfterSeconds } = toProblem(error, req);
+    sendProblem(res, { ...problem, instance: req.path }, retryAfterSeconds);
+  });
+
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      exceptionFactory: validationException,
+    }),
+  );
+  app.useGlobalFilters(new ProblemFilter());
+  setupSwagger(app);
+}
+
+/** A body must be JSON: anything else is refused with 415 before it is parsed. */
+function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): void {
+  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(JSON_TYPES)) {
+    return next(new DomainError('UNSUPPORTED_MEDIA_TYPE', `Request bodies must be application/json (got ${String(req.headers['content-type'] ?? 'no Content-Type').slice(0, 80)}).`));
+  }
+  next();
+}
+
+export function buildOpenApiDocument(app: INestApplication) {
+  const config = new DocumentBuilder()
+    .setTitle('iplease')
+    .setDescription(
+      'IPv4 address lease and allocation service: the leases we hold, the allocations carved from them, what is free and what it costs.\n\n' +
+        'Authenticate with **Authorize** and an API key (`Authorization: Bearer <key>`). Errors are RFC 9457 `application/problem+json` with a stable `code`.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An iplease API key (ipl_…).' })
+    .build();
+  return SwaggerModule.createDocument(app, config, {
+    extraModels: [ProblemDto],
+    operationIdFactory: (_controller, method) => method,
+  });
+}
+
+function setupSwagger(app: INestApplication): void {
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, {
+    jsonDocumentUrl: 'docs-json',
+    customSiteTitle: 'iplease API',
+    swaggerOptions: { persistAuthorization: false, displayOperationId: true, tryItOutEnabled: false },
+  });
+}
+
+/** Creates and initialises the application exactly as production runs it. */
+export async function createApp(config: AppConfig, databaseUrl: string, logger: Logger): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, databaseUrl), {
+    bodyParser: false,
+    logger: new PinoNestLogger(logger.child({ component: 'nest' })),
+    abortOnError: false,
+  });
+  bootstrap(app, config, logger);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,77 @@
+import type { Queryable } from '../database/database.service';
+import type { Keyset } from './pagination';
+
+export interface VersionedRow {
+  id: string;
+  seq: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface Filter {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * The plain-table half of a repository: by-id reads, row locks, versioned updates and keyset
+ * lists over one table. Columns are passed as SQL names; values always as parameters.
+ */
+export class TableRepository<Row extends VersionedRow> {
+  constructor(
+    protected readonly table: string,
+    private readonly selectList = '*',
+  ) {}
+
+  async findById(q: Queryable, id: string): Promise<Row | undefined> {
+    const rows = await q.query<Row[]>(`SELECT ${this.selectList} FROM ${this.table} WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  async lockById(q: Queryable, id: string): Promise<Row | undefined> {
+    const rows = await q.query<Row[]>(`SELECT ${this.selectList} FROM ${this.table} WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0];
+  }
+
+  async insert(q: Queryable, values: Record<string, unknown>): Promise<Row> {
+    const columns = Object.keys(values);
+    const placeholders = columns.map((_, i) => `$${i + 1}`);
+    const rows = await q.query<{ id: string }[]>(
+      `INSERT INTO ${this.table} (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING id`,
+      Object.values(values),
+    );
+    return (await this.findById(q, rows[0].id)) as Row;
+  }
+
+  /** Applies the changed columns and bumps version; a no-op patch still counts as a change. */
+  async update(q: Queryable, id: string, values: Record<string, unknown>): Promise<Row> {
+    const columns = Object.keys(values);
+    const assignments = columns.map((column, i) => `${column} = $${i + 2}`);
+    await q.query(
+      `UPDATE ${this.table} SET ${[...assignments, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1`,
+      [id, ...Object.values(values)],
+    );
+    return (await this.findById(q, id)) as Row;
+  }
+
+  async delete(q: Queryable, id: string): Promise<void> {
+    await q.query(`DELETE FROM ${this.table} WHERE id = $1`, [id]);
+  }
+
+  /** Keyset page in creation order; fetches limit+1 rows so toPage can tell whether more exist. */
+  async list(q: Queryable, page: Keyset, filters: Filter[] = []): Promise<Row[]> {
+    const params: unknown[] = [page.afterSeq];
+    const clauses = ['seq > $1'];
+    for (const filter of filters) {
+      const offset = params.length;
+      clauses.push(filter.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`));
+      params.push(...filter.params);
+    }
+    params.push(page.limit + 1);
+    return q.query<Row[]>(
+      `SELECT ${this.selectList} FROM ${this.table} WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,70 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
+import { setEtag } from '../common/etag';
+import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { UuidPipe } from '../common/params';
+import { CreateLessorDto, LessorDto, LessorPageDto, LessorQuery, UpdateLessorDto } from './dto/lessor.dto';
+import { LessorsService } from './lessors.service';
+
+@ApiTags('Lessors')
+@ApiBearerAuth()
+@Controller('api/v1/lessors')
+export class LessorsController {
+  constructor(private readonly lessors: LessorsService) {}
+
+  @Get()
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'listLessors', summary: 'List lessors (address holders we lease from)' })
+  @ApiOkResponse({ type: LessorPageDto })
+  @ApiProblems(400, 403)
+  list(@Query() query: LessorQuery) {
+    return this.lessors.list(query);
+  }
+
+  @Post()
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'createLessor', summary: 'Create a lessor' })
+  @ApiCreatedResponse({ type: LessorDto })
+  @ApiProblems(400, 403, 409, 413, 415, 422)
+  async create(@Body() dto: CreateLessorDto, @Res({ passthrough: true }) res: Response) {
+    const lessor = await this.lessors.create(dto);
+    setEtag(res, lessor.version);
+    return lessor;
+  }
+
+  @Get(':id')
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'getLessor', summary: 'Get a lessor' })
+  @ApiOkResponse({ type: LessorDto })
+  @ApiProblems(400, 403, 404)
+  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
+    const lessor = await this.lessors.get(id);
+    setEtag(res, lessor.version);
+    return lessor;
+  }
+
+  @Patch(':id')
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'updateLessor', summary: 'Update a lessor' })
+  @ApiIfMatch()
+  @ApiOkResponse({ type: LessorDto })
+  @ApiProblems(400, 403, 404, 409, 412, 413, 415)
+  async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateLessorDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const lessor = await this.lessors.update(id, dto, ifMatch);
+    setEtag(res, lessor.version);
+    return lessor;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'deleteLessor', summary: 'Delete a lessor without leases' })
+  @ApiIfMatch()
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblems(400, 403, 404, 409, 412)
+  async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.lessors.delete(id, ifMatch);
+  }
+}

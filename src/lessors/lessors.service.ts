@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { keyset, Page, toPage } from '../common/pagination';
+import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { isPgCode, UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION } from '../database/pg-errors';
+import { AlreadyExists, InUse } from '../errors/domain-errors';
+import { Database } from '../database/database.service';
+import { CreateLessorDto, LessorDto, LessorQuery, UpdateLessorDto } from './dto/lessor.dto';
+import { LessorRow, LessorsRepository } from './lessors.repository';
+
+export function toLessorDto(row: LessorRow): LessorDto {
+  return {
+    id: row.id,
+    name: row.name,
+    rir: row.rir,
+    orgHandle: row.org_handle,
+    contactEmail: row.contact_email,
+    notes: row.notes,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+@Injectable()
+export class LessorsService {
+  private readonly spec: EntitySpec<LessorRow, LessorDto>;
+
+  constructor(
+    private readonly lessors: LessorsRepository,
+    private readonly writes: VersionedWrites,
+    private readonly db: Database,
+  ) {
+    this.spec = { type: 'lessor', repository: lessors, toView: toLessorDto };
+  }
+
+  async list(query: LessorQuery): Promise<Page<LessorDto>> {
+    const page = keyset(query);
+    return toPage(await this.lessors.search(page, query), page.limit, toLessorDto);
+  }
+
+  get(id: string): Promise<LessorDto> {
+    return this.writes.get(this.spec, id);
+  }
+
+  create(dto: CreateLessorDto): Promise<LessorDto> {
+    return this.uniqueName(dto.name, () =>
+      this.writes.create(this.spec, (tx) =>
+        this.lessors.insert(tx, {
+          name: dto.name,
+          rir: dto.rir,
+          org_handle: dto.orgHandle ?? null,
+          contact_email: dto.contactEmail ?? null,
+          notes: dto.notes ?? null,
+        }),
+      ),
+    );
+  }
+
+  update(id: string, dto: UpdateLessorDto, ifMatch?: string): Promise<LessorDto> {
+    const values: Record<string, unknown> = {};
+    if (dto.name !== undefined) values.name = dto.name;
+    if (dto.rir !== undefined) values.rir = dto.rir;
+    if (dto.orgHandle !== undefined) values.org_handle = dto.orgHandle;
+    if (dto.contactEmail !== undefined) values.contact_email = dto.contactEmail;
+    if (dto.notes !== undefined) values.notes = dto.notes;
+    return this.uniqueName(dto.name, () => this.writes.update(this.spec, id, ifMatch, values));
+  }
+
+  async delete(id: string, ifMatch?: string): Promise<void> {
+    try {
+      await this.writes.delete(this.spec, id, ifMatch);
+    } catch (error) {
+      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
+        const leases = await this.db.query<{ id: string; prefix: string }[]>(
+          `SELECT id, prefix::text AS prefix FROM leases WHERE lessor_id = $1 ORDER BY seq LIMIT 100`,
+          [id],
+        );
+        throw new InUse(`lessor ${id} still has ${leases.length} lease(s); delete or reassign them first.`, leases.map((l) => ({ id: l.id, prefix: l.prefix, kind: 'lease' })));
+      }
+      throw error;
+    }
+  }
+
+  private async uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isPgCode(error, UNIQUE_VIOLATION, 'lessors_name_key')) {
+        throw new AlreadyExists(`A lessor named "${name}" already exists.`, 'name');
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import type { INestApplication } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Client, Pool } from 'pg';
+import pino from 'pino';
+import request from 'supertest';
+import type TestAgent from 'supertest/lib/agent';
+import { displayPrefix, generateApiKey, hashApiKey } from '../../src/auth/api-key.crypto';
+import { createApp } from '../../src/bootstrap';
+import { AppConfig, loadConfig } from '../../src/config/config';
+import type { Role } from '../../src/common/request-context';
+import { withDatabase } from './global-setup';
+import { TEST_ENV } from './test-env';
+
+export const ADMIN_KEY = 'ipl_test-admin-key-0123456789abcdef';
+
+export interface TestApp {
+  app: INestApplication;
+  /** supertest against the running server, with the admin key preset by `as()`. */
+  http: TestAgent;
+  baseUrl: string;
+  databaseUrl: string;
+  /** A pool on the test database for assertions that must look behind the API. */
+  pool: Pool;
+  config: AppConfig;
+  keyFor(role: Role): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A fresh database cloned from the migrated template, for this test file alone. */
+export async function createTestDatabase(): Promise<string> {
+  const adminUrl = process.env[TEST_ENV.adminUrl];
+  const template = process.env[TEST_ENV.template];
+  if (!adminUrl || !template) throw new Error('test database not prepared: run through jest (globalSetup)');
+  const name = `${template}_${randomBytes(5).toString('hex')}`;
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  } finally {
+    await admin.end();
+  }
+  return withDatabase(adminUrl, name);
+}
+
+export async function dropTestDatabase(url: string): Promise<void> {
+  const adminUrl = process.env[TEST_ENV.adminUrl] as string;
+  const name = new URL(url).pathname.slice(1);
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
+  return { ...loadConfig({}), adminApiKey: ADMIN_KEY, logLevel: 'silent', rateLimitPerMinute: 0, ...overrides };
+}
+
+/** Starts the real application (same createApp/bootstrap as main.ts) on a fresh database and a free port. */
+export async function startTestApp(overrides: Partial<AppConfig> = {}, databaseUrl?: string): Promise<TestApp> {
+  const url = databaseUrl ?? (await createTestDatabase());
+  const config = testConfig(overrides);
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const app = await createApp(config, url, logger);
+  await app.listen(0, '127.0.0.1');
+  const baseUrl = await app.getUrl();
+  const pool = new Pool({ connectionString: url, max: 4 });
+  const keys = new Map<Role, string>();
+  return {
+    app,
+    http: request(baseUrl),
+    baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
+    databaseUrl: url,
+    pool,
+    config,
+    async keyFor(role: Role) {
+      if (role === 'admin') return ADMIN_KEY;
+      const existing = keys.get(role);
+      if (existing) return existing;
+      const key = generateApiKey();
+      await pool.query(`INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ($1, $2, $3, $4)`, [`test-${role}`, role, hashApiKey(key), displayPrefix(key)]);
+      keys.set(role, key);
+      return key;
+    },
+    async close() {
+      await app.close();
+      await pool.end();
+      if (!databaseUrl) await dropTestDatabase(url);
+    },
+  };
+}
+
+export const bearer = (key: string = ADMIN_KEY) => ({ Authorization: `Bearer ${key}` });

@@ -1,0 +1,4 @@
+export const TEST_ENV = {
+  adminUrl: 'IPLEASE_TEST_ADMIN_URL',
+  template: 'IPLEASE_TEST_TEMPLATE',
+} as const;
