@@ -109,6 +109,42 @@ export class Inventory1764000000000 implements MigrationInterface {
     await q.query(`CREATE INDEX leases_lessor_id_idx ON leases (lessor_id, seq)`);
     await q.query(`CREATE INDEX leases_tags_idx ON leases USING gin (tags)`);
 
+    // The end of the term running on a given day: the one definition that the API and the
+    // reports share. Auto-renewing terms roll on in steps of renewal_term_months after end_date.
+    await q.query(`
+      CREATE FUNCTION lease_term_end_on(end_date date, auto_renew boolean, renewal_term_months integer, terminated_on date, on_date date)
+      RETURNS date LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+      DECLARE
+        renewed_from date := end_date + 1;
+        months_since integer;
+        terms integer;
+        candidate date;
+      BEGIN
+        IF terminated_on IS NOT NULL THEN RETURN terminated_on; END IF;
+        IF end_date IS NULL THEN RETURN NULL; END IF;
+        IF NOT auto_renew OR on_date <= end_date THEN RETURN end_date; END IF;
+        -- Each term end is computed from renewed_from (not chained), so month-end clamping never drifts.
+        months_since := (extract(year FROM on_date)::int - extract(year FROM renewed_from)::int) * 12
+                      + (extract(month FROM on_date)::int - extract(month FROM renewed_from)::int);
+        terms := greatest(1, months_since / renewal_term_months);
+        candidate := (renewed_from + make_interval(months => terms * renewal_term_months))::date - 1;
+        WHILE candidate < on_date LOOP
+          terms := terms + 1;
+          candidate := (renewed_from + make_interval(months => terms * renewal_term_months))::date - 1;
+        END LOOP;
+        RETURN candidate;
+      END $$`);
+    await q.query(`
+      CREATE FUNCTION lease_status_on(start_date date, end_date date, auto_renew boolean, terminated_on date, on_date date)
+      RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+        SELECT CASE
+          WHEN terminated_on IS NOT NULL AND terminated_on < on_date THEN 'terminated'
+          WHEN on_date < start_date THEN 'pending'
+          WHEN NOT auto_renew AND end_date IS NOT NULL AND end_date < on_date THEN 'expired'
+          ELSE 'active'
+        END
+      $$`);
+
     await q.query(`
       CREATE TABLE api_keys (
         id           uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -159,6 +195,8 @@ export class Inventory1764000000000 implements MigrationInterface {
     await q.query(`DROP FUNCTION audit_events_append_only()`);
     await q.query(`DROP TABLE api_keys`);
     await q.query(`DROP TABLE leases`);
+    await q.query(`DROP FUNCTION lease_status_on(date, date, boolean, date, date)`);
+    await q.query(`DROP FUNCTION lease_term_end_on(date, boolean, integer, date, date)`);
     await q.query(`DROP TABLE regions`);
     await q.query(`DROP TABLE providers`);
     await q.query(`DROP TABLE lessors`);

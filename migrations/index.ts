@@ -1,4 +1,5 @@
 import { Inventory1764000000000 } from './1764000000000-Inventory';
+import { Allocations1764000001000 } from './1764000001000-Allocations';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
-export const MIGRATIONS = [Inventory1764000000000];
+export const MIGRATIONS = [Inventory1764000000000, Allocations1764000001000];

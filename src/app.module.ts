@@ -6,6 +6,10 @@ import { APP_CONFIG, AppConfig } from './config/config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LessorsModule } from './lessors/lessors.module';
+import { LeasesModule } from './leases/leases.module';
+import { LookupModule } from './lookup/lookup.module';
+import { ProvidersModule } from './providers/providers.module';
+import { RegionsModule } from './regions/regions.module';
 
 @Module({})
 export class AppModule {
@@ -20,6 +24,10 @@ export class AppModule {
         AuthModule,
         HealthModule,
         LessorsModule,
+        LeasesModule,
+        LookupModule,
+        ProvidersModule,
+        RegionsModule,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],

@@ -27,6 +27,8 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
       query_timeout: 20_000,
       lock_timeout: 10_000,
       idle_in_transaction_session_timeout: 30_000,
+      // Calendar arithmetic (lease status, current_date) is defined in UTC everywhere.
+      options: '-c TimeZone=UTC',
     },
   };
 }

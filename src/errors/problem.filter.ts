@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isConnectionError, isDataException, isPgCode, isRetryableTransactionError, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION, EXCLUSION_VIOLATION } from '../database/pg-errors';
+import { CHECK_VIOLATION, EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isConnectionError, isDataException, isPgCode, isRetryableTransactionError, UNIQUE_VIOLATION } from '../database/pg-errors';
 import { DomainError, ErrorCode } from './domain-errors';
 import { Problem, PROBLEM_TYPES, problemType } from './problem';
 
@@ -54,6 +54,12 @@ export function toProblem(error: unknown, req?: Request): { problem: Problem; re
   }
   if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
     return { problem: build('IN_USE', 'Other resources refer to this one.', { conflicts: [] }), unexpected: false };
+  }
+  if (isPgCode(error, CHECK_VIOLATION, 'allocations_within_active_lease')) {
+    return { problem: build('NOT_IN_ACTIVE_LEASE', 'The allocation is not inside an active term of its lease.'), unexpected: false };
+  }
+  if (isPgCode(error, CHECK_VIOLATION)) {
+    return { problem: build('VALIDATION_FAILED', 'A value breaks a rule of the data model.'), unexpected: false };
   }
   if (isDataException(error)) {
     return { problem: build('VALIDATION_FAILED', 'A value is out of the range the database accepts.'), unexpected: false };

@@ -1,0 +1,149 @@
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsISO4217CurrencyCode, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PageDto, PageQuery } from '../../common/pagination';
+import { IsOptionalNotNull } from '../../common/validation';
+import { IsAddressOrPrefix, IsCalendarDate, IsCanonicalCidr, IsDecimalString } from '../../common/validators';
+
+export const LEASE_STATUSES = ['pending', 'active', 'expired', 'terminated'] as const;
+export type LeaseStatus = (typeof LEASE_STATUSES)[number];
+export const TAG_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/@+=-]{0,63}$/;
+const TAG_MESSAGE = 'each tag must be 1-64 characters: letters, digits and . _ : / @ + = -';
+
+export class CreateLeaseDto {
+  @ApiProperty({ example: '185.10.20.0/22', description: 'Canonical IPv4 CIDR; special-purpose space is refused.' })
+  @IsCanonicalCidr()
+  prefix: string;
+
+  @ApiProperty({ format: 'uuid', example: '00000000-0000-4000-8000-000000000000', description: 'An existing lessor.' })
+  @IsUUID('all', { message: 'lessorId must be a UUID' })
+  lessorId: string;
+
+  @ApiProperty({ example: '2026-01-01', format: 'date', description: 'First day of service.' })
+  @IsCalendarDate()
+  startDate: string;
+
+  @ApiPropertyOptional({ example: '2026-12-31', format: 'date', nullable: true, description: 'Last day of service (inclusive). Required with autoRenew.' })
+  @IsOptional() @IsCalendarDate()
+  endDate?: string | null;
+
+  @ApiPropertyOptional({ default: false, description: 'Roll on past endDate in terms of renewalTermMonths until terminated.' })
+  @IsOptionalNotNull() @IsBoolean({ message: 'autoRenew must be true or false' })
+  autoRenew?: boolean;
+
+  @ApiPropertyOptional({ default: 12, minimum: 1, maximum: 120 })
+  @IsOptionalNotNull() @IsInt({ message: 'renewalTermMonths must be an integer' }) @Min(1) @Max(120)
+  renewalTermMonths?: number;
+
+  @ApiPropertyOptional({ default: 30, minimum: 0, maximum: 3650 })
+  @IsOptionalNotNull() @IsInt({ message: 'noticePeriodDays must be an integer' }) @Min(0) @Max(3650)
+  noticePeriodDays?: number;
+
+  @ApiProperty({ example: '0.4500', description: 'Price per address per month, decimal string (up to 4 decimals).' })
+  @IsDecimalString()
+  pricePerIpMonthly: string;
+
+  @ApiProperty({ example: 'USD', description: 'ISO 4217 currency code.' })
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  currency: string;
+
+  @ApiPropertyOptional({ example: 'IPXO-2026-0042', maxLength: 200, nullable: true })
+  @IsOptional() @IsString() @MaxLength(200)
+  contractRef?: string | null;
+
+  @ApiPropertyOptional({ example: 64500, minimum: 1, maximum: 4294967295, nullable: true })
+  @IsOptional() @IsInt({ message: 'originAsn must be an integer' }) @Min(1) @Max(4294967295)
+  originAsn?: number | null;
+
+  @ApiPropertyOptional({ type: [String], example: ['prod', 'eu'] })
+  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(50) @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  tags?: string[];
+
+  @ApiPropertyOptional({ maxLength: 10000, nullable: true })
+  @IsOptional() @IsString() @MaxLength(10000)
+  notes?: string | null;
+}
+
+/** PATCH: any subset of the writable fields; null clears an optional one. */
+export class UpdateLeaseDto extends OmitType(CreateLeaseDto, ['prefix', 'lessorId', 'startDate', 'pricePerIpMonthly', 'currency'] as const) {
+  @ApiPropertyOptional({ example: '185.10.20.0/22', description: 'Only while the lease has no active allocations.' })
+  @IsOptionalNotNull() @IsCanonicalCidr()
+  prefix?: string;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptionalNotNull() @IsUUID('all', { message: 'lessorId must be a UUID' })
+  lessorId?: string;
+
+  @ApiPropertyOptional({ example: '2026-01-01', format: 'date' })
+  @IsOptionalNotNull() @IsCalendarDate()
+  startDate?: string;
+
+  @ApiPropertyOptional({ example: '0.4500' })
+  @IsOptionalNotNull() @IsDecimalString()
+  pricePerIpMonthly?: string;
+
+  @ApiPropertyOptional({ example: 'USD' })
+  @IsOptionalNotNull() @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  currency?: string;
+}
+
+export class TerminateLeaseDto {
+  @ApiProperty({ example: '2026-06-30', format: 'date', description: 'Last day of service.' })
+  @IsCalendarDate()
+  effectiveDate: string;
+}
+
+export class LeaseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: '185.10.20.0/22' }) prefix: string;
+  @ApiProperty({ format: 'uuid' }) lessorId: string;
+  @ApiProperty({ format: 'date', example: '2026-01-01' }) startDate: string;
+  @ApiProperty({ type: String, format: 'date', nullable: true }) endDate: string | null;
+  @ApiProperty() autoRenew: boolean;
+  @ApiProperty({ example: 12 }) renewalTermMonths: number;
+  @ApiProperty({ example: 30 }) noticePeriodDays: number;
+  @ApiProperty({ example: '0.4500' }) pricePerIpMonthly: string;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ type: String, nullable: true }) contractRef: string | null;
+  @ApiProperty({ type: Number, nullable: true }) originAsn: number | null;
+  @ApiProperty({ type: [String] }) tags: string[];
+  @ApiProperty({ type: String, nullable: true }) notes: string | null;
+  @ApiProperty({ enum: LEASE_STATUSES, description: 'Computed for today (UTC).' }) status: LeaseStatus;
+  @ApiProperty({ type: String, format: 'date', nullable: true, description: 'End of the running term (auto-renewals rolled on); null when open-ended.' }) currentTermEnd: string | null;
+  @ApiProperty({ type: String, format: 'date', nullable: true }) terminatedOn: string | null;
+  @ApiProperty({ example: 1024 }) addressCount: number;
+  @ApiProperty({ example: 256 }) allocatedAddressCount: number;
+  @ApiProperty({ example: '460.80', description: 'Full-month price: pricePerIpMonthly × addressCount, rounded to cents.' }) monthlyCost: string;
+  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class LeasePageDto extends PageDto {
+  @ApiProperty({ type: [LeaseDto] }) items: LeaseDto[];
+}
+
+export class LeaseQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: LEASE_STATUSES })
+  @IsOptional() @IsIn(LEASE_STATUSES, { message: `status must be one of ${LEASE_STATUSES.join(', ')}` })
+  status?: LeaseStatus;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID('all', { message: 'lessorId must be a UUID' })
+  lessorId?: string;
+
+  @ApiPropertyOptional({ example: 'prod' })
+  @IsOptional() @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
+  tag?: string;
+
+  @ApiPropertyOptional({ example: '185.10.20.7', description: 'Leases whose prefix contains this address or prefix.' })
+  @IsOptional() @IsAddressOrPrefix()
+  contains?: string;
+
+  @ApiPropertyOptional({ example: '185.0.0.0/8', description: 'Leases whose prefix lies within this prefix.' })
+  @IsOptional() @IsCanonicalCidr()
+  within?: string;
+
+  @ApiPropertyOptional({ example: '2026-06-01', format: 'date', description: 'Leases whose term covers this day.' })
+  @IsOptional() @IsCalendarDate()
+  activeOn?: string;
+}

@@ -1,0 +1,215 @@
+import { Injectable } from '@nestjs/common';
+import { keyset, Page, toPage } from '../common/pagination';
+import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { Database } from '../database/database.service';
+import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
+import { InUse, PrefixNotLeasable, PrefixOverlap, ValidationFailed } from '../errors/domain-errors';
+import { leasabilityError, parseCanonicalCidr } from '../ip';
+import { CreateLeaseDto, LeaseDto, LeaseQuery, TerminateLeaseDto, UpdateLeaseDto } from './dto/lease.dto';
+import { LeaseRow, LeasesRepository } from './leases.repository';
+
+export function toLeaseDto(row: LeaseRow): LeaseDto {
+  return {
+    id: row.id,
+    prefix: row.prefix,
+    lessorId: row.lessor_id,
+    startDate: row.start_date,
+    endDate: row.end_date,
+    autoRenew: row.auto_renew,
+    renewalTermMonths: row.renewal_term_months,
+    noticePeriodDays: row.notice_period_days,
+    pricePerIpMonthly: row.price_per_ip_monthly,
+    currency: row.currency,
+    contractRef: row.contract_ref,
+    originAsn: row.origin_asn === null ? null : Number(row.origin_asn),
+    tags: row.tags,
+    notes: row.notes,
+    status: row.status,
+    currentTermEnd: row.current_term_end,
+    terminatedOn: row.terminated_on,
+    addressCount: Number(row.address_count),
+    allocatedAddressCount: Number(row.allocated_address_count),
+    monthlyCost: row.monthly_cost,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+interface Term {
+  prefix: string;
+  startDate: string;
+  endDate: string | null;
+  autoRenew: boolean;
+  terminatedOn: string | null;
+}
+
+/** The last day a lease occupies its prefix; null when it runs on without end. */
+function lastDay(term: Term): string | null {
+  return term.terminatedOn ?? (term.autoRenew ? null : term.endDate);
+}
+
+@Injectable()
+export class LeasesService {
+  private readonly spec: EntitySpec<LeaseRow, LeaseDto>;
+
+  constructor(
+    private readonly leases: LeasesRepository,
+    private readonly writes: VersionedWrites,
+    private readonly db: Database,
+  ) {
+    this.spec = { type: 'lease', repository: leases, toView: toLeaseDto };
+  }
+
+  async list(query: LeaseQuery): Promise<Page<LeaseDto>> {
+    const page = keyset(query);
+    return toPage(await this.leases.search(page, query), page.limit, toLeaseDto);
+  }
+
+  get(id: string): Promise<LeaseDto> {
+    return this.writes.get(this.spec, id);
+  }
+
+  async create(dto: CreateLeaseDto): Promise<LeaseDto> {
+    const term: Term = { prefix: dto.prefix, startDate: dto.startDate, endDate: dto.endDate ?? null, autoRenew: dto.autoRenew ?? false, terminatedOn: null };
+    assertLeasable(dto.prefix);
+    assertTermShape(term);
+    return this.translate(term, undefined, () =>
+      this.writes.create(this.spec, (tx) =>
+        this.leases.insert(tx, {
+          prefix: dto.prefix,
+          lessor_id: dto.lessorId,
+          start_date: dto.startDate,
+          end_date: dto.endDate ?? null,
+          auto_renew: dto.autoRenew ?? false,
+          renewal_term_months: dto.renewalTermMonths ?? 12,
+          notice_period_days: dto.noticePeriodDays ?? 30,
+          price_per_ip_monthly: dto.pricePerIpMonthly,
+          currency: dto.currency,
+          contract_ref: dto.contractRef ?? null,
+          origin_asn: dto.originAsn ?? null,
+          tags: dedupe(dto.tags ?? []),
+          notes: dto.notes ?? null,
+        }),
+      ),
+    );
+  }
+
+  async update(id: string, dto: UpdateLeaseDto, ifMatch?: string): Promise<LeaseDto> {
+    if (dto.prefix !== undefined) assertLeasable(dto.prefix);
+    const columns: Record<string, unknown> = {};
+    const set = (column: string, value: unknown) => value !== undefined && (columns[column] = value);
+    set('prefix', dto.prefix);
+    set('lessor_id', dto.lessorId);
+    set('start_date', dto.startDate);
+    set('end_date', dto.endDate);
+    set('auto_renew', dto.autoRenew);
+    set('renewal_term_months', dto.renewalTermMonths);
+    set('notice_period_days', dto.noticePeriodDays);
+    set('price_per_ip_monthly', dto.pricePerIpMonthly);
+    set('currency', dto.currency);
+    set('contract_ref', dto.contractRef);
+    set('origin_asn', dto.originAsn);
+    set('tags', dto.tags === undefined ? undefined : dedupe(dto.tags));
+    set('notes', dto.notes);
+    let merged: Term | undefined;
+    return this.translate(() => merged, id, () =>
+      this.writes.update(this.spec, id, ifMatch, columns, async (tx, current) => {
+        merged = {
+          prefix: dto.prefix ?? current.prefix,
+          startDate: dto.startDate ?? current.start_date,
+          endDate: dto.endDate === undefined ? current.end_date : dto.endDate,
+          autoRenew: dto.autoRenew ?? current.auto_renew,
+          terminatedOn: current.terminated_on,
+        };
+        assertTermShape(merged);
+        if (merged.terminatedOn && merged.terminatedOn < merged.startDate) {
+          throw ValidationFailed.field('startDate', `startDate must not be after the termination date ${merged.terminatedOn}`);
+        }
+        if (dto.prefix !== undefined && dto.prefix !== current.prefix) {
+          const active = await this.leases.activeAllocations(tx, id);
+          if (active.length > 0) {
+            throw new InUse(`The prefix of lease ${id} cannot change while it has active allocations; release them first.`, active.map((a) => ({ ...a, kind: 'allocation' })));
+          }
+          const held = await tx.query<unknown[]>(`SELECT 1 FROM allocations WHERE lease_id = $1 AND occupied LIMIT 1`, [id]);
+          if (held.length > 0) throw new InUse(`The prefix of lease ${id} cannot change while released space is still on hold.`, []);
+        }
+      }),
+    );
+  }
+
+  async terminate(id: string, dto: TerminateLeaseDto, ifMatch?: string): Promise<LeaseDto> {
+    const view = await this.writes.mutate(this.spec, id, ifMatch, 'terminate', async (tx, current) => {
+      if (current.terminated_on) {
+        throw ValidationFailed.field('effectiveDate', `lease ${id} is already terminated effective ${current.terminated_on}`);
+      }
+      if (dto.effectiveDate < current.start_date) {
+        throw ValidationFailed.field('effectiveDate', `effectiveDate must not be before the lease starts (${current.start_date})`);
+      }
+      if (!current.auto_renew && current.end_date && dto.effectiveDate > current.end_date) {
+        throw ValidationFailed.field('effectiveDate', `effectiveDate is after the lease ends (${current.end_date}); a lease without auto-renewal simply expires`);
+      }
+      const active = await this.leases.activeAllocations(tx, id);
+      if (active.length > 0) {
+        throw new InUse(`Lease ${id} still has ${active.length}${active.length === 100 ? '+' : ''} active allocation(s); release them before terminating.`, active.map((a) => ({ ...a, kind: 'allocation' })));
+      }
+      return this.leases.update(tx, id, { terminated_on: dto.effectiveDate });
+    });
+    return view as LeaseDto;
+  }
+
+  async delete(id: string, ifMatch?: string): Promise<void> {
+    try {
+      await this.writes.delete(this.spec, id, ifMatch);
+    } catch (error) {
+      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
+        const allocations = await this.leases.anyAllocations(this.db, id);
+        throw new InUse(
+          `Lease ${id} has allocation history (${allocations.length}${allocations.length === 100 ? '+' : ''} allocation(s)); terminate it instead of deleting it.`,
+          allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Maps the database's refusals (overlap, unknown lessor) to precise answers. */
+  private async translate<T>(term: Term | (() => Term | undefined), excludeId: string | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isPgCode(error, EXCLUSION_VIOLATION, 'leases_no_overlap')) {
+        const t = typeof term === 'function' ? term() : term;
+        if (!t) throw error;
+        const conflicts = await this.leases.overlapping(this.db, { prefix: t.prefix, startDate: t.startDate, lastDay: lastDay(t), excludeId });
+        const described = conflicts
+          .slice(0, 3)
+          .map((c) => `lease ${c.id} (${c.prefix}, ${c.start_date} to ${c.term_end ?? 'open-ended'})`)
+          .join(', ');
+        throw new PrefixOverlap(`${t.prefix} overlaps ${described || 'an existing lease'} during the same days.`, conflicts.map((c) => ({ id: c.id, prefix: c.prefix, kind: 'lease' })));
+      }
+      if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'leases_lessor_id_fkey')) {
+        throw ValidationFailed.field('lessorId', 'lessorId does not name an existing lessor');
+      }
+      throw error;
+    }
+  }
+}
+
+function assertLeasable(prefix: string): void {
+  const parsed = parseCanonicalCidr(prefix);
+  if (!parsed.ok) throw ValidationFailed.field('prefix', parsed.message);
+  const reason = leasabilityError(parsed.value);
+  if (reason) throw new PrefixNotLeasable(reason);
+}
+
+function assertTermShape(term: Term): void {
+  const errors = [];
+  if (term.endDate && term.endDate < term.startDate) errors.push({ field: 'endDate', message: `endDate ${term.endDate} is before startDate ${term.startDate}` });
+  if (term.autoRenew && !term.endDate) errors.push({ field: 'endDate', message: 'autoRenew needs an endDate: the end of the first term' });
+  if (errors.length) throw new ValidationFailed(errors);
+}
+
+function dedupe(tags: string[]): string[] {
+  return [...new Set(tags)];
+}
