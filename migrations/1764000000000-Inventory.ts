@@ -92,7 +92,7 @@ export class Inventory1764000000000 implements MigrationInterface {
         version              integer NOT NULL DEFAULT 1,
         created_at           timestamptz NOT NULL DEFAULT now(),
         updated_at           timestamptz NOT NULL DEFAULT now(),
-        CONSTRAINT leases_lessor_id_fkey FOREIGN KEY (lessor_id) REFERENCES lessors (id) ON DELETE RESTRICT,
+        CONSTRAINT leases_lessor_id_fkey FOREIGN KEY (lessor_id) REFERENCES lessors (id),
         CONSTRAINT leases_prefix_ipv4_check CHECK (family(prefix) = 4),
         CONSTRAINT leases_end_after_start_check CHECK (end_date IS NULL OR end_date >= start_date),
         CONSTRAINT leases_auto_renew_needs_end_check CHECK (NOT auto_renew OR end_date IS NOT NULL),

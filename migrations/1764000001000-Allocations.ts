@@ -34,9 +34,9 @@ export class Allocations1764000001000 implements MigrationInterface {
         version                 integer NOT NULL DEFAULT 1,
         created_at              timestamptz NOT NULL DEFAULT now(),
         updated_at              timestamptz NOT NULL DEFAULT now(),
-        CONSTRAINT allocations_lease_id_fkey FOREIGN KEY (lease_id) REFERENCES leases (id) ON DELETE RESTRICT,
-        CONSTRAINT allocations_region_id_fkey FOREIGN KEY (region_id) REFERENCES regions (id) ON DELETE RESTRICT,
-        CONSTRAINT allocations_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES providers (id) ON DELETE RESTRICT,
+        CONSTRAINT allocations_lease_id_fkey FOREIGN KEY (lease_id) REFERENCES leases (id),
+        CONSTRAINT allocations_region_id_fkey FOREIGN KEY (region_id) REFERENCES regions (id),
+        CONSTRAINT allocations_provider_id_fkey FOREIGN KEY (provider_id) REFERENCES providers (id),
         CONSTRAINT allocations_prefix_ipv4_check CHECK (family(prefix) = 4),
         CONSTRAINT allocations_status_check CHECK (status IN ('active', 'released')),
         CONSTRAINT allocations_strategy_check CHECK (strategy IN ('explicit', 'best-fit', 'first-fit')),
@@ -52,6 +52,7 @@ export class Allocations1764000001000 implements MigrationInterface {
     await q.query(`CREATE INDEX allocations_provider_id_idx ON allocations (provider_id, seq)`);
     await q.query(`CREATE INDEX allocations_held_idx ON allocations (lease_id, hold_until) WHERE status = 'released' AND occupied`);
     await q.query(`CREATE INDEX allocations_tags_idx ON allocations USING gin (tags)`);
+    await q.query(`CREATE INDEX allocations_active_lease_idx ON allocations (lease_id) WHERE status = 'active'`);
 
     await q.query(`
       CREATE FUNCTION allocations_within_active_lease() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -97,9 +98,93 @@ export class Allocations1764000001000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER leases_seed_free_blocks AFTER INSERT OR UPDATE OF prefix ON leases
       FOR EACH ROW EXECUTE FUNCTION leases_seed_free_blocks()`);
+
+    // The buddy operations run inside the database: one round trip per allocation or release,
+    // always under the caller's lock on the lease row.
+    await q.query(`
+      CREATE FUNCTION cidr_of(address bigint, length integer) RETURNS cidr
+      LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT set_masklen('0.0.0.0'::inet + address, length)::cidr $$`);
+    await q.query(`
+      CREATE FUNCTION free_blocks_take(p_lease uuid, p_length integer, p_first_fit boolean) RETURNS cidr
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        block cidr;
+        address bigint;
+        uppers cidr[] := '{}';
+      BEGIN
+        IF p_first_fit THEN
+          SELECT prefix INTO block FROM free_blocks WHERE lease_id = p_lease AND length <= p_length ORDER BY prefix LIMIT 1;
+        ELSE
+          SELECT prefix INTO block FROM free_blocks WHERE lease_id = p_lease AND length <= p_length ORDER BY length DESC, prefix LIMIT 1;
+        END IF;
+        IF block IS NULL THEN RETURN NULL; END IF;
+        DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = block;
+        address := block - '0.0.0.0'::inet;
+        -- Split: keep the lowest piece at each level, free its upper buddy.
+        FOR k IN masklen(block) + 1 .. p_length LOOP
+          uppers := uppers || cidr_of(address + (1::bigint << (32 - k)), k);
+        END LOOP;
+        INSERT INTO free_blocks (lease_id, prefix) SELECT p_lease, unnest(uppers);
+        RETURN cidr_of(address, p_length);
+      END $$`);
+    await q.query(`
+      CREATE FUNCTION free_blocks_claim(p_lease uuid, p_prefix cidr) RETURNS boolean
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        block cidr;
+        address bigint;
+        target bigint := p_prefix - '0.0.0.0'::inet;
+        half bigint;
+        pieces cidr[] := '{}';
+      BEGIN
+        -- The free block holding p_prefix, if any, is one of its supernets: probe them by key.
+        SELECT prefix INTO block FROM free_blocks
+         WHERE lease_id = p_lease
+           AND prefix = ANY (ARRAY(SELECT set_masklen(p_prefix, l)::cidr FROM generate_series(0, masklen(p_prefix)) AS l));
+        IF block IS NULL THEN RETURN false; END IF;
+        DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = block;
+        address := block - '0.0.0.0'::inet;
+        FOR k IN masklen(block) + 1 .. masklen(p_prefix) LOOP
+          half := 1::bigint << (32 - k);
+          IF target >= address + half THEN
+            pieces := pieces || cidr_of(address, k);
+            address := address + half;
+          ELSE
+            pieces := pieces || cidr_of(address + half, k);
+          END IF;
+        END LOOP;
+        INSERT INTO free_blocks (lease_id, prefix) SELECT p_lease, unnest(pieces);
+        RETURN true;
+      END $$`);
+    await q.query(`
+      CREATE FUNCTION free_blocks_release(p_lease uuid, p_prefix cidr) RETURNS void
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        address bigint := p_prefix - '0.0.0.0'::inet;
+        len integer := masklen(p_prefix);
+        lease_length integer;
+        size bigint;
+        buddy bigint;
+      BEGIN
+        SELECT masklen(prefix) INTO lease_length FROM leases WHERE id = p_lease;
+        -- Merge with the buddy for as long as the buddy is wholly free.
+        WHILE len > lease_length LOOP
+          size := 1::bigint << (32 - len);
+          buddy := CASE WHEN (address / size) % 2 = 0 THEN address + size ELSE address - size END;
+          DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = cidr_of(buddy, len);
+          EXIT WHEN NOT FOUND;
+          address := least(address, buddy);
+          len := len - 1;
+        END LOOP;
+        INSERT INTO free_blocks (lease_id, prefix) VALUES (p_lease, cidr_of(address, len));
+      END $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION free_blocks_release(uuid, cidr)`);
+    await q.query(`DROP FUNCTION free_blocks_claim(uuid, cidr)`);
+    await q.query(`DROP FUNCTION free_blocks_take(uuid, integer, boolean)`);
+    await q.query(`DROP FUNCTION cidr_of(bigint, integer)`);
     await q.query(`DROP TRIGGER leases_seed_free_blocks ON leases`);
     await q.query(`DROP FUNCTION leases_seed_free_blocks()`);
     await q.query(`DROP TABLE free_blocks`);

@@ -9,9 +9,26 @@ export interface Actor {
   role: Role;
 }
 
+/**
+ * An Idempotency-Key the request has not yet claimed. Database.transaction inserts the claim as the
+ * first statement of the request's transaction, so it commits with the change or not at all.
+ */
+export interface IdempotencyClaim {
+  apiKeyId: string;
+  key: string;
+  fingerprint: Buffer;
+  method: string;
+  path: string;
+  /** Set once a transaction carrying the claim has committed. */
+  claimed: boolean;
+}
+
 export interface RequestContext {
   requestId: string;
   actor?: Actor;
+  /** Who acted when no API key did (the CLI); recorded as the audit actor's name. */
+  operator?: string;
+  idempotency?: IdempotencyClaim;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -19,40 +19,45 @@ export interface Filter {
  * lists over one table. Columns are passed as SQL names; values always as parameters.
  */
 export class TableRepository<Row extends VersionedRow> {
+  /**
+   * @param findableWhen extra condition for by-id reads and locks: rows outside it answer 404
+   *   (released allocations, for instance), while lists may still reach them through filters.
+   */
   constructor(
     protected readonly table: string,
     private readonly selectList = '*',
+    private readonly findableWhen = 'true',
   ) {}
 
   async findById(q: Queryable, id: string): Promise<Row | undefined> {
-    const rows = await q.query<Row[]>(`SELECT ${this.selectList} FROM ${this.table} WHERE id = $1`, [id]);
+    const rows = await q.query<Row[]>(`SELECT ${this.selectList} FROM ${this.table} WHERE id = $1 AND ${this.findableWhen}`, [id]);
     return rows[0];
   }
 
   async lockById(q: Queryable, id: string): Promise<Row | undefined> {
-    const rows = await q.query<Row[]>(`SELECT ${this.selectList} FROM ${this.table} WHERE id = $1 FOR UPDATE`, [id]);
+    const rows = await q.query<Row[]>(`SELECT ${this.selectList} FROM ${this.table} WHERE id = $1 AND ${this.findableWhen} FOR UPDATE`, [id]);
     return rows[0];
   }
 
   async insert(q: Queryable, values: Record<string, unknown>): Promise<Row> {
     const columns = Object.keys(values);
     const placeholders = columns.map((_, i) => `$${i + 1}`);
-    const rows = await q.query<{ id: string }[]>(
-      `INSERT INTO ${this.table} (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING id`,
+    const rows = await q.query<Row[]>(
+      `INSERT INTO ${this.table} (${columns.join(', ')}) VALUES (${placeholders.join(', ')}) RETURNING ${this.selectList}`,
       Object.values(values),
     );
-    return (await this.findById(q, rows[0].id)) as Row;
+    return rows[0];
   }
 
   /** Applies the changed columns and bumps version; a no-op patch still counts as a change. */
   async update(q: Queryable, id: string, values: Record<string, unknown>): Promise<Row> {
     const columns = Object.keys(values);
     const assignments = columns.map((column, i) => `${column} = $${i + 2}`);
-    await q.query(
-      `UPDATE ${this.table} SET ${[...assignments, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1`,
+    const rows = await q.query<[Row[], number]>(
+      `UPDATE ${this.table} SET ${[...assignments, 'version = version + 1', 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING ${this.selectList}`,
       [id, ...Object.values(values)],
     );
-    return (await this.findById(q, id)) as Row;
+    return rows[0][0];
   }
 
   async delete(q: Queryable, id: string): Promise<void> {

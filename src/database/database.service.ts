@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { requestContext } from '../common/request-context';
+import { claimIdempotencyKey } from '../idempotency/idempotency.claim';
 import { isRetryableTransactionError } from './pg-errors';
 
 /** A query runner bound to a transaction, or the pool when none. Repositories accept either. */
@@ -23,11 +25,20 @@ export class Database implements Queryable {
   /**
    * Runs fn in one READ COMMITTED transaction and retries it from the start on deadlock or
    * serialization failure, so callers never see 40P01/40001 for a transient race.
+   *
+   * When the request carries an unclaimed Idempotency-Key, the claim is the transaction's first
+   * statement (again on every retry), so it commits together with the change or not at all.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const claim = requestContext.current()?.idempotency;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(fn);
+        const result = await this.dataSource.transaction(async (tx) => {
+          if (claim && !claim.claimed) await claimIdempotencyKey(tx, claim);
+          return fn(tx);
+        });
+        if (claim) claim.claimed = true;
+        return result;
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));

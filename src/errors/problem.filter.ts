@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { CHECK_VIOLATION, EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isConnectionError, isDataException, isPgCode, isRetryableTransactionError, UNIQUE_VIOLATION } from '../database/pg-errors';
+import { CHECK_VIOLATION, EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isConnectionError, isDataException, isPgCode, isRetryableTransactionError, RESTRICT_VIOLATION, UNIQUE_VIOLATION } from '../database/pg-errors';
 import { DomainError, ErrorCode } from './domain-errors';
 import { Problem, PROBLEM_TYPES, problemType } from './problem';
 
@@ -52,7 +52,7 @@ export function toProblem(error: unknown, req?: Request): { problem: Problem; re
   if (isPgCode(error, UNIQUE_VIOLATION)) {
     return { problem: build('ALREADY_EXISTS', 'A resource with that unique value already exists.'), unexpected: false };
   }
-  if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
+  if (isPgCode(error, FOREIGN_KEY_VIOLATION) || isPgCode(error, RESTRICT_VIOLATION)) {
     return { problem: build('IN_USE', 'Other resources refer to this one.', { conflicts: [] }), unexpected: false };
   }
   if (isPgCode(error, CHECK_VIOLATION, 'allocations_within_active_lease')) {

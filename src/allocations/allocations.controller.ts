@@ -1,0 +1,109 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
+import { setEtag } from '../common/etag';
+import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { UuidPipe } from '../common/params';
+import { AllocationsService } from './allocations.service';
+import { AllocationDto, AllocationPageDto, AllocationPreviewDto, AllocationQuery, CreateAllocationDto, CreateAllocationQuery, FreeSpaceDto, FreeSpaceQuery, UpdateAllocationDto } from './dto/allocation.dto';
+
+@ApiTags('Allocations')
+@ApiBearerAuth()
+@Controller('api/v1/allocations')
+export class AllocationsController {
+  constructor(private readonly allocations: AllocationsService) {}
+
+  @Get()
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'listAllocations', summary: 'List allocations (active by default)' })
+  @ApiOkResponse({ type: AllocationPageDto })
+  @ApiProblems(400, 403)
+  list(@Query() query: AllocationQuery) {
+    return this.allocations.list(query);
+  }
+
+  @Post()
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({
+    operationId: 'createAllocation',
+    summary: 'Allocate an explicit prefix or the next free block',
+    description:
+      'Give `prefix` to claim an explicit block (its lease is inferred when `leaseId` is omitted), or `prefixLength` to take the next free block ' +
+      '(best-fit by default: the smallest free block that fits, lowest address first; without `leaseId`, across all active leases). ' +
+      'With `?dryRun=true` the answer is 200 with what would be allocated, and nothing is written. Send an `Idempotency-Key` so a retry never allocates twice.',
+  })
+  @ApiBody({
+    type: CreateAllocationDto,
+    examples: {
+      nextFree: { summary: 'Next free /26 for a region and provider', value: { prefixLength: 26, regionId: '<id of a region>', providerId: '<id of a provider>', leaseId: '<id of a lease>', description: 'NAT gateways' } },
+      anyLease: { summary: 'Next free /24 from any active lease', value: { prefixLength: 24, regionId: '<id of a region>', providerId: '<id of a provider>' } },
+      explicit: { summary: 'A specific block', value: { prefix: '185.10.20.0/26', regionId: '<id of a region>', providerId: '<id of a provider>' } },
+    },
+  })
+  @ApiCreatedResponse({ type: AllocationDto })
+  @ApiOkResponse({ type: AllocationPreviewDto, description: 'Dry run: what would be allocated; nothing written.' })
+  @ApiProblems(400, 403, 409, 413, 415, 422)
+  async create(@Body() dto: CreateAllocationDto, @Query() query: CreateAllocationQuery, @Res({ passthrough: true }) res: Response) {
+    const result = await this.allocations.create(dto, query.dryRun === true);
+    if ('dryRun' in result) {
+      res.status(200);
+    } else {
+      res.status(201);
+      res.setHeader('Location', `/api/v1/allocations/${result.id}`);
+      setEtag(res, result.version);
+    }
+    return result;
+  }
+
+  @Get(':id')
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'getAllocation', summary: 'Get an active allocation (404 once released)' })
+  @ApiOkResponse({ type: AllocationDto })
+  @ApiProblems(400, 403, 404)
+  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
+    const allocation = await this.allocations.get(id);
+    setEtag(res, allocation.version);
+    return allocation;
+  }
+
+  @Patch(':id')
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'updateAllocation', summary: 'Change region, provider, description or tags (never the prefix)' })
+  @ApiIfMatch()
+  @ApiBody({ type: UpdateAllocationDto, examples: { describe: { summary: 'Describe and tag', value: { description: 'NAT gateways, prod', tags: ['prod'] } } } })
+  @ApiOkResponse({ type: AllocationDto })
+  @ApiProblems(400, 403, 404, 412, 413, 415)
+  async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateAllocationDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const allocation = await this.allocations.update(id, dto, ifMatch);
+    setEtag(res, allocation.version);
+    return allocation;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'releaseAllocation', summary: 'Release an allocation', description: 'The space is free at once (or after RELEASE_HOLD_DAYS when configured); the allocation answers 404 afterwards.' })
+  @ApiIfMatch()
+  @ApiNoContentResponse({ description: 'Released.' })
+  @ApiProblems(400, 403, 404, 412)
+  async release(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.allocations.release(id, ifMatch);
+  }
+}
+
+@ApiTags('Leases')
+@ApiBearerAuth()
+@Controller('api/v1/leases')
+export class LeaseFreeSpaceController {
+  constructor(private readonly allocations: AllocationsService) {}
+
+  @Get(':id/free')
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'listLeaseFreeSpace', summary: 'What is still free in this lease?', description: 'Maximal free blocks, or with prefixLength every free block of exactly that length.' })
+  @ApiOkResponse({ type: FreeSpaceDto })
+  @ApiProblems(400, 403, 404)
+  free(@Param('id', UuidPipe) id: string, @Query() query: FreeSpaceQuery): Promise<FreeSpaceDto> {
+    return this.allocations.freeSpace(id, query);
+  }
+}

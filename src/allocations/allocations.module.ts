@@ -1,0 +1,7 @@
+import { Module } from '@nestjs/common';
+import { AllocationsController, LeaseFreeSpaceController } from './allocations.controller';
+import { AllocationsRepository } from './allocations.repository';
+import { AllocationsService } from './allocations.service';
+
+@Module({ controllers: [AllocationsController, LeaseFreeSpaceController], providers: [AllocationsService, AllocationsRepository] })
+export class AllocationsModule {}

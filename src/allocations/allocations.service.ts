@@ -1,0 +1,260 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditRepository } from '../audit/audit.repository';
+import { keyset, Page, toPage } from '../common/pagination';
+import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { Database, Tx } from '../database/database.service';
+import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
+import { NoCapacity, NotFound, NotInActiveLease, PrefixOverlap, ProviderRuleViolation, ValidationFailed } from '../errors/domain-errors';
+import { addressCount, cidrFromString, contains, formatCidr } from '../ip';
+import { AllocationRow, AllocationsRepository } from './allocations.repository';
+import { AllocationDto, AllocationPreviewDto, AllocationQuery, CreateAllocationDto, FreeSpaceDto, FreeSpaceQuery, Strategy, UpdateAllocationDto } from './dto/allocation.dto';
+
+export function toAllocationDto(row: AllocationRow): AllocationDto {
+  return {
+    id: row.id,
+    leaseId: row.lease_id,
+    prefix: row.prefix,
+    regionId: row.region_id,
+    providerId: row.provider_id,
+    status: row.status,
+    requestedPrefixLength: row.requested_prefix_length,
+    strategy: row.strategy,
+    description: row.description,
+    tags: row.tags,
+    addressCount: addressCount(cidrFromString(row.prefix).length),
+    releasedAt: row.released_at ? row.released_at.toISOString() : null,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+interface Placement {
+  leaseId: string;
+  prefix: string;
+}
+
+/** Thrown inside the transaction to roll a dry run back after computing its answer. */
+class DryRunRollback {
+  constructor(readonly preview: AllocationPreviewDto) {}
+}
+
+const CANDIDATE_LEASES_TRIED = 5;
+
+@Injectable()
+export class AllocationsService {
+  private readonly spec: EntitySpec<AllocationRow, AllocationDto>;
+
+  constructor(
+    private readonly allocations: AllocationsRepository,
+    private readonly writes: VersionedWrites,
+    private readonly audit: AuditRepository,
+    private readonly db: Database,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.spec = { type: 'allocation', repository: allocations, toView: toAllocationDto };
+  }
+
+  async list(query: AllocationQuery): Promise<Page<AllocationDto>> {
+    const page = keyset(query);
+    return toPage(await this.allocations.search(page, query), page.limit, toAllocationDto);
+  }
+
+  get(id: string): Promise<AllocationDto> {
+    return this.writes.get(this.spec, id);
+  }
+
+  /** Claims an explicit prefix or the next free block, in one transaction under the lease's lock. */
+  async create(dto: CreateAllocationDto, dryRun = false): Promise<AllocationDto | AllocationPreviewDto> {
+    if ((dto.prefix === undefined) === (dto.prefixLength === undefined)) {
+      throw ValidationFailed.field('prefix', 'give either prefix (an explicit block) or prefixLength (the next free block), not both or neither');
+    }
+    const length = dto.prefix !== undefined ? cidrFromString(dto.prefix).length : (dto.prefixLength as number);
+    await this.checkProviderRule(dto.providerId, length, 'providerId');
+    const strategy: Strategy | 'explicit' = dto.prefix !== undefined ? 'explicit' : (dto.strategy ?? 'best-fit');
+
+    try {
+      return await this.db.transaction(async (tx) => {
+        const placement = dto.prefix !== undefined ? await this.claimExplicit(tx, dto.prefix, dto.leaseId) : await this.takeNext(tx, length, strategy === 'first-fit', dto.leaseId);
+        const values = {
+          lease_id: placement.leaseId,
+          prefix: placement.prefix,
+          region_id: dto.regionId,
+          provider_id: dto.providerId,
+          requested_prefix_length: dto.prefix !== undefined ? null : length,
+          strategy,
+          description: dto.description ?? null,
+          tags: [...new Set(dto.tags ?? [])],
+        };
+        if (dryRun) {
+          const exists = await tx.query<unknown[]>(`SELECT 1 FROM regions WHERE id = $1`, [dto.regionId]);
+          if (exists.length === 0) throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
+          throw new DryRunRollback({
+            dryRun: true,
+            leaseId: placement.leaseId,
+            prefix: placement.prefix,
+            regionId: dto.regionId,
+            providerId: dto.providerId,
+            requestedPrefixLength: values.requested_prefix_length,
+            strategy,
+            addressCount: addressCount(length),
+          });
+        }
+        const row = await this.allocations.insertAllocation(tx, values);
+        const view = toAllocationDto(row);
+        await this.audit.record(tx, { action: 'create', entityType: 'allocation', entityId: row.id, after: view });
+        return view;
+      });
+    } catch (error) {
+      if (error instanceof DryRunRollback) return error.preview;
+      throw await this.translate(error, dto.prefix);
+    }
+  }
+
+  async update(id: string, dto: UpdateAllocationDto, ifMatch?: string): Promise<AllocationDto> {
+    const columns: Record<string, unknown> = {};
+    if (dto.regionId !== undefined) columns.region_id = dto.regionId;
+    if (dto.providerId !== undefined) columns.provider_id = dto.providerId;
+    if (dto.description !== undefined) columns.description = dto.description;
+    if (dto.tags !== undefined) columns.tags = [...new Set(dto.tags)];
+    try {
+      return await this.writes.update(this.spec, id, ifMatch, columns, async (_tx, current) => {
+        if (dto.providerId !== undefined && dto.providerId !== current.provider_id) {
+          await this.checkProviderRule(dto.providerId, cidrFromString(current.prefix).length, 'providerId');
+        }
+      });
+    } catch (error) {
+      throw await this.translate(error);
+    }
+  }
+
+  /** Releases at once; with RELEASE_HOLD_DAYS the space stays out of reach until the hold ends. */
+  async release(id: string, ifMatch?: string): Promise<void> {
+    const holdDays = this.config.releaseHoldDays;
+    await this.writes.mutate(this.spec, id, ifMatch, 'release', async (tx, current) => {
+      await this.allocations.lockLease(tx, current.lease_id);
+      if (holdDays > 0) {
+        const rows = await tx.query<[AllocationRow[], number]>(
+          `UPDATE allocations SET status = 'released', released_at = now(), hold_until = now() + make_interval(days => $2),
+                  version = version + 1, updated_at = now()
+            WHERE id = $1 RETURNING id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
+                  strategy, description, tags, released_at, hold_until, version, created_at, updated_at`,
+          [id, holdDays],
+        );
+        return rows[0][0];
+      }
+      const rows = await tx.query<[AllocationRow[], number]>(
+        `UPDATE allocations SET status = 'released', occupied = false, released_at = now(), version = version + 1, updated_at = now()
+          WHERE id = $1 RETURNING id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
+                strategy, description, tags, released_at, hold_until, version, created_at, updated_at`,
+        [id],
+      );
+      await this.allocations.releaseBlock(tx, current.lease_id, current.prefix);
+      return rows[0][0];
+    });
+  }
+
+  async freeSpace(leaseId: string, query: FreeSpaceQuery): Promise<FreeSpaceDto> {
+    const lease = await this.db.query<{ prefix: string }[]>(`SELECT prefix::text AS prefix FROM leases WHERE id = $1`, [leaseId]);
+    if (lease.length === 0) throw new NotFound('lease', leaseId);
+    if (await this.allocations.hasExpiredHolds(this.db, leaseId)) {
+      await this.db.transaction(async (tx) => {
+        await this.allocations.lockLease(tx, leaseId);
+        await this.allocations.reclaimExpiredHolds(tx, leaseId);
+      });
+    }
+    const blocks = (await this.allocations.freeBlocks(this.db, leaseId)).map((b) => ({ network: Number(b.network), length: b.length }));
+    const limit = query.limit ?? 256;
+    const freeAddresses = blocks.reduce((sum, b) => sum + addressCount(b.length), 0);
+    const wanted = query.prefixLength;
+    if (wanted === undefined) {
+      return { items: blocks.slice(0, limit).map((b) => ({ prefix: formatCidr(b), addressCount: addressCount(b.length) })), total: blocks.length, freeAddresses };
+    }
+    const items: { prefix: string; addressCount: number }[] = [];
+    let total = 0;
+    for (const block of blocks) {
+      if (block.length > wanted) continue;
+      const count = 2 ** (wanted - block.length);
+      total += count;
+      for (let i = 0; i < count && items.length < limit; i++) {
+        items.push({ prefix: formatCidr({ network: block.network + i * addressCount(wanted), length: wanted }), addressCount: addressCount(wanted) });
+      }
+    }
+    return { items, total, freeAddresses };
+  }
+
+  private async takeNext(tx: Tx, length: number, firstFit: boolean, leaseId?: string): Promise<Placement> {
+    if (leaseId) {
+      await this.lockActiveLease(tx, leaseId);
+      const prefix = await this.allocations.takeBlock(tx, leaseId, length, firstFit);
+      if (!prefix) throw new NoCapacity(`Lease ${leaseId} has no free /${length}.`);
+      return { leaseId, prefix };
+    }
+    const skip: string[] = [];
+    for (let attempt = 0; attempt < CANDIDATE_LEASES_TRIED; attempt++) {
+      const candidate = await this.allocations.bestLeaseFor(tx, length, firstFit, skip);
+      if (!candidate) break;
+      const lease = await this.allocations.lockLease(tx, candidate);
+      if (lease?.active) {
+        await this.allocations.reclaimExpiredHolds(tx, candidate);
+        const prefix = await this.allocations.takeBlock(tx, candidate, length, firstFit);
+        if (prefix) return { leaseId: candidate, prefix };
+      }
+      skip.push(candidate);
+    }
+    throw new NoCapacity(`No active lease has a free /${length}.`);
+  }
+
+  private async claimExplicit(tx: Tx, prefix: string, leaseId?: string): Promise<Placement> {
+    const targetLease = leaseId ?? (await this.allocations.activeLeaseContaining(tx, prefix));
+    if (!targetLease) throw new NotInActiveLease(`${prefix} is not inside any active lease.`);
+    const lease = await this.lockActiveLease(tx, targetLease);
+    if (!contains(cidrFromString(lease.prefix), cidrFromString(prefix))) {
+      throw new NotInActiveLease(`${prefix} is not inside lease ${targetLease} (${lease.prefix}).`);
+    }
+    if (!(await this.allocations.claimBlock(tx, targetLease, prefix))) {
+      throw await this.overlapError(tx, prefix);
+    }
+    return { leaseId: targetLease, prefix };
+  }
+
+  private async lockActiveLease(tx: Tx, leaseId: string) {
+    const lease = await this.allocations.lockLease(tx, leaseId);
+    if (!lease) throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
+    if (!lease.active) throw new NotInActiveLease(`Lease ${leaseId} is not active today (pending, expired or terminated).`);
+    await this.allocations.reclaimExpiredHolds(tx, leaseId);
+    return lease;
+  }
+
+  private async overlapError(q: Tx | Database, prefix: string): Promise<PrefixOverlap> {
+    const conflicts = await this.allocations.occupiedOverlapping(q, prefix);
+    const described = conflicts.slice(0, 3).map((c) => `${c.status === 'released' ? 'released (on hold) ' : ''}allocation ${c.id} (${c.prefix})`).join(', ');
+    return new PrefixOverlap(
+      `${prefix} overlaps ${described || 'allocated space'}.`,
+      conflicts.map((c) => ({ id: c.id, prefix: c.prefix, kind: c.status === 'released' ? 'held-allocation' : 'allocation' })),
+    );
+  }
+
+  private async checkProviderRule(providerId: string, length: number, field: string): Promise<void> {
+    const rows = await this.db.query<{ code: string; min_prefix_length: number; max_prefix_length: number }[]>(
+      `SELECT code, min_prefix_length, max_prefix_length FROM providers WHERE id = $1`,
+      [providerId],
+    );
+    const provider = rows[0];
+    if (!provider) throw ValidationFailed.field(field, `${field} does not name an existing provider`);
+    if (length < provider.min_prefix_length || length > provider.max_prefix_length) {
+      throw new ProviderRuleViolation(
+        `Provider ${provider.code} accepts prefixes from /${provider.min_prefix_length} to /${provider.max_prefix_length}; /${length} is outside that range.`,
+      );
+    }
+  }
+
+  private async translate(error: unknown, prefix?: string): Promise<unknown> {
+    if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_region_id_fkey')) return ValidationFailed.field('regionId', 'regionId does not name an existing region');
+    if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_provider_id_fkey')) return ValidationFailed.field('providerId', 'providerId does not name an existing provider');
+    if (prefix && isPgCode(error, EXCLUSION_VIOLATION, 'allocations_no_overlap')) return this.overlapError(this.db, prefix);
+    return error;
+  }
+}
