@@ -1,0 +1,3 @@
+export * from './cidr';
+export * from './special-purpose';
+export * from './free-space';
