@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
+import { setEtag } from '../common/etag';
+import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { UuidPipe } from '../common/params';
+import { CreateProviderDto, ProviderDto, ProviderPageDto, ProviderQuery, UpdateProviderDto } from './dto/provider.dto';
+import { ProvidersService } from './providers.service';
+
+@ApiTags('Providers')
+@ApiBearerAuth()
+@Controller('api/v1/providers')
+export class ProvidersController {
+  constructor(private readonly providers: ProvidersService) {}
+
+  @Get()
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'listProviders', summary: 'List providers (clouds and networks allocations are assigned to)' })
+  @ApiOkResponse({ type: ProviderPageDto })
+  @ApiProblems(400, 403)
+  list(@Query() query: ProviderQuery) {
+    return this.providers.list(query);
+  }
+
+  @Post()
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'createProvider', summary: 'Create a provider' })
+  @ApiBody({
+    type: CreateProviderDto,
+    examples: { byoip: { summary: 'AWS BYOIP (/24 or shorter)', value: { code: 'aws', name: 'Amazon Web Services (BYOIP)', minPrefixLength: 8, maxPrefixLength: 24 } } },
+  })
+  @ApiCreatedResponse({ type: ProviderDto })
+  @ApiProblems(400, 403, 409, 413, 415, 422)
+  async create(@Body() dto: CreateProviderDto, @Res({ passthrough: true }) res: Response) {
+    const provider = await this.providers.create(dto);
+    setEtag(res, provider.version);
+    return provider;
+  }
+
+  @Get(':id')
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'getProvider', summary: 'Get a provider' })
+  @ApiOkResponse({ type: ProviderDto })
+  @ApiProblems(400, 403, 404)
+  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
+    const provider = await this.providers.get(id);
+    setEtag(res, provider.version);
+    return provider;
+  }
+
+  @Patch(':id')
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'updateProvider', summary: 'Update a provider' })
+  @ApiIfMatch()
+  @ApiOkResponse({ type: ProviderDto })
+  @ApiProblems(400, 403, 404, 409, 412, 413, 415)
+  async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateProviderDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const provider = await this.providers.update(id, dto, ifMatch);
+    setEtag(res, provider.version);
+    return provider;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'deleteProvider', summary: 'Delete a provider no allocation refers to' })
+  @ApiIfMatch()
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblems(400, 403, 404, 409, 412)
+  async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.providers.delete(id, ifMatch);
+  }
+}

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { Database, Queryable } from '../database/database.service';
+import { Keyset } from '../common/pagination';
+import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
+
+export interface ProviderRow extends VersionedRow {
+  code: string;
+  name: string;
+  min_prefix_length: number;
+  max_prefix_length: number;
+  notes: string | null;
+}
+
+@Injectable()
+export class ProvidersRepository extends TableRepository<ProviderRow> {
+  constructor(private readonly db: Database) {
+    super('providers');
+  }
+
+  search(page: Keyset, query: { code?: string }): Promise<ProviderRow[]> {
+    const filters: Filter[] = [];
+    if (query.code) filters.push({ sql: 'code = $1', params: [query.code] });
+    return this.list(this.db, page, filters);
+  }
+
+  /**
+   * Allocations that refer to the provider, for the IN_USE answer. The allocations table comes
+   * with a later migration, so this looks it up by name first and answers [] while it is absent.
+   */
+  async referencingAllocations(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
+    const [{ present }] = await q.query<{ present: boolean }[]>(`SELECT to_regclass('allocations') IS NOT NULL AS present`);
+    if (!present) return [];
+    return q.query<{ id: string; prefix: string }[]>(
+      `SELECT id, prefix::text AS prefix FROM allocations WHERE provider_id = $1 ORDER BY seq LIMIT 100`,
+      [id],
+    );
+  }
+}

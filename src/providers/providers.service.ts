@@ -1,0 +1,118 @@
+import { Injectable } from '@nestjs/common';
+import { keyset, Page, toPage } from '../common/pagination';
+import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { Database } from '../database/database.service';
+import { isPgCode, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from '../database/pg-errors';
+import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
+import { CreateProviderDto, DEFAULT_MAX_PREFIX_LENGTH, DEFAULT_MIN_PREFIX_LENGTH, ProviderDto, ProviderQuery, UpdateProviderDto } from './dto/provider.dto';
+import { ProviderRow, ProvidersRepository } from './providers.repository';
+
+export function toProviderDto(row: ProviderRow): ProviderDto {
+  return {
+    id: row.id,
+    code: row.code,
+    name: row.name,
+    minPrefixLength: row.min_prefix_length,
+    maxPrefixLength: row.max_prefix_length,
+    notes: row.notes,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/**
+ * min ≤ max once the request is applied to what is stored (or to the defaults on create). The
+ * error names the field the caller sent, so a PATCH of one bound points at that bound.
+ */
+function checkPrefixLengthRange(min: number, max: number, sent: { minPrefixLength?: number; maxPrefixLength?: number }): void {
+  if (min <= max) return;
+  const field = sent.minPrefixLength === undefined && sent.maxPrefixLength !== undefined ? 'maxPrefixLength' : 'minPrefixLength';
+  throw ValidationFailed.field(field, `minPrefixLength (${min}) must not be greater than maxPrefixLength (${max})`);
+}
+
+/**
+ * A delete that other rows still point at. ON DELETE RESTRICT foreign keys (allocations_*_fkey)
+ * raise restrict_violation 23001, not foreign_key_violation 23503, so both are caught.
+ */
+const RESTRICT_VIOLATION = '23001';
+const isStillReferenced = (error: unknown) => isPgCode(error, FOREIGN_KEY_VIOLATION) || isPgCode(error, RESTRICT_VIOLATION);
+
+@Injectable()
+export class ProvidersService {
+  private readonly spec: EntitySpec<ProviderRow, ProviderDto>;
+
+  constructor(
+    private readonly providers: ProvidersRepository,
+    private readonly writes: VersionedWrites,
+    private readonly db: Database,
+  ) {
+    this.spec = { type: 'provider', repository: providers, toView: toProviderDto };
+  }
+
+  async list(query: ProviderQuery): Promise<Page<ProviderDto>> {
+    const page = keyset(query);
+    return toPage(await this.providers.search(page, query), page.limit, toProviderDto);
+  }
+
+  get(id: string): Promise<ProviderDto> {
+    return this.writes.get(this.spec, id);
+  }
+
+  create(dto: CreateProviderDto): Promise<ProviderDto> {
+    const min = dto.minPrefixLength ?? DEFAULT_MIN_PREFIX_LENGTH;
+    const max = dto.maxPrefixLength ?? DEFAULT_MAX_PREFIX_LENGTH;
+    checkPrefixLengthRange(min, max, dto);
+    return this.uniqueCode(dto.code, () =>
+      this.writes.create(this.spec, (tx) =>
+        this.providers.insert(tx, {
+          code: dto.code,
+          name: dto.name,
+          min_prefix_length: min,
+          max_prefix_length: max,
+          notes: dto.notes ?? null,
+        }),
+      ),
+    );
+  }
+
+  update(id: string, dto: UpdateProviderDto, ifMatch?: string): Promise<ProviderDto> {
+    const values: Record<string, unknown> = {};
+    if (dto.code !== undefined) values.code = dto.code;
+    if (dto.name !== undefined) values.name = dto.name;
+    if (dto.minPrefixLength !== undefined) values.min_prefix_length = dto.minPrefixLength;
+    if (dto.maxPrefixLength !== undefined) values.max_prefix_length = dto.maxPrefixLength;
+    if (dto.notes !== undefined) values.notes = dto.notes;
+    return this.uniqueCode(dto.code, () =>
+      this.writes.update(this.spec, id, ifMatch, values, async (_tx, current) => {
+        checkPrefixLengthRange(dto.minPrefixLength ?? current.min_prefix_length, dto.maxPrefixLength ?? current.max_prefix_length, dto);
+      }),
+    );
+  }
+
+  async delete(id: string, ifMatch?: string): Promise<void> {
+    try {
+      await this.writes.delete(this.spec, id, ifMatch);
+    } catch (error) {
+      if (isStillReferenced(error)) {
+        const allocations = await this.providers.referencingAllocations(this.db, id);
+        throw new InUse(
+          `provider ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
+          allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isPgCode(error, UNIQUE_VIOLATION, 'providers_code_key')) {
+        throw new AlreadyExists(`A provider with code "${code}" already exists.`, 'code');
+      }
+      throw error;
+    }
+  }
+}

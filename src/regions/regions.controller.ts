@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
+import { setEtag } from '../common/etag';
+import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { UuidPipe } from '../common/params';
+import { CreateRegionDto, RegionDto, RegionPageDto, RegionQuery, UpdateRegionDto } from './dto/region.dto';
+import { RegionsService } from './regions.service';
+
+@ApiTags('Regions')
+@ApiBearerAuth()
+@Controller('api/v1/regions')
+export class RegionsController {
+  constructor(private readonly regions: RegionsService) {}
+
+  @Get()
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'listRegions', summary: 'List regions (where addresses are used; they feed the geofeed)' })
+  @ApiOkResponse({ type: RegionPageDto })
+  @ApiProblems(400, 403)
+  list(@Query() query: RegionQuery) {
+    return this.regions.list(query);
+  }
+
+  @Post()
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'createRegion', summary: 'Create a region' })
+  @ApiBody({
+    type: CreateRegionDto,
+    examples: { dublin: { summary: 'AWS eu-west-1 (Dublin, Ireland)', value: { code: 'eu-west-1', name: 'AWS Europe (Ireland)', countryCode: 'IE', subdivisionCode: 'IE-D', city: 'Dublin' } } },
+  })
+  @ApiCreatedResponse({ type: RegionDto })
+  @ApiProblems(400, 403, 409, 413, 415, 422)
+  async create(@Body() dto: CreateRegionDto, @Res({ passthrough: true }) res: Response) {
+    const region = await this.regions.create(dto);
+    setEtag(res, region.version);
+    return region;
+  }
+
+  @Get(':id')
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({ operationId: 'getRegion', summary: 'Get a region' })
+  @ApiOkResponse({ type: RegionDto })
+  @ApiProblems(400, 403, 404)
+  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
+    const region = await this.regions.get(id);
+    setEtag(res, region.version);
+    return region;
+  }
+
+  @Patch(':id')
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'updateRegion', summary: 'Update a region' })
+  @ApiIfMatch()
+  @ApiOkResponse({ type: RegionDto })
+  @ApiProblems(400, 403, 404, 409, 412, 413, 415)
+  async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateRegionDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+    const region = await this.regions.update(id, dto, ifMatch);
+    setEtag(res, region.version);
+    return region;
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({ operationId: 'deleteRegion', summary: 'Delete a region no allocation refers to' })
+  @ApiIfMatch()
+  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiProblems(400, 403, 404, 409, 412)
+  async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
+    await this.regions.delete(id, ifMatch);
+  }
+}

@@ -1,0 +1,113 @@
+import { Injectable } from '@nestjs/common';
+import { keyset, Page, toPage } from '../common/pagination';
+import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { Database } from '../database/database.service';
+import { isPgCode, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from '../database/pg-errors';
+import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
+import { CreateRegionDto, RegionDto, RegionQuery, UpdateRegionDto } from './dto/region.dto';
+import { RegionRow, RegionsRepository } from './regions.repository';
+
+export function toRegionDto(row: RegionRow): RegionDto {
+  return {
+    id: row.id,
+    code: row.code,
+    name: row.name,
+    countryCode: row.country_code,
+    subdivisionCode: row.subdivision_code,
+    city: row.city,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** A subdivision belongs to one country: GB-ENG goes with GB. Checked on the values as they will be stored. */
+function checkSubdivisionInCountry(countryCode: string, subdivisionCode: string | null): void {
+  if (subdivisionCode !== null && !subdivisionCode.startsWith(`${countryCode}-`)) {
+    throw ValidationFailed.field('subdivisionCode', `subdivisionCode ${subdivisionCode} is not in country ${countryCode}`);
+  }
+}
+
+/**
+ * A delete that other rows still point at. ON DELETE RESTRICT foreign keys (allocations_*_fkey)
+ * raise restrict_violation 23001, not foreign_key_violation 23503, so both are caught.
+ */
+const RESTRICT_VIOLATION = '23001';
+const isStillReferenced = (error: unknown) => isPgCode(error, FOREIGN_KEY_VIOLATION) || isPgCode(error, RESTRICT_VIOLATION);
+
+@Injectable()
+export class RegionsService {
+  private readonly spec: EntitySpec<RegionRow, RegionDto>;
+
+  constructor(
+    private readonly regions: RegionsRepository,
+    private readonly writes: VersionedWrites,
+    private readonly db: Database,
+  ) {
+    this.spec = { type: 'region', repository: regions, toView: toRegionDto };
+  }
+
+  async list(query: RegionQuery): Promise<Page<RegionDto>> {
+    const page = keyset(query);
+    return toPage(await this.regions.search(page, query), page.limit, toRegionDto);
+  }
+
+  get(id: string): Promise<RegionDto> {
+    return this.writes.get(this.spec, id);
+  }
+
+  create(dto: CreateRegionDto): Promise<RegionDto> {
+    checkSubdivisionInCountry(dto.countryCode, dto.subdivisionCode ?? null);
+    return this.uniqueCode(dto.code, () =>
+      this.writes.create(this.spec, (tx) =>
+        this.regions.insert(tx, {
+          code: dto.code,
+          name: dto.name,
+          country_code: dto.countryCode,
+          subdivision_code: dto.subdivisionCode ?? null,
+          city: dto.city ?? null,
+        }),
+      ),
+    );
+  }
+
+  update(id: string, dto: UpdateRegionDto, ifMatch?: string): Promise<RegionDto> {
+    const values: Record<string, unknown> = {};
+    if (dto.code !== undefined) values.code = dto.code;
+    if (dto.name !== undefined) values.name = dto.name;
+    if (dto.countryCode !== undefined) values.country_code = dto.countryCode;
+    if (dto.subdivisionCode !== undefined) values.subdivision_code = dto.subdivisionCode;
+    if (dto.city !== undefined) values.city = dto.city;
+    return this.uniqueCode(dto.code, () =>
+      this.writes.update(this.spec, id, ifMatch, values, async (_tx, current) => {
+        checkSubdivisionInCountry(dto.countryCode ?? current.country_code, dto.subdivisionCode === undefined ? current.subdivision_code : dto.subdivisionCode);
+      }),
+    );
+  }
+
+  async delete(id: string, ifMatch?: string): Promise<void> {
+    try {
+      await this.writes.delete(this.spec, id, ifMatch);
+    } catch (error) {
+      if (isStillReferenced(error)) {
+        const allocations = await this.regions.referencingAllocations(this.db, id);
+        throw new InUse(
+          `region ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
+          allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (isPgCode(error, UNIQUE_VIOLATION, 'regions_code_key')) {
+        throw new AlreadyExists(`A region with code "${code}" already exists.`, 'code');
+      }
+      throw error;
+    }
+  }
+}
