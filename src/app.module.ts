@@ -5,9 +5,11 @@ import { CommonModule } from './common/common.module';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { IdempotencyModule } from './idempotency/idempotency.module';
 import { LessorsModule } from './lessors/lessors.module';
 import { LeasesModule } from './leases/leases.module';
 import { LookupModule } from './lookup/lookup.module';
+import { AllocationsModule } from './allocations/allocations.module';
 import { ProvidersModule } from './providers/providers.module';
 import { RegionsModule } from './regions/regions.module';
 
@@ -22,10 +24,12 @@ export class AppModule {
         CommonModule,
         AuditModule,
         AuthModule,
+        IdempotencyModule,
         HealthModule,
         LessorsModule,
         LeasesModule,
         LookupModule,
+        AllocationsModule,
         ProvidersModule,
         RegionsModule,
       ],

@@ -15,6 +15,7 @@ import { DomainError } from './errors/domain-errors';
 import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { ProblemDto } from './common/openapi';
 import { httpRequestDuration } from './health/metrics';
+import { documentIdempotency } from './idempotency/idempotency.openapi';
 
 export const BODY_LIMIT = '1mb';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -102,10 +103,11 @@ export function buildOpenApiDocument(app: INestApplication) {
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An iplease API key (ipl_…).' })
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ProblemDto],
     operationIdFactory: (_controller, method) => method,
   });
+  return documentIdempotency(document);
 }
 
 function setupSwagger(app: INestApplication): void {

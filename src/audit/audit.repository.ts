@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { Keyset } from '../common/pagination';
 import { requestContext } from '../common/request-context';
 import type { Queryable } from '../database/database.service';
 
-export type AuditAction = 'create' | 'update' | 'delete' | 'release' | 'terminate' | 'revoke';
+export const AUDIT_ACTIONS = ['create', 'update', 'delete', 'release', 'terminate', 'revoke'] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   action: AuditAction;
@@ -10,6 +12,31 @@ export interface AuditEntry {
   entityId: string;
   before?: unknown;
   after?: unknown;
+}
+
+export interface AuditEventRow {
+  id: string;
+  seq: string;
+  at: Date;
+  actor_key_id: string | null;
+  actor_name: string | null;
+  action: AuditAction;
+  entity_type: string;
+  entity_id: string;
+  before: unknown;
+  after: unknown;
+  request_id: string | null;
+}
+
+export interface AuditFilter {
+  entityType?: string;
+  entityId?: string;
+  actorKeyId?: string;
+  action?: AuditAction;
+  /** Inclusive. */
+  since?: Date;
+  /** Exclusive. */
+  until?: Date;
 }
 
 /** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
@@ -22,7 +49,7 @@ export class AuditRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         ctx?.actor?.keyId ?? null,
-        ctx?.actor?.name ?? null,
+        ctx?.actor?.name ?? ctx?.operator ?? null,
         entry.action,
         entry.entityType,
         entry.entityId,
@@ -30,6 +57,28 @@ export class AuditRepository {
         entry.after === undefined ? null : JSON.stringify(entry.after),
         ctx?.requestId ?? null,
       ],
+    );
+  }
+
+  /** Keyset page in recording order; fetches limit+1 rows so toPage can tell whether more exist. */
+  search(q: Queryable, page: Keyset, filter: AuditFilter): Promise<AuditEventRow[]> {
+    const params: unknown[] = [page.afterSeq];
+    const clauses = ['seq > $1'];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      clauses.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.entityType !== undefined) add('entity_type = ?', filter.entityType);
+    if (filter.entityId !== undefined) add('entity_id = ?', filter.entityId);
+    if (filter.actorKeyId !== undefined) add('actor_key_id = ?', filter.actorKeyId);
+    if (filter.action !== undefined) add('action = ?', filter.action);
+    if (filter.since !== undefined) add('at >= ?', filter.since);
+    if (filter.until !== undefined) add('at < ?', filter.until);
+    params.push(page.limit + 1);
+    return q.query<AuditEventRow[]>(
+      `SELECT id, seq, at, actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id
+       FROM audit_events WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
+      params,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Queryable } from '../database/database.service';
+import type { Keyset } from '../common/pagination';
 import type { Role } from '../common/request-context';
 
 export interface ApiKeyRow {
@@ -54,5 +55,39 @@ export class ApiKeysRepository {
     this.db
       .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id])
       .catch(() => undefined);
+  }
+
+  // --- Key administration (API and CLI) ---
+
+  /** Keyset page in creation order; fetches limit+1 rows so toPage can tell whether more exist. */
+  list(q: Queryable, page: Keyset, role?: Role): Promise<ApiKeyRow[]> {
+    return q.query<ApiKeyRow[]>(
+      `SELECT * FROM api_keys WHERE seq > $1 AND ($2::text IS NULL OR role = $2) ORDER BY seq LIMIT $3`,
+      [page.afterSeq, role ?? null, page.limit + 1],
+    );
+  }
+
+  async findById(q: Queryable, id: string): Promise<ApiKeyRow | undefined> {
+    const rows = await q.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE id = $1`, [id]);
+    return rows[0];
+  }
+
+  /**
+   * Locks every active admin key and returns their ids. Two admins revoking each other at once
+   * serialise here, and the second sees the first's revocation (READ COMMITTED re-checks locked rows).
+   */
+  async lockActiveAdmins(tx: Queryable): Promise<string[]> {
+    const rows = await tx.query<{ id: string }[]>(`SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL ORDER BY seq FOR UPDATE`);
+    return rows.map((r) => r.id);
+  }
+
+  async lockById(tx: Queryable, id: string): Promise<ApiKeyRow | undefined> {
+    const rows = await tx.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
+    return rows[0];
+  }
+
+  async revoke(tx: Queryable, id: string): Promise<ApiKeyRow> {
+    await tx.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [id]);
+    return (await this.findById(tx, id)) as ApiKeyRow;
   }
 }

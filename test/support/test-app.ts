@@ -7,6 +7,8 @@ import type TestAgent from 'supertest/lib/agent';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../src/auth/api-key.crypto';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/config';
+import type { LogLevel } from '../../src/config/config';
+import { createLogger } from '../../src/common/logger';
 import type { Role } from '../../src/common/request-context';
 import { withDatabase } from './global-setup';
 import { TEST_ENV } from './test-env';
@@ -58,11 +60,19 @@ export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   return { ...loadConfig({}), adminApiKey: ADMIN_KEY, logLevel: 'silent', rateLimitPerMinute: 0, ...overrides };
 }
 
+export interface TestAppOptions {
+  /** Send the app's logs here (production logger: same format and redaction as main.ts), at `logLevel` (default info). */
+  logDestination?: NodeJS.WritableStream;
+  logLevel?: LogLevel;
+}
+
 /** Starts the real application (same createApp/bootstrap as main.ts) on a fresh database and a free port. */
-export async function startTestApp(overrides: Partial<AppConfig> = {}, databaseUrl?: string): Promise<TestApp> {
+export async function startTestApp(overrides: Partial<AppConfig> = {}, databaseUrl?: string, options: TestAppOptions = {}): Promise<TestApp> {
   const url = databaseUrl ?? (await createTestDatabase());
   const config = testConfig(overrides);
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logDestination
+    ? createLogger(options.logLevel ?? 'info', options.logDestination)
+    : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const app = await createApp(config, url, logger);
   await app.listen(0, '127.0.0.1');
   const baseUrl = await app.getUrl();

@@ -1,0 +1,57 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/openapi';
+import { UuidPipe } from '../common/params';
+import { SecretResponseFields } from '../idempotency/idempotency.interceptor';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyDto, ApiKeyPageDto, ApiKeyQuery, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import { ADMIN_ONLY, Allow } from './roles.decorator';
+
+@ApiTags('API keys')
+@ApiBearerAuth()
+@Controller('api/v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @Allow(...ADMIN_ONLY)
+  @SecretResponseFields('key')
+  @ApiOperation({ operationId: 'createApiKey', summary: 'Create an API key (the secret is in this response only)' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiProblems(400, 403, 413, 415, 422)
+  create(@Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
+    return this.keys.create(dto);
+  }
+
+  @Get()
+  @Allow(...ADMIN_ONLY)
+  @ApiOperation({ operationId: 'listApiKeys', summary: 'List API keys, revoked ones included (never the secret)' })
+  @ApiOkResponse({ type: ApiKeyPageDto })
+  @ApiProblems(400, 403)
+  list(@Query() query: ApiKeyQuery) {
+    return this.keys.list(query);
+  }
+
+  @Get(':id')
+  @Allow(...ADMIN_ONLY)
+  @ApiOperation({ operationId: 'getApiKey', summary: 'Get an API key (never the secret)' })
+  @ApiOkResponse({ type: ApiKeyDto })
+  @ApiProblems(400, 403, 404)
+  get(@Param('id', UuidPipe) id: string): Promise<ApiKeyDto> {
+    return this.keys.get(id);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @Allow(...ADMIN_ONLY)
+  @ApiOperation({
+    operationId: 'revokeApiKey',
+    summary: 'Revoke an API key, effective immediately',
+    description: 'Revoking an already revoked key changes nothing (204). The last active admin key cannot be revoked (409 IN_USE).',
+  })
+  @ApiNoContentResponse({ description: 'Revoked.' })
+  @ApiProblems(400, 403, 404, 409)
+  async revoke(@Param('id', UuidPipe) id: string): Promise<void> {
+    await this.keys.revoke(id);
+  }
+}
