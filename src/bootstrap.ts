@@ -14,6 +14,8 @@ import type { AppConfig } from './config/config';
 import { DomainError } from './errors/domain-errors';
 import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { ProblemDto } from './common/openapi';
+import { withExampleIds } from './common/openapi-examples';
+import { Database } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
 
@@ -112,8 +114,10 @@ export function buildOpenApiDocument(app: INestApplication) {
 
 function setupSwagger(app: INestApplication): void {
   const document = buildOpenApiDocument(app);
+  const db = app.get(Database);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
+    patchDocumentOnRequest: (_req, _res, served) => withExampleIds(served, db),
     customSiteTitle: 'iplease API',
     swaggerOptions: { persistAuthorization: false, displayOperationId: true, tryItOutEnabled: false },
   });

@@ -36,9 +36,9 @@ export class AllocationsController {
   @ApiBody({
     type: CreateAllocationDto,
     examples: {
-      nextFree: { summary: 'Next free /26 for a region and provider', value: { prefixLength: 26, regionId: '<id of a region>', providerId: '<id of a provider>', leaseId: '<id of a lease>', description: 'NAT gateways' } },
+      nextFree: { summary: 'Next free /24 for a region and provider (AWS BYOIP takes /24 or shorter)', value: { prefixLength: 24, regionId: '<id of a region>', providerId: '<id of a provider>', leaseId: '<id of a lease>', description: 'eu-west-1 BYOIP pool' } },
       anyLease: { summary: 'Next free /24 from any active lease', value: { prefixLength: 24, regionId: '<id of a region>', providerId: '<id of a provider>' } },
-      explicit: { summary: 'A specific block', value: { prefix: '185.10.20.0/26', regionId: '<id of a region>', providerId: '<id of a provider>' } },
+      explicit: { summary: 'A specific block', value: { prefix: '185.10.23.0/24', regionId: '<id of a region>', providerId: '<id of a provider>' } },
     },
   })
   @ApiCreatedResponse({ type: AllocationDto })
