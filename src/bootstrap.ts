@@ -13,7 +13,7 @@ import { validationException } from './common/validation';
 import type { AppConfig } from './config/config';
 import { DomainError } from './errors/domain-errors';
 import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
-import { ProblemDto } from './common/openapi';
+import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
 import { Database } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
@@ -64,6 +64,10 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       if (req.body === undefined) req.body = {};
       else if (Array.isArray(req.body)) return next(new DomainError('VALIDATION_FAILED', 'The request body must be a JSON object, not an array.', { errors: [{ field: 'body', message: 'must be a JSON object' }] }));
     }
+    // class-transformer recurses per level: a 1 MiB body nested thousands deep overflowed the stack (500).
+    if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
+      return next(new DomainError('VALIDATION_FAILED', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, { errors: [{ field: 'body', message: 'nested too deeply' }] }));
+    }
     next();
   });
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
@@ -86,6 +90,21 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
   setupSwagger(app);
 }
 
+/** No request body of this API nests more than a few levels; 32 leaves room and stops stack exhaustion. */
+export const MAX_BODY_DEPTH = 32;
+
+/** Iterative (a recursive check would overflow on exactly the bodies it is meant to refuse). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current as object)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** A body must be JSON: anything else is refused with 415 before it is parsed. */
 function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
@@ -103,13 +122,25 @@ export function buildOpenApiDocument(app: INestApplication) {
         'Authenticate with **Authorize** and an API key (`Authorization: Bearer <key>`). Errors are RFC 9457 `application/problem+json` with a stable `code`.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An iplease API key (ipl_…).' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An iplease API key (ipl_…).' }, BEARER_SCHEME)
+    // Relative: the API is wherever this document was fetched from (Swagger UI, generated clients).
+    .addServer('/', 'This iplease instance')
+    .addTag('Lessors', 'Address holders we lease from.')
+    .addTag('Leases', 'Leased prefixes: terms, prices, renewals; and what is still free in each.')
+    .addTag('Allocations', 'Blocks carved from leases for a region and a provider; next-free allocation.')
+    .addTag('Regions', 'Where addresses are used; they feed the geofeed.')
+    .addTag('Providers', 'Clouds and networks allocations are assigned to, with their prefix-length rules.')
+    .addTag('Lookup', 'Who holds an address today.')
+    .addTag('Reports', 'Finance: costs, renewals, utilisation and forecasts (JSON or CSV).')
+    .addTag('Audit', 'Every change, who made it, before and after.')
+    .addTag('API keys', 'Keys and their roles (admin only).')
+    .addTag('Operations', 'Health, readiness and metrics; public, no key needed.')
     .build();
   const document = SwaggerModule.createDocument(app, config, {
     extraModels: [ProblemDto],
     operationIdFactory: (_controller, method) => method,
   });
-  return documentIdempotency(document);
+  return documentIdempotency(documentSecurity(document, app));
 }
 
 function setupSwagger(app: INestApplication): void {

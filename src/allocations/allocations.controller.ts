@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOk
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
-import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { AllocationsService } from './allocations.service';
 import { AllocationDto, AllocationPageDto, AllocationPreviewDto, AllocationQuery, CreateAllocationDto, CreateAllocationQuery, FreeSpaceDto, FreeSpaceQuery, UpdateAllocationDto } from './dto/allocation.dto';
@@ -17,7 +17,7 @@ export class AllocationsController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listAllocations', summary: 'List allocations (active by default)' })
-  @ApiOkResponse({ type: AllocationPageDto })
+  @ApiOkResponse({ type: AllocationPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
   @ApiProblems(400, 403)
   list(@Query() query: AllocationQuery) {
     return this.allocations.list(query);
@@ -41,7 +41,11 @@ export class AllocationsController {
       explicit: { summary: 'A specific block', value: { prefix: '185.10.23.0/24', regionId: '<id of a region>', providerId: '<id of a provider>' } },
     },
   })
-  @ApiCreatedResponse({ type: AllocationDto })
+  @ApiCreatedResponse({
+    type: AllocationDto,
+    description: 'Allocated; ETag is its version.',
+    headers: { ...ETAG_HEADER, Location: { description: 'The new allocation, /api/v1/allocations/{id}.', schema: { type: 'string' } } },
+  })
   @ApiOkResponse({ type: AllocationPreviewDto, description: 'Dry run: what would be allocated; nothing written.' })
   @ApiProblems(400, 403, 409, 413, 415, 422)
   async create(@Body() dto: CreateAllocationDto, @Query() query: CreateAllocationQuery, @Res({ passthrough: true }) res: Response) {
@@ -59,7 +63,7 @@ export class AllocationsController {
   @Get(':id')
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'getAllocation', summary: 'Get an active allocation (404 once released)' })
-  @ApiOkResponse({ type: AllocationDto })
+  @ApiOkResponse({ type: AllocationDto, description: 'The allocation; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
   async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
     const allocation = await this.allocations.get(id);
@@ -72,7 +76,7 @@ export class AllocationsController {
   @ApiOperation({ operationId: 'updateAllocation', summary: 'Change region, provider, description or tags (never the prefix)' })
   @ApiIfMatch()
   @ApiBody({ type: UpdateAllocationDto, examples: { describe: { summary: 'Describe and tag', value: { description: 'NAT gateways, prod', tags: ['prod'] } } } })
-  @ApiOkResponse({ type: AllocationDto })
+  @ApiOkResponse({ type: AllocationDto, description: 'The allocation after the change; ETag is its new version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 412, 413, 415)
   async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateAllocationDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
     const allocation = await this.allocations.update(id, dto, ifMatch);
@@ -101,7 +105,7 @@ export class LeaseFreeSpaceController {
   @Get(':id/free')
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listLeaseFreeSpace', summary: 'What is still free in this lease?', description: 'Maximal free blocks, or with prefixLength every free block of exactly that length.' })
-  @ApiOkResponse({ type: FreeSpaceDto })
+  @ApiOkResponse({ type: FreeSpaceDto, description: 'Free blocks, lowest address first.' })
   @ApiProblems(400, 403, 404)
   free(@Param('id', UuidPipe) id: string, @Query() query: FreeSpaceQuery): Promise<FreeSpaceDto> {
     return this.allocations.freeSpace(id, query);

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { SecretResponseFields } from '../idempotency/idempotency.interceptor';
@@ -17,7 +17,8 @@ export class ApiKeysController {
   @Allow(...ADMIN_ONLY)
   @SecretResponseFields('key')
   @ApiOperation({ operationId: 'createApiKey', summary: 'Create an API key (the secret is in this response only)' })
-  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  @ApiBody({ type: CreateApiKeyDto, examples: { automation: { summary: 'A key for a CI pipeline', value: { name: 'terraform-ci', role: 'engineer' } } } })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto, description: 'Created; `key` is the secret, shown only here.' })
   @ApiProblems(400, 403, 413, 415, 422)
   create(@Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.keys.create(dto);
@@ -26,7 +27,7 @@ export class ApiKeysController {
   @Get()
   @Allow(...ADMIN_ONLY)
   @ApiOperation({ operationId: 'listApiKeys', summary: 'List API keys, revoked ones included (never the secret)' })
-  @ApiOkResponse({ type: ApiKeyPageDto })
+  @ApiOkResponse({ type: ApiKeyPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
   @ApiProblems(400, 403)
   list(@Query() query: ApiKeyQuery) {
     return this.keys.list(query);
@@ -35,7 +36,7 @@ export class ApiKeysController {
   @Get(':id')
   @Allow(...ADMIN_ONLY)
   @ApiOperation({ operationId: 'getApiKey', summary: 'Get an API key (never the secret)' })
-  @ApiOkResponse({ type: ApiKeyDto })
+  @ApiOkResponse({ type: ApiKeyDto, description: 'The key (never the secret).' })
   @ApiProblems(400, 403, 404)
   get(@Param('id', UuidPipe) id: string): Promise<ApiKeyDto> {
     return this.keys.get(id);

@@ -1,5 +1,9 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, INestApplication, Type } from '@nestjs/common';
+import { PATH_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer, Reflector } from '@nestjs/core';
 import { ApiExtraModels, ApiHeader, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import { IS_PUBLIC } from '../auth/roles.decorator';
 import { PROBLEM_TYPES } from '../errors/problem';
 import type { ErrorCode } from '../errors/domain-errors';
 
@@ -60,3 +64,54 @@ export function ApiProblems(...statuses: number[]) {
 
 export const ApiIfMatch = () =>
   ApiHeader({ name: 'If-Match', required: false, description: 'ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since.' });
+
+/** The ETag a single-resource answer carries (documented on every response that sets it). */
+export const ETAG_HEADER = {
+  ETag: {
+    description: 'The entity\'s `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since.',
+    schema: { type: 'string', example: '"1"' },
+  },
+};
+
+export const BEARER_SCHEME = 'bearer';
+/** Where @ApiOperation() keeps its options (DECORATORS.API_OPERATION in @nestjs/swagger, not exported). */
+const API_OPERATION_METADATA = 'swagger/apiOperation';
+const OPERATION_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * Security in the spec comes from the same metadata the ApiKeyGuard obeys: an operation whose
+ * handler (or controller) is @Public() gets `security: []`; every other operation needs the
+ * bearer key, whether or not its controller remembered @ApiBearerAuth().
+ */
+export function documentSecurity(document: OpenAPIObject, app: INestApplication): OpenAPIObject {
+  const publicIds = publicOperationIds(app);
+  for (const item of Object.values(document.paths)) {
+    for (const method of OPERATION_METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      if (operation.operationId !== undefined && publicIds.has(operation.operationId)) operation.security = [];
+      else if (!operation.security?.length) operation.security = [{ [BEARER_SCHEME]: [] }];
+    }
+  }
+  return document;
+}
+
+/** operationIds (explicit, or the method name as operationIdFactory makes them) of @Public() handlers. */
+function publicOperationIds(app: INestApplication): Set<string> {
+  const reflector = new Reflector();
+  const ids = new Set<string>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as Type | null;
+      if (!controller) continue;
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler: unknown = name === 'constructor' ? undefined : Object.getOwnPropertyDescriptor(controller.prototype, name)?.value;
+        if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
+        if (!reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller])) continue;
+        const operation = Reflect.getMetadata(API_OPERATION_METADATA, handler) as { operationId?: string } | undefined;
+        ids.add(operation?.operationId ?? name);
+      }
+    }
+  }
+  return ids;
+}

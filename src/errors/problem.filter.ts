@@ -32,6 +32,11 @@ export function toProblem(error: unknown, req?: Request): { problem: Problem; re
   if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
     return { problem: build('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON.'), unexpected: false };
   }
+  if (isBodyReadError(error)) {
+    // Any other client error while reading the body (a corrupt gzip/deflate stream, a length that
+    // does not match): the body parser's http-errors 4xx, without its zlib/driver message.
+    return { problem: build('VALIDATION_FAILED', 'The request body could not be read (corrupt Content-Encoding or wrong Content-Length).', { errors: [{ field: 'body', message: 'unreadable' }] }), unexpected: false };
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = HTTP_STATUS_CODES[status];
@@ -65,6 +70,12 @@ export function toProblem(error: unknown, req?: Request): { problem: Problem; re
     return { problem: build('VALIDATION_FAILED', 'A value is out of the range the database accepts.'), unexpected: false };
   }
   return { problem: build('INTERNAL', 'An unexpected error occurred; it has been logged.'), unexpected: true };
+}
+
+/** A 4xx from the body parser (http-errors: `expose` set, a numeric status), not a Nest HttpException. */
+function isBodyReadError(error: unknown): boolean {
+  const e = error as { status?: unknown; expose?: unknown } | null;
+  return !!e && typeof e === 'object' && e.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && !(error instanceof HttpException);
 }
 
 function httpMessage(error: HttpException): string {

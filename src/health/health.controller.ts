@@ -25,7 +25,7 @@ export class HealthController {
   @Get('health')
   @Public()
   @ApiOperation({ operationId: 'getHealth', summary: 'Liveness: the process is up' })
-  @ApiOkResponse({ type: HealthDto })
+  @ApiOkResponse({ type: HealthDto, description: 'The process is up (`{"status":"ok"}`).' })
   health(): HealthDto {
     return { status: 'ok' };
   }
@@ -33,7 +33,7 @@ export class HealthController {
   @Get('health/ready')
   @Public()
   @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database answers' })
-  @ApiOkResponse({ type: HealthDto })
+  @ApiOkResponse({ type: HealthDto, description: 'The database answers (`{"status":"ready"}`).' })
   @ApiResponse({ status: 503, description: 'UNAVAILABLE: the database is unreachable.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } })
   async ready(): Promise<HealthDto> {
     const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Unavailable()), READY_TIMEOUT_MS).unref());

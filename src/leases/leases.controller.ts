@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOk
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
-import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { CreateLeaseDto, LeaseDto, LeasePageDto, LeaseQuery, TerminateLeaseDto, UpdateLeaseDto } from './dto/lease.dto';
 import { LeasesService } from './leases.service';
@@ -17,7 +17,7 @@ export class LeasesController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listLeases', summary: 'List leases', description: 'Filters combine with AND. `contains` takes an address or prefix; `within` a prefix.' })
-  @ApiOkResponse({ type: LeasePageDto })
+  @ApiOkResponse({ type: LeasePageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
   @ApiProblems(400, 403)
   list(@Query() query: LeaseQuery) {
     return this.leases.list(query);
@@ -43,7 +43,7 @@ export class LeasesController {
       },
     },
   })
-  @ApiCreatedResponse({ type: LeaseDto })
+  @ApiCreatedResponse({ type: LeaseDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
   async create(@Body() dto: CreateLeaseDto, @Res({ passthrough: true }) res: Response) {
     const lease = await this.leases.create(dto);
@@ -54,7 +54,7 @@ export class LeasesController {
   @Get(':id')
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'getLease', summary: 'Get a lease with its computed status, current term end and cost' })
-  @ApiOkResponse({ type: LeaseDto })
+  @ApiOkResponse({ type: LeaseDto, description: 'The lease; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
   async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
     const lease = await this.leases.get(id);
@@ -67,7 +67,7 @@ export class LeasesController {
   @ApiOperation({ operationId: 'updateLease', summary: 'Update a lease', description: 'The prefix can change only while the lease has no active allocations.' })
   @ApiIfMatch()
   @ApiBody({ type: UpdateLeaseDto, examples: { extend: { summary: 'Extend and tag', value: { endDate: '2027-12-31', tags: ['prod', 'renewed'] } } } })
-  @ApiOkResponse({ type: LeaseDto })
+  @ApiOkResponse({ type: LeaseDto, description: 'The lease after the change; ETag is its new version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
   async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateLeaseDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
     const lease = await this.leases.update(id, dto, ifMatch);
@@ -81,7 +81,7 @@ export class LeasesController {
   @ApiOperation({ operationId: 'terminateLease', summary: 'Terminate a lease', description: 'effectiveDate is the last day of service. Refused with 409 IN_USE while active allocations remain.' })
   @ApiIfMatch()
   @ApiBody({ type: TerminateLeaseDto, examples: { endOfJune: { summary: 'Last day 30 June', value: { effectiveDate: '2026-06-30' } } } })
-  @ApiOkResponse({ type: LeaseDto })
+  @ApiOkResponse({ type: LeaseDto, description: 'The terminated lease; ETag is its new version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)
   async terminate(@Param('id', UuidPipe) id: string, @Body() dto: TerminateLeaseDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
     const lease = await this.leases.terminate(id, dto, ifMatch);

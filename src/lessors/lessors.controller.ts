@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
-import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { CreateLessorDto, LessorDto, LessorPageDto, LessorQuery, UpdateLessorDto } from './dto/lessor.dto';
 import { LessorsService } from './lessors.service';
@@ -17,7 +17,7 @@ export class LessorsController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listLessors', summary: 'List lessors (address holders we lease from)' })
-  @ApiOkResponse({ type: LessorPageDto })
+  @ApiOkResponse({ type: LessorPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
   @ApiProblems(400, 403)
   list(@Query() query: LessorQuery) {
     return this.lessors.list(query);
@@ -26,7 +26,11 @@ export class LessorsController {
   @Post()
   @Allow(...WRITE_INVENTORY)
   @ApiOperation({ operationId: 'createLessor', summary: 'Create a lessor' })
-  @ApiCreatedResponse({ type: LessorDto })
+  @ApiBody({
+    type: CreateLessorDto,
+    examples: { ripe: { summary: 'A RIPE address holder', value: { name: 'Example Networks Ltd', rir: 'RIPE', orgHandle: 'ORG-EN1-RIPE', contactEmail: 'leasing@example.net' } } },
+  })
+  @ApiCreatedResponse({ type: LessorDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
   async create(@Body() dto: CreateLessorDto, @Res({ passthrough: true }) res: Response) {
     const lessor = await this.lessors.create(dto);
@@ -37,7 +41,7 @@ export class LessorsController {
   @Get(':id')
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'getLessor', summary: 'Get a lessor' })
-  @ApiOkResponse({ type: LessorDto })
+  @ApiOkResponse({ type: LessorDto, description: 'The lessor; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
   async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
     const lessor = await this.lessors.get(id);
@@ -49,7 +53,8 @@ export class LessorsController {
   @Allow(...WRITE_INVENTORY)
   @ApiOperation({ operationId: 'updateLessor', summary: 'Update a lessor' })
   @ApiIfMatch()
-  @ApiOkResponse({ type: LessorDto })
+  @ApiBody({ type: UpdateLessorDto, examples: { contact: { summary: 'New contact, notes cleared', value: { contactEmail: 'ipam@example.net', notes: null } } } })
+  @ApiOkResponse({ type: LessorDto, description: 'The lessor after the change; ETag is its new version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
   async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateLessorDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
     const lessor = await this.lessors.update(id, dto, ifMatch);

@@ -1,5 +1,5 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Allow, READ_INVENTORY } from '../auth/roles.decorator';
 import { ApiProblems } from '../common/openapi';
 import { IsAddressOrPrefix } from '../common/validators';
@@ -37,9 +37,9 @@ export class LookupResultDto {
   @ApiProperty({ example: '185.10.20.7' }) query: string;
   @ApiProperty({ type: LeaseDto }) lease: LeaseDto;
   @ApiProperty({ type: LessorDto }) lessor: LessorDto;
-  @ApiPropertyOptional({ type: LookupAllocationDto, nullable: true }) allocation: LookupAllocationDto | null;
-  @ApiPropertyOptional({ type: LookupRegionDto, nullable: true }) region: LookupRegionDto | null;
-  @ApiPropertyOptional({ type: LookupProviderDto, nullable: true }) provider: LookupProviderDto | null;
+  @ApiProperty({ type: LookupAllocationDto, nullable: true, description: 'null when no active allocation covers the address.' }) allocation: LookupAllocationDto | null;
+  @ApiProperty({ type: LookupRegionDto, nullable: true, description: 'null when no active allocation covers the address.' }) region: LookupRegionDto | null;
+  @ApiProperty({ type: LookupProviderDto, nullable: true, description: 'null when no active allocation covers the address.' }) provider: LookupProviderDto | null;
 }
 
 @ApiTags('Lookup')
@@ -51,7 +51,7 @@ export class LookupController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'lookupAddress', summary: 'Who holds this address today?', description: 'The lease, lessor, allocation, region and provider covering an address or prefix today; 404 when no lease covers it.' })
-  @ApiOkResponse({ type: LookupResultDto })
+  @ApiOkResponse({ type: LookupResultDto, description: 'The lease covering the address today, and the allocation within it if any.' })
   @ApiProblems(400, 403, 404)
   find(@Query() query: LookupQuery): Promise<LookupResultDto> {
     return this.lookup.find(query.ip);

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOk
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
-import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { CreateProviderDto, ProviderDto, ProviderPageDto, ProviderQuery, UpdateProviderDto } from './dto/provider.dto';
 import { ProvidersService } from './providers.service';
@@ -17,7 +17,7 @@ export class ProvidersController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listProviders', summary: 'List providers (clouds and networks allocations are assigned to)' })
-  @ApiOkResponse({ type: ProviderPageDto })
+  @ApiOkResponse({ type: ProviderPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
   @ApiProblems(400, 403)
   list(@Query() query: ProviderQuery) {
     return this.providers.list(query);
@@ -30,7 +30,7 @@ export class ProvidersController {
     type: CreateProviderDto,
     examples: { byoip: { summary: 'AWS BYOIP (/24 or shorter)', value: { code: 'aws', name: 'Amazon Web Services (BYOIP)', minPrefixLength: 8, maxPrefixLength: 24 } } },
   })
-  @ApiCreatedResponse({ type: ProviderDto })
+  @ApiCreatedResponse({ type: ProviderDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
   async create(@Body() dto: CreateProviderDto, @Res({ passthrough: true }) res: Response) {
     const provider = await this.providers.create(dto);
@@ -41,7 +41,7 @@ export class ProvidersController {
   @Get(':id')
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'getProvider', summary: 'Get a provider' })
-  @ApiOkResponse({ type: ProviderDto })
+  @ApiOkResponse({ type: ProviderDto, description: 'The provider; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
   async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
     const provider = await this.providers.get(id);
@@ -53,7 +53,8 @@ export class ProvidersController {
   @Allow(...WRITE_INVENTORY)
   @ApiOperation({ operationId: 'updateProvider', summary: 'Update a provider' })
   @ApiIfMatch()
-  @ApiOkResponse({ type: ProviderDto })
+  @ApiBody({ type: UpdateProviderDto, examples: { byoip: { summary: 'Allow only /24 or shorter', value: { maxPrefixLength: 24, notes: 'BYOIP needs /24 or shorter' } } } })
+  @ApiOkResponse({ type: ProviderDto, description: 'The provider after the change; ETag is its new version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
   async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateProviderDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
     const provider = await this.providers.update(id, dto, ifMatch);

@@ -31,13 +31,6 @@ function checkPrefixLengthRange(min: number, max: number, sent: { minPrefixLengt
   throw ValidationFailed.field(field, `minPrefixLength (${min}) must not be greater than maxPrefixLength (${max})`);
 }
 
-/**
- * A delete that other rows still point at. ON DELETE RESTRICT foreign keys (allocations_*_fkey)
- * raise restrict_violation 23001, not foreign_key_violation 23503, so both are caught.
- */
-const RESTRICT_VIOLATION = '23001';
-const isStillReferenced = (error: unknown) => isPgCode(error, FOREIGN_KEY_VIOLATION) || isPgCode(error, RESTRICT_VIOLATION);
-
 @Injectable()
 export class ProvidersService {
   private readonly spec: EntitySpec<ProviderRow, ProviderDto>;
@@ -94,7 +87,7 @@ export class ProvidersService {
     try {
       await this.writes.delete(this.spec, id, ifMatch);
     } catch (error) {
-      if (isStillReferenced(error)) {
+      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
         const allocations = await this.providers.referencingAllocations(this.db, id);
         throw new InUse(
           `provider ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOk
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
-import { ApiIfMatch, ApiProblems } from '../common/openapi';
+import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { CreateRegionDto, RegionDto, RegionPageDto, RegionQuery, UpdateRegionDto } from './dto/region.dto';
 import { RegionsService } from './regions.service';
@@ -17,7 +17,7 @@ export class RegionsController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listRegions', summary: 'List regions (where addresses are used; they feed the geofeed)' })
-  @ApiOkResponse({ type: RegionPageDto })
+  @ApiOkResponse({ type: RegionPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
   @ApiProblems(400, 403)
   list(@Query() query: RegionQuery) {
     return this.regions.list(query);
@@ -30,7 +30,7 @@ export class RegionsController {
     type: CreateRegionDto,
     examples: { dublin: { summary: 'AWS eu-west-1 (Dublin, Ireland)', value: { code: 'eu-west-1', name: 'AWS Europe (Ireland)', countryCode: 'IE', subdivisionCode: 'IE-D', city: 'Dublin' } } },
   })
-  @ApiCreatedResponse({ type: RegionDto })
+  @ApiCreatedResponse({ type: RegionDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
   async create(@Body() dto: CreateRegionDto, @Res({ passthrough: true }) res: Response) {
     const region = await this.regions.create(dto);
@@ -41,7 +41,7 @@ export class RegionsController {
   @Get(':id')
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'getRegion', summary: 'Get a region' })
-  @ApiOkResponse({ type: RegionDto })
+  @ApiOkResponse({ type: RegionDto, description: 'The region; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
   async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
     const region = await this.regions.get(id);
@@ -53,7 +53,8 @@ export class RegionsController {
   @Allow(...WRITE_INVENTORY)
   @ApiOperation({ operationId: 'updateRegion', summary: 'Update a region' })
   @ApiIfMatch()
-  @ApiOkResponse({ type: RegionDto })
+  @ApiBody({ type: UpdateRegionDto, examples: { city: { summary: 'Set the city, clear the subdivision', value: { city: 'Dublin', subdivisionCode: null } } } })
+  @ApiOkResponse({ type: RegionDto, description: 'The region after the change; ETag is its new version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
   async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateRegionDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
     const region = await this.regions.update(id, dto, ifMatch);

@@ -24,13 +24,8 @@ export class RegionsRepository extends TableRepository<RegionRow> {
     return this.list(this.db, page, filters);
   }
 
-  /**
-   * Allocations that refer to the region, for the IN_USE answer. The allocations table comes
-   * with a later migration, so this looks it up by name first and answers [] while it is absent.
-   */
+  /** Allocations (active or released) that refer to the region, for the IN_USE answer. */
   async referencingAllocations(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
-    const [{ present }] = await q.query<{ present: boolean }[]>(`SELECT to_regclass('allocations') IS NOT NULL AS present`);
-    if (!present) return [];
     return q.query<{ id: string; prefix: string }[]>(
       `SELECT id, prefix::text AS prefix FROM allocations WHERE region_id = $1 ORDER BY seq LIMIT 100`,
       [id],

@@ -28,13 +28,6 @@ function checkSubdivisionInCountry(countryCode: string, subdivisionCode: string 
   }
 }
 
-/**
- * A delete that other rows still point at. ON DELETE RESTRICT foreign keys (allocations_*_fkey)
- * raise restrict_violation 23001, not foreign_key_violation 23503, so both are caught.
- */
-const RESTRICT_VIOLATION = '23001';
-const isStillReferenced = (error: unknown) => isPgCode(error, FOREIGN_KEY_VIOLATION) || isPgCode(error, RESTRICT_VIOLATION);
-
 @Injectable()
 export class RegionsService {
   private readonly spec: EntitySpec<RegionRow, RegionDto>;
@@ -89,7 +82,7 @@ export class RegionsService {
     try {
       await this.writes.delete(this.spec, id, ifMatch);
     } catch (error) {
-      if (isStillReferenced(error)) {
+      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
         const allocations = await this.regions.referencingAllocations(this.db, id);
         throw new InUse(
           `region ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,

@@ -38,7 +38,7 @@ export class CreateAllocationDto {
   @IsOptionalNotNull() @IsIn(STRATEGIES, { message: 'strategy must be best-fit or first-fit' })
   strategy?: Strategy;
 
-  @ApiPropertyOptional({ example: 'NAT gateways, prod', maxLength: 1000, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'NAT gateways, prod', maxLength: 1000, nullable: true })
   @IsOptional() @IsString() @MaxLength(1000)
   description?: string | null;
 
@@ -56,7 +56,7 @@ export class UpdateAllocationDto {
   @IsOptionalNotNull() @IsUUID('all', { message: 'providerId must be a UUID' })
   providerId?: string;
 
-  @ApiPropertyOptional({ maxLength: 1000, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 1000, nullable: true })
   @IsOptional() @IsString() @MaxLength(1000)
   description?: string | null;
 

@@ -70,8 +70,8 @@ export class AuditEventDto {
   @ApiProperty({ enum: AUDIT_ACTIONS }) action: AuditAction;
   @ApiProperty({ example: 'lessor' }) entityType: string;
   @ApiProperty({ format: 'uuid' }) entityId: string;
-  @ApiProperty({ type: Object, nullable: true, description: 'The entity as it was before (null for create).' }) before: unknown;
-  @ApiProperty({ type: Object, nullable: true, description: 'The entity as it is after (null for delete).' }) after: unknown;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The entity as it was before (null for create).' }) before: unknown;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The entity as it is after (null for delete).' }) after: unknown;
   @ApiProperty({ type: String, nullable: true, description: 'X-Request-Id of the request that made the change.' }) requestId: string | null;
 }
 

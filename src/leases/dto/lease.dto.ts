@@ -22,7 +22,7 @@ export class CreateLeaseDto {
   @IsCalendarDate()
   startDate: string;
 
-  @ApiPropertyOptional({ example: '2026-12-31', format: 'date', nullable: true, description: 'Last day of service (inclusive). Required with autoRenew.' })
+  @ApiPropertyOptional({ type: String, example: '2026-12-31', format: 'date', nullable: true, description: 'Last day of service (inclusive). Required with autoRenew.' })
   @IsOptional() @IsCalendarDate()
   endDate?: string | null;
 
@@ -46,11 +46,11 @@ export class CreateLeaseDto {
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
   currency: string;
 
-  @ApiPropertyOptional({ example: 'IPXO-2026-0042', maxLength: 200, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'IPXO-2026-0042', maxLength: 200, nullable: true })
   @IsOptional() @IsString() @MaxLength(200)
   contractRef?: string | null;
 
-  @ApiPropertyOptional({ example: 64500, minimum: 1, maximum: 4294967295, nullable: true })
+  @ApiPropertyOptional({ type: 'integer', example: 64500, minimum: 1, maximum: 4294967295, nullable: true })
   @IsOptional() @IsInt({ message: 'originAsn must be an integer' }) @Min(1) @Max(4294967295)
   originAsn?: number | null;
 
@@ -58,7 +58,7 @@ export class CreateLeaseDto {
   @IsOptionalNotNull() @IsArray() @ArrayMaxSize(50) @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
   tags?: string[];
 
-  @ApiPropertyOptional({ maxLength: 10000, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: 10000, nullable: true })
   @IsOptional() @IsString() @MaxLength(10000)
   notes?: string | null;
 }

@@ -15,15 +15,15 @@ export class CreateLessorDto {
   @IsIn(RIRS, { message: `rir must be one of ${RIRS.join(', ')}` })
   rir: Rir;
 
-  @ApiPropertyOptional({ example: 'ORG-EN1-RIPE', maxLength: 64, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'ORG-EN1-RIPE', maxLength: 64, nullable: true })
   @IsOptional() @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, { message: 'orgHandle must be an RIR handle: letters, digits and dashes' })
   orgHandle?: string | null;
 
-  @ApiPropertyOptional({ example: 'leasing@example.net', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'email', example: 'leasing@example.net', maxLength: 254, nullable: true })
   @IsOptional() @IsEmail({}, { message: 'contactEmail must be an email address' }) @MaxLength(254)
   contactEmail?: string | null;
 
-  @ApiPropertyOptional({ example: 'Framework agreement 2026', maxLength: 10000, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'Framework agreement 2026', maxLength: 10000, nullable: true })
   @IsOptional() @IsString() @MaxLength(10000)
   notes?: string | null;
 }

@@ -33,7 +33,7 @@ export class CreateProviderDto {
   @IsOptionalNotNull() @IsInt(prefixLengthMessage('maxPrefixLength')) @Min(0, prefixLengthMessage('maxPrefixLength')) @Max(32, prefixLengthMessage('maxPrefixLength'))
   maxPrefixLength?: number;
 
-  @ApiPropertyOptional({ example: 'BYOIP in eu-west-1 and us-east-1', maxLength: 10000, nullable: true })
+  @ApiPropertyOptional({ type: String, example: 'BYOIP in eu-west-1 and us-east-1', maxLength: 10000, nullable: true })
   @IsOptional() @IsString() @MaxLength(10000)
   notes?: string | null;
 }

@@ -29,11 +29,11 @@ export class CreateRegionDto {
   @IsCountryCode()
   countryCode: string;
 
-  @ApiPropertyOptional({ example: 'IE-D', nullable: true, description: 'ISO 3166-2 code within countryCode (it starts with "<countryCode>-").' })
+  @ApiPropertyOptional({ type: String, example: 'IE-D', nullable: true, description: 'ISO 3166-2 code within countryCode (it starts with "<countryCode>-").' })
   @IsOptional() @IsSubdivisionCode()
   subdivisionCode?: string | null;
 
-  @ApiPropertyOptional({ example: 'Dublin', maxLength: 100, nullable: true, description: 'Free text without commas or line breaks (geofeed CSV).' })
+  @ApiPropertyOptional({ type: String, example: 'Dublin', maxLength: 100, nullable: true, description: 'Free text without commas or line breaks (geofeed CSV).' })
   @IsOptional() @IsString() @MinLength(1) @MaxLength(100) @Matches(/\S/, { message: 'city must not be blank' }) @Matches(CITY_TEXT, { message: CITY_TEXT_MESSAGE })
   city?: string | null;
 }
