@@ -2,6 +2,8 @@ import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
@@ -13,6 +15,7 @@ import { validationException } from './common/validation';
 import type { AppConfig } from './config/config';
 import { DomainError } from './errors/domain-errors';
 import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
+import { problemType } from './errors/problem';
 import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
 import { Database } from './database/database.service';
@@ -30,6 +33,7 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
  */
 export function bootstrap(app: INestApplication, config: AppConfig, logger: Logger): void {
   const http = app.getHttpAdapter().getInstance() as express.Express;
+  answerMalformedHttp(app.getHttpServer() as Server);
   http.set('etag', false);
   http.set('query parser', 'simple');
 
@@ -44,7 +48,7 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       logger,
       genReqId: (_req, res) => res.getHeader('X-Request-Id') as string,
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactQuerySecrets(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
@@ -72,7 +76,8 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
   });
   app.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
     if (!error) return next();
-    const { problem, retryAfterSeconds } = toProblem(error, req);
+    const { problem, retryAfterSeconds, unexpected } = toProblem(error, req);
+    if (unexpected) logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error before routing');
     sendProblem(res, { ...problem, instance: req.path }, retryAfterSeconds);
   });
 
@@ -105,6 +110,39 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+const SECRET_QUERY_PARAM = /([?&](?:[^=&]*(?:key|token|secret|password|auth)[^=&]*)=)[^&]*/gi;
+
+/** Keys belong in the Authorization header; one sent in a query string by mistake still stays out of the logs. */
+export function redactQuerySecrets(url: string): string {
+  return url.replace(SECRET_QUERY_PARAM, '$1[redacted]');
+}
+
+/**
+ * Requests Node's HTTP parser rejects (oversized headers, a garbage request line) never reach
+ * Express; answer them with problem+json too instead of an empty body.
+ */
+function answerMalformedHttp(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || (error.code === 'ECONNRESET')) {
+      socket.destroy();
+      return;
+    }
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const status = tooLarge ? 431 : 400;
+    const body = JSON.stringify({
+      type: problemType('VALIDATION_FAILED'),
+      title: tooLarge ? 'Request headers too large' : 'Malformed HTTP request',
+      status,
+      detail: tooLarge ? 'The request headers are larger than the server accepts (16 KiB).' : 'The request is not valid HTTP/1.1.',
+      code: 'VALIDATION_FAILED',
+    });
+    socket.end(
+      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
 /** A body must be JSON: anything else is refused with 415 before it is parsed. */
 function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
@@ -122,7 +160,7 @@ export function buildOpenApiDocument(app: INestApplication) {
         'Authenticate with **Authorize** and an API key (`Authorization: Bearer <key>`). Errors are RFC 9457 `application/problem+json` with a stable `code`.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An iplease API key (ipl_…).' }, BEARER_SCHEME)
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'iplease API key', description: 'An iplease API key (ipl_…).' }, BEARER_SCHEME)
     // Relative: the API is wherever this document was fetched from (Swagger UI, generated clients).
     .addServer('/', 'This iplease instance')
     .addTag('Lessors', 'Address holders we lease from.')

@@ -1,3 +1,5 @@
+import * as net from 'node:net';
+import { redactQuerySecrets } from '../../src/bootstrap';
 import { Writable } from 'node:stream';
 import { ADMIN_KEY, bearer, startTestApp, TestApp } from '../support/test-app';
 
@@ -163,5 +165,37 @@ describe('logs', () => {
       expect(log).not.toContain(secret);
       expect(log).not.toContain(secret.slice(4));
     }
+  });
+});
+
+describe('malformed HTTP and secrets in URLs', () => {
+  it('answers a request with oversized headers with a problem+json 431, and a garbage request line with 400', async () => {
+    const t = await startTestApp();
+    try {
+      const port = Number(new URL(t.baseUrl).port);
+      const raw = (payload: string) =>
+        new Promise<string>((resolve, reject) => {
+          const socket = net.connect(port, '127.0.0.1', () => socket.write(payload));
+          let data = '';
+          socket.on('data', (chunk) => (data += chunk.toString('utf8')));
+          socket.on('end', () => resolve(data));
+          socket.on('error', reject);
+        });
+      const big = await raw(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+      expect(big).toMatch(/^HTTP\/1\.1 431 /);
+      expect(big).toContain('Content-Type: application/problem+json');
+      expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, code: 'VALIDATION_FAILED' });
+      const garbage = await raw('HELLO THERE\r\n\r\n');
+      expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400 });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('redacts secret-looking query parameters from logged URLs', async () => {
+    expect(redactQuerySecrets('/api/v1/leases?api_key=ipl_abc&limit=5')).toBe('/api/v1/leases?api_key=[redacted]&limit=5');
+    expect(redactQuerySecrets('/x?limit=5&token=t&Secret=s')).toBe('/x?limit=5&token=[redacted]&Secret=[redacted]');
+    expect(redactQuerySecrets('/api/v1/lookup?ip=1.2.3.4')).toBe('/api/v1/lookup?ip=1.2.3.4');
   });
 });
