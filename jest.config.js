@@ -9,6 +9,8 @@ const common = {
 };
 
 module.exports = {
+  // Per-project testTimeout is ignored by Jest; the e2e and fault suites need more than 5 s per test.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.spec.ts'] },
     {
@@ -17,6 +19,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 60000,
+    },
+    {
+      ...common,
+      displayName: 'fault',
+      // Each fault test runs its own PostgreSQL (stopped, crashed, restarted) and real service processes.
+      testMatch: ['<rootDir>/test/fault/**/*.fault-spec.ts'],
+      globalSetup: '<rootDir>/test/fault/global-setup.ts',
       testTimeout: 60000,
     },
   ],

