@@ -69,8 +69,12 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       else if (Array.isArray(req.body)) return next(new DomainError('VALIDATION_FAILED', 'The request body must be a JSON object, not an array.', { errors: [{ field: 'body', message: 'must be a JSON object' }] }));
     }
     // class-transformer recurses per level: a 1 MiB body nested thousands deep overflowed the stack (500).
-    if (nestedDeeperThan(req.body, MAX_BODY_DEPTH)) {
+    const defect = inspectBody(req.body, MAX_BODY_DEPTH);
+    if (defect === 'too-deep') {
       return next(new DomainError('VALIDATION_FAILED', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, { errors: [{ field: 'body', message: 'nested too deeply' }] }));
+    }
+    if (defect === 'ill-formed') {
+      return next(new DomainError('VALIDATION_FAILED', 'The request body contains a string that is not well-formed Unicode (a lone surrogate).', { errors: [{ field: 'body', message: 'ill-formed Unicode' }] }));
     }
     next();
   });
@@ -99,15 +103,26 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
 export const MAX_BODY_DEPTH = 32;
 
 /** Iterative (a recursive check would overflow on exactly the bodies it is meant to refuse). */
-export function nestedDeeperThan(value: unknown, max: number): boolean {
+/**
+ * One iterative pass over a parsed body: too deep, or a string that is not well-formed Unicode
+ * (a lone surrogate, which some validators throw on and no field of this API can hold).
+ */
+export function inspectBody(value: unknown, maxDepth: number): 'too-deep' | 'ill-formed' | undefined {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length) {
     const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current === 'string') {
+      if (!current.isWellFormed()) return 'ill-formed';
+      continue;
+    }
     if (current === null || typeof current !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Object.values(current as object)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    if (depth >= maxDepth) return 'too-deep';
+    for (const [key, child] of Object.entries(current as object)) {
+      if (!key.isWellFormed()) return 'ill-formed';
+      stack.push([child, depth + 1]);
+    }
   }
-  return false;
+  return undefined;
 }
 
 const SECRET_QUERY_PARAM = /([?&](?:[^=&]*(?:key|token|secret|password|auth)[^=&]*)=)[^&]*/gi;

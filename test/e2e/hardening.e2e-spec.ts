@@ -199,3 +199,22 @@ describe('malformed HTTP and secrets in URLs', () => {
     expect(redactQuerySecrets('/api/v1/lookup?ip=1.2.3.4')).toBe('/api/v1/lookup?ip=1.2.3.4');
   });
 });
+
+describe('bodies that are valid JSON but not valid data', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['a lone surrogate in a value', '{"name":"x","rir":"RIPE","contactEmail":"\\udfffx\\ud800"}'],
+    ['a lone surrogate in a key', '{"name":"x","rir":"RIPE","\\ud800":1}'],
+    ['nesting 40 levels deep', `{"name":"x","rir":"RIPE","notes":${'['.repeat(40)}${']'.repeat(40)}}`],
+  ])('refuses %s with 400 and writes nothing', async (_label, raw) => {
+    const before = Number((await t.pool.query('SELECT count(*) FROM lessors')).rows[0].count);
+    const res = await t.http.post('/api/v1/lessors').set(bearer()).set('Content-Type', 'application/json').send(raw).expect(400);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'body' }] });
+    expect(Number((await t.pool.query('SELECT count(*) FROM lessors')).rows[0].count)).toBe(before);
+  });
+});
