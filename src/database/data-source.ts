@@ -23,8 +23,9 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,
       // Bounds every statement so a stuck database gives 503, not a hung request.
-      statement_timeout: 15_000,
-      query_timeout: 20_000,
+      statement_timeout: 8_000,
+      query_timeout: 10_000,
+      keepAlive: true,
       lock_timeout: 10_000,
       idle_in_transaction_session_timeout: 30_000,
       // Calendar arithmetic (lease status, current_date) is defined in UTC everywhere.
