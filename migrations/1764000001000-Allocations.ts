@@ -178,9 +178,56 @@ export class Allocations1764000001000 implements MigrationInterface {
         END LOOP;
         INSERT INTO free_blocks (lease_id, prefix) VALUES (p_lease, cidr_of(address, len));
       END $$`);
+
+    // One round trip for the whole critical section of an allocation: lock the lease, check it is
+    // active, reclaim expired holds, then take the next free block or claim an explicit one.
+    await q.query(`
+      CREATE FUNCTION allocation_place(p_lease uuid, p_length integer, p_first_fit boolean, p_prefix cidr)
+      RETURNS TABLE (outcome text, lease_prefix text, placed text)
+      LANGUAGE plpgsql AS $$
+      DECLARE
+        l_prefix cidr;
+        l_active boolean;
+        held record;
+        got cidr;
+      BEGIN
+        SELECT l.prefix, l.term @> current_date INTO l_prefix, l_active FROM leases l WHERE l.id = p_lease FOR NO KEY UPDATE;
+        IF NOT FOUND THEN
+          outcome := 'no-lease';
+          RETURN NEXT;
+          RETURN;
+        END IF;
+        lease_prefix := l_prefix::text;
+        IF NOT l_active THEN
+          outcome := 'inactive';
+          RETURN NEXT;
+          RETURN;
+        END IF;
+        FOR held IN
+          UPDATE allocations SET occupied = false
+           WHERE lease_id = p_lease AND status = 'released' AND occupied AND hold_until <= now()
+          RETURNING prefix
+        LOOP
+          PERFORM free_blocks_release(p_lease, held.prefix);
+        END LOOP;
+        IF p_prefix IS NULL THEN
+          got := free_blocks_take(p_lease, p_length, p_first_fit);
+          outcome := CASE WHEN got IS NULL THEN 'full' ELSE 'placed' END;
+        ELSIF NOT (p_prefix <<= l_prefix) THEN
+          outcome := 'outside';
+        ELSIF free_blocks_claim(p_lease, p_prefix) THEN
+          got := p_prefix;
+          outcome := 'placed';
+        ELSE
+          outcome := 'taken';
+        END IF;
+        placed := got::text;
+        RETURN NEXT;
+      END $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION allocation_place(uuid, integer, boolean, cidr)`);
     await q.query(`DROP FUNCTION free_blocks_release(uuid, cidr)`);
     await q.query(`DROP FUNCTION free_blocks_claim(uuid, cidr)`);
     await q.query(`DROP FUNCTION free_blocks_take(uuid, integer, boolean)`);

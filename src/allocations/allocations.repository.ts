@@ -19,6 +19,12 @@ export interface AllocationRow extends VersionedRow {
   hold_until: Date | null;
 }
 
+export interface Placement {
+  outcome: 'no-lease' | 'inactive' | 'outside' | 'full' | 'taken' | 'placed';
+  leasePrefix: string | null;
+  placed: string | null;
+}
+
 export interface LockedLease {
   id: string;
   prefix: string;
@@ -87,14 +93,16 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
     );
   }
 
-  async takeBlock(tx: Queryable, leaseId: string, length: number, firstFit: boolean): Promise<string | null> {
-    const rows = await tx.query<{ prefix: string | null }[]>(`SELECT free_blocks_take($1, $2, $3)::text AS prefix`, [leaseId, length, firstFit]);
-    return rows[0].prefix;
-  }
-
-  async claimBlock(tx: Queryable, leaseId: string, prefix: string): Promise<boolean> {
-    const rows = await tx.query<{ claimed: boolean }[]>(`SELECT free_blocks_claim($1, $2::cidr) AS claimed`, [leaseId, prefix]);
-    return rows[0].claimed;
+  /**
+   * The critical section in one round trip (SQL function allocation_place): lock the lease, check it
+   * is active, reclaim expired holds, then take the next free /length or claim `prefix`.
+   */
+  async place(tx: Queryable, leaseId: string, request: { length: number; firstFit: boolean } | { prefix: string }): Promise<Placement> {
+    const rows = await tx.query<Placement[]>(
+      `SELECT outcome, lease_prefix AS "leasePrefix", placed FROM allocation_place($1, $2, $3, $4::cidr)`,
+      'prefix' in request ? [leaseId, null, false, request.prefix] : [leaseId, request.length, request.firstFit, null],
+    );
+    return rows[0];
   }
 
   async releaseBlock(tx: Queryable, leaseId: string, prefix: string): Promise<void> {

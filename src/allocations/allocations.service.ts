@@ -7,8 +7,8 @@ import type { AppConfig } from '../config/config';
 import { Database, Tx } from '../database/database.service';
 import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
 import { NoCapacity, NotFound, NotInActiveLease, PrefixOverlap, ProviderRuleViolation, ValidationFailed } from '../errors/domain-errors';
-import { addressCount, cidrFromString, contains, formatCidr } from '../ip';
-import { AllocationRow, AllocationsRepository } from './allocations.repository';
+import { addressCount, cidrFromString, formatCidr } from '../ip';
+import { AllocationRow, AllocationsRepository, Placement as LeasePlacement } from './allocations.repository';
 import { AllocationDto, AllocationPreviewDto, AllocationQuery, CreateAllocationDto, FreeSpaceDto, FreeSpaceQuery, Strategy, UpdateAllocationDto } from './dto/allocation.dto';
 
 export function toAllocationDto(row: AllocationRow): AllocationDto {
@@ -187,21 +187,18 @@ export class AllocationsService {
 
   private async takeNext(tx: Tx, length: number, firstFit: boolean, leaseId?: string): Promise<Placement> {
     if (leaseId) {
-      await this.lockActiveLease(tx, leaseId);
-      const prefix = await this.allocations.takeBlock(tx, leaseId, length, firstFit);
-      if (!prefix) throw new NoCapacity(`Lease ${leaseId} has no free /${length}.`);
-      return { leaseId, prefix };
+      const placement = await this.allocations.place(tx, leaseId, { length, firstFit });
+      this.assertUsableLease(placement, leaseId);
+      if (placement.outcome === 'full') throw new NoCapacity(`Lease ${leaseId} has no free /${length}.`);
+      return { leaseId, prefix: placement.placed as string };
     }
     const skip: string[] = [];
     for (let attempt = 0; attempt < CANDIDATE_LEASES_TRIED; attempt++) {
       const candidate = await this.allocations.bestLeaseFor(tx, length, firstFit, skip);
       if (!candidate) break;
-      const lease = await this.allocations.lockLease(tx, candidate);
-      if (lease?.active) {
-        await this.allocations.reclaimExpiredHolds(tx, candidate);
-        const prefix = await this.allocations.takeBlock(tx, candidate, length, firstFit);
-        if (prefix) return { leaseId: candidate, prefix };
-      }
+      // The candidate was read without a lock: under it, the lease may have changed; then try the next.
+      const placement = await this.allocations.place(tx, candidate, { length, firstFit });
+      if (placement.outcome === 'placed') return { leaseId: candidate, prefix: placement.placed as string };
       skip.push(candidate);
     }
     throw new NoCapacity(`No active lease has a free /${length}.`);
@@ -210,22 +207,16 @@ export class AllocationsService {
   private async claimExplicit(tx: Tx, prefix: string, leaseId?: string): Promise<Placement> {
     const targetLease = leaseId ?? (await this.allocations.activeLeaseContaining(tx, prefix));
     if (!targetLease) throw new NotInActiveLease(`${prefix} is not inside any active lease.`);
-    const lease = await this.lockActiveLease(tx, targetLease);
-    if (!contains(cidrFromString(lease.prefix), cidrFromString(prefix))) {
-      throw new NotInActiveLease(`${prefix} is not inside lease ${targetLease} (${lease.prefix}).`);
-    }
-    if (!(await this.allocations.claimBlock(tx, targetLease, prefix))) {
-      throw await this.overlapError(tx, prefix);
-    }
+    const placement = await this.allocations.place(tx, targetLease, { prefix });
+    this.assertUsableLease(placement, targetLease);
+    if (placement.outcome === 'outside') throw new NotInActiveLease(`${prefix} is not inside lease ${targetLease} (${placement.leasePrefix}).`);
+    if (placement.outcome === 'taken') throw await this.overlapError(tx, prefix);
     return { leaseId: targetLease, prefix };
   }
 
-  private async lockActiveLease(tx: Tx, leaseId: string) {
-    const lease = await this.allocations.lockLease(tx, leaseId);
-    if (!lease) throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
-    if (!lease.active) throw new NotInActiveLease(`Lease ${leaseId} is not active today (pending, expired or terminated).`);
-    await this.allocations.reclaimExpiredHolds(tx, leaseId);
-    return lease;
+  private assertUsableLease(placement: LeasePlacement, leaseId: string): void {
+    if (placement.outcome === 'no-lease') throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
+    if (placement.outcome === 'inactive') throw new NotInActiveLease(`Lease ${leaseId} is not active today (pending, expired or terminated).`);
   }
 
   private async overlapError(q: Tx | Database, prefix: string): Promise<PrefixOverlap> {
