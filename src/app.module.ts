@@ -12,6 +12,8 @@ import { LookupModule } from './lookup/lookup.module';
 import { AllocationsModule } from './allocations/allocations.module';
 import { ProvidersModule } from './providers/providers.module';
 import { RegionsModule } from './regions/regions.module';
+import { ReportsModule } from './reports/reports.module';
+import { GeofeedModule } from './geofeed/geofeed.module';
 
 @Module({})
 export class AppModule {
@@ -32,6 +34,8 @@ export class AppModule {
         AllocationsModule,
         ProvidersModule,
         RegionsModule,
+        ReportsModule,
+        GeofeedModule,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],

@@ -1,0 +1,23 @@
+import { stringify } from 'csv-stringify/sync';
+
+/** A spreadsheet would read a cell starting with one of these as a formula (CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** A plain decimal number cannot be a formula, so "-3" and "-0.50" stay numbers. */
+const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
+
+/**
+ * One CSV cell as text: null → empty, anything that a spreadsheet would evaluate gets a leading
+ * apostrophe (OWASP "CSV injection"), except plain decimal numbers.
+ */
+export function neutraliseCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'string' ? value : String(value);
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
+}
+
+/** RFC 4180 CSV (CRLF, quoting by csv-stringify): a header row of `columns`, then one row per record. */
+export function toCsv<Row extends object>(columns: readonly (keyof Row & string)[], rows: readonly Row[]): string {
+  const records = rows.map((row) => columns.map((column) => neutraliseCell(row[column])));
+  // A bare LF inside a cell is quoted too: csv-stringify only quotes the record delimiter itself.
+  return stringify([[...columns], ...records], { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
+}

@@ -1,0 +1,247 @@
+/*
+ * The reports dashboard. Served by the app itself (helmet CSP: script-src 'self'), so this file
+ * holds all the behaviour; the HTML has no inline script. The API key lives only in
+ * sessionStorage for this tab, and every number shown is the exact decimal string of the API.
+ */
+(function () {
+  'use strict';
+  var STORAGE_KEY = 'iplease.reports.apiKey';
+  var API = '/api/v1/reports';
+  var $ = function (id) { return document.getElementById(id); };
+  var charts = window.IpleaseCharts;
+
+  function apiKey() { return sessionStorage.getItem(STORAGE_KEY); }
+
+  function AuthProblem(message) { this.message = message; }
+
+  function monthOf(date) { return date.toISOString().slice(0, 7); }
+  function shiftMonth(month, delta) {
+    var d = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + delta, 1));
+    return monthOf(d);
+  }
+
+  function request(path, accept) {
+    return fetch(path, { headers: { Authorization: 'Bearer ' + apiKey(), Accept: accept || 'application/json' } }).then(function (res) {
+      if (res.ok) return res;
+      return res.json().catch(function () { return {}; }).then(function (problem) {
+        var detail = problem.detail || res.status + ' ' + res.statusText;
+        if (res.status === 401) {
+          sessionStorage.removeItem(STORAGE_KEY);
+          throw new AuthProblem('The API key was refused: ' + detail);
+        }
+        if (res.status === 403) throw new AuthProblem('This key may not read reports (the admin or finance role is needed): ' + detail);
+        throw new Error(detail);
+      });
+    });
+  }
+  function getJson(path) { return request(path).then(function (res) { return res.json(); }); }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function append(parent, tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    parent.appendChild(node);
+    return node;
+  }
+  function money(amount, currency) { return amount + ' ' + currency; }
+  function byCurrency(rows) {
+    var out = {};
+    rows.forEach(function (r) { (out[r.currency] = out[r.currency] || []).push(r); });
+    return out;
+  }
+
+  function showLogin(message) {
+    $('reports').hidden = true;
+    $('session').hidden = true;
+    $('login').hidden = false;
+    $('login-error').textContent = message || '';
+    $('api-key').focus();
+  }
+
+  function showReports() {
+    $('login').hidden = true;
+    $('reports').hidden = false;
+    $('session').hidden = false;
+  }
+
+  function setStatus(text, isError) {
+    $('status').textContent = text;
+    $('status').className = isError ? 'status error' : 'status';
+  }
+
+  function renderKpis(month, forecast, byProvider) {
+    var kpis = $('kpis');
+    clear(kpis);
+    var spend = forecast.rows.filter(function (r) { return r.key === month; });
+    var idle = {};
+    byProvider.rows.forEach(function (r) { if (r.key === 'unallocated') idle[r.currency] = r; });
+    if (spend.length === 0) {
+      var none = append(kpis, 'div', 'kpi');
+      append(none, 'div', 'name', 'Spend ' + month);
+      append(none, 'div', 'value', '—');
+      append(none, 'div', 'sub', 'No lease is active in this month.');
+      return;
+    }
+    spend.forEach(function (row) {
+      var card = append(kpis, 'div', 'kpi');
+      card.setAttribute('data-testid', 'spend-' + row.currency);
+      append(card, 'div', 'name', 'Spend ' + month + ' · ' + row.currency);
+      append(card, 'div', 'value', money(row.cost, row.currency));
+      append(card, 'div', 'sub', row.leases + ' lease(s), ' + row.addresses + ' address-months');
+      var idleRow = idle[row.currency];
+      var idleCard = append(kpis, 'div', 'kpi idle');
+      idleCard.setAttribute('data-testid', 'idle-' + row.currency);
+      append(idleCard, 'div', 'name', 'Idle cost ' + month + ' · ' + row.currency);
+      append(idleCard, 'div', 'value', money(idleRow ? idleRow.cost : '0.00', row.currency));
+      var share = idleRow && Number(row.cost) > 0 ? Math.round((1000 * Number(idleRow.cost)) / Number(row.cost)) / 10 : 0;
+      append(idleCard, 'div', 'sub', share + '% of the spend is for addresses not allocated to any provider');
+    });
+  }
+
+  function renderMonths(month, forecast) {
+    var container = $('chart-months');
+    clear(container);
+    $('months-range').textContent = forecast.rows.length ? forecast.from + ' to ' + shiftMonth(forecast.from, forecast.months - 1) : '';
+    var groups = byCurrency(forecast.rows);
+    var currencies = Object.keys(groups).sort();
+    if (currencies.length === 0) {
+      append(container, 'p', 'empty', 'No committed cost in these months.');
+      return;
+    }
+    currencies.forEach(function (currency) {
+      var rows = groups[currency];
+      charts.bars(container, {
+        title: currency,
+        categories: rows.map(function (r) { return r.key; }),
+        values: rows.map(function (r) { return Number(r.cost); }),
+        texts: rows.map(function (r) { return r.cost; }),
+        highlight: month,
+      });
+    });
+  }
+
+  function renderGroups(id, report) {
+    var container = $(id);
+    clear(container);
+    charts.hbars(container, report.rows.map(function (r) {
+      var idle = r.key === 'unallocated';
+      return { label: (idle ? 'unallocated (idle)' : r.label) + ' · ' + r.currency, value: Number(r.cost), text: money(r.cost, r.currency), idle: idle };
+    }));
+  }
+
+  function renderRenewals(report) {
+    var body = $('renewals').querySelector('tbody');
+    clear(body);
+    $('renewals-empty').hidden = report.rows.length > 0;
+    report.rows.forEach(function (r) {
+      var tr = append(body, 'tr');
+      tr.setAttribute('data-lease-id', r.key);
+      var deadline = append(tr, 'td', r.daysToNoticeDeadline < 0 ? 'passed' : '', r.noticeDeadline);
+      if (r.daysToNoticeDeadline < 0) deadline.title = 'passed ' + -r.daysToNoticeDeadline + ' day(s) ago';
+      var action = append(tr, 'td');
+      append(action, 'span', r.action === 'renew' ? 'tag renew' : 'tag cancel', r.action === 'renew' ? 'renew' : 'cancel before auto-renewal');
+      append(tr, 'td', '', r.prefix);
+      append(tr, 'td', '', r.lessor);
+      append(tr, 'td', '', r.currentTermEnd);
+      append(tr, 'td', 'num', money(r.monthlyCost, r.currency));
+    });
+  }
+
+  var DOWNLOADS = function (month, today) {
+    return [
+      ['Monthly cost by lessor', 'monthly-cost?month=' + month + '&groupBy=lessor', 'monthly-cost-' + month + '-lessor.csv'],
+      ['Monthly cost by provider', 'monthly-cost?month=' + month + '&groupBy=provider', 'monthly-cost-' + month + '-provider.csv'],
+      ['Monthly cost by region', 'monthly-cost?month=' + month + '&groupBy=region', 'monthly-cost-' + month + '-region.csv'],
+      ['Monthly cost by lease', 'monthly-cost?month=' + month + '&groupBy=lease', 'monthly-cost-' + month + '-lease.csv'],
+      ['Forecast, 12 months', 'forecast?from=' + month + '&months=12', 'forecast-' + month + '-12m.csv'],
+      ['Renewals, 90 days', 'renewals?withinDays=90', 'renewals-' + today + '.csv'],
+      ['Utilization by lessor', 'utilization?groupBy=lessor', 'utilization-lessor-' + today + '.csv'],
+      ['Utilization by provider', 'utilization?groupBy=provider', 'utilization-provider-' + today + '.csv'],
+    ];
+  };
+
+  function renderDownloads(month, today) {
+    var list = $('downloads');
+    clear(list);
+    DOWNLOADS(month, today).forEach(function (d) {
+      var a = append(append(list, 'li'), 'a', '', d[0]);
+      a.href = API + '/' + d[1] + '&format=csv';
+      a.setAttribute('data-filename', d[2]);
+    });
+  }
+
+  /** A plain link cannot carry the Bearer key: fetch the CSV and hand it over as a file. */
+  function download(event) {
+    var a = event.target.closest('a[data-filename]');
+    if (!a) return;
+    event.preventDefault();
+    request(a.getAttribute('href'), 'text/csv')
+      .then(function (res) { return res.blob(); })
+      .then(function (blob) {
+        var url = window.URL.createObjectURL(blob);
+        var link = document.createElement('a');
+        link.href = url;
+        link.download = a.getAttribute('data-filename');
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        window.setTimeout(function () { window.URL.revokeObjectURL(url); }, 10000);
+      })
+      .catch(fail);
+  }
+
+  function fail(error) {
+    if (error instanceof AuthProblem) return showLogin(error.message);
+    setStatus('Could not load the reports: ' + error.message, true);
+  }
+
+  function load() {
+    var month = $('month').value || monthOf(new Date());
+    $('month').value = month;
+    document.querySelectorAll('.month-label').forEach(function (node) { node.textContent = month; });
+    setStatus('Loading…');
+    $('refresh').disabled = true;
+    return Promise.all([
+      getJson(API + '/forecast?from=' + shiftMonth(month, -5) + '&months=12'),
+      getJson(API + '/monthly-cost?month=' + month + '&groupBy=provider'),
+      getJson(API + '/monthly-cost?month=' + month + '&groupBy=region'),
+      getJson(API + '/renewals?withinDays=90'),
+    ])
+      .then(function (reports) {
+        showReports();
+        renderKpis(month, reports[0], reports[1]);
+        renderMonths(month, reports[0]);
+        renderGroups('chart-providers', reports[1]);
+        renderGroups('chart-regions', reports[2]);
+        renderRenewals(reports[3]);
+        renderDownloads(month, reports[3].asOf);
+        setStatus('Figures as of ' + reports[3].asOf + ' (UTC). Costs are pro rata by day and never summed across currencies.');
+      })
+      .catch(fail)
+      .finally(function () { $('refresh').disabled = false; });
+  }
+
+  function start() {
+    $('key-form').addEventListener('submit', function (event) {
+      event.preventDefault();
+      var key = $('api-key').value.trim();
+      if (!key) return;
+      sessionStorage.setItem(STORAGE_KEY, key);
+      $('api-key').value = '';
+      $('login-error').textContent = '';
+      load();
+    });
+    $('refresh').addEventListener('click', load);
+    $('month').addEventListener('change', load);
+    $('forget').addEventListener('click', function () {
+      sessionStorage.removeItem(STORAGE_KEY);
+      showLogin('The key was forgotten.');
+    });
+    $('downloads').addEventListener('click', download);
+    if (apiKey()) load();
+    else showLogin('');
+  }
+
+  document.addEventListener('DOMContentLoaded', start);
+})();

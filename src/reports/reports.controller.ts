@@ -1,0 +1,115 @@
+import { applyDecorators, Controller, Get, Query, Req, Res, Type } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { Allow, READ_FINANCE } from '../auth/roles.decorator';
+import { ApiProblems, ProblemDto } from '../common/openapi';
+import {
+  FORECAST_COLUMNS,
+  ForecastReportDto,
+  MONTHLY_COST_COLUMNS,
+  MonthlyCostReportDto,
+  RENEWAL_COLUMNS,
+  RenewalsReportDto,
+  UTILIZATION_COLUMNS,
+  UtilizationReportDto,
+} from './dto/report.dto';
+import { ForecastQuery, MonthlyCostQuery, RenewalsQuery, UtilizationQuery } from './dto/report-query.dto';
+import { negotiateFormat, sendReport } from './report-response';
+import { ReportsService } from './reports.service';
+
+/** Documents both representations: the JSON report, and the CSV of its rows with the exact header. */
+function ApiReport(dto: Type<unknown>, columns: readonly string[], filename: string) {
+  return applyDecorators(
+    ApiExtraModels(dto),
+    ApiProduces('application/json', 'text/csv'),
+    ApiHeader({ name: 'Accept', required: false, description: '`text/csv` for CSV (or pass `?format=csv`); JSON otherwise.' }),
+    ApiOkResponse({
+      description:
+        `JSON: the query echoed and \`rows\`. CSV (\`Accept: text/csv\` or \`?format=csv\`): the rows only, RFC 4180, header \`${columns.join(',')}\`, ` +
+        `sent as an attachment named like \`${filename}\`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe.`,
+      content: {
+        'application/json': { schema: { $ref: getSchemaPath(dto) } },
+        'text/csv': { schema: { type: 'string', example: `${columns.join(',')}\r\n` } },
+      },
+    }),
+    ApiResponse({ status: 406, description: 'NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv.', content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } } }),
+    ApiProblems(400, 403),
+  );
+}
+
+@ApiTags('Reports')
+@ApiBearerAuth()
+@Controller('api/v1/reports')
+export class ReportsController {
+  constructor(private readonly reports: ReportsService) {}
+
+  @Get('monthly-cost')
+  @Allow(...READ_FINANCE)
+  @ApiOperation({
+    operationId: 'monthlyCostReport',
+    summary: 'What the leased space cost in a month, per group and currency',
+    description:
+      'Cost of a lease in a month = pricePerIpMonthly × addresses × (days of the month inside its term ÷ days in the month). ' +
+      'Allocations count from the UTC day of their creation through the day before the UTC day of their release, clipped to the lease\'s days. ' +
+      'By lessor or lease: the whole lease cost, split into allocated and idle. By provider or region: each group gets the cost of the address-days allocated to it; ' +
+      'the rest of every lease\'s cost is the row with key `unallocated`. Address figures are address-months. Each figure is rounded to cents once; idle = total − allocated. ' +
+      'Currencies are never summed together.',
+  })
+  @ApiReport(MonthlyCostReportDto, MONTHLY_COST_COLUMNS, 'monthly-cost-2026-05.csv')
+  async monthlyCost(@Query() query: MonthlyCostQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const format = negotiateFormat(req, query.format);
+    const report = await this.reports.monthlyCost(query);
+    return sendReport(res, format, report, { columns: MONTHLY_COST_COLUMNS, filename: `monthly-cost-${report.month}.csv` });
+  }
+
+  @Get('renewals')
+  @Allow(...READ_FINANCE)
+  @ApiOperation({
+    operationId: 'renewalsReport',
+    summary: 'Leases whose term end or notice deadline falls within the next days',
+    description:
+      'Leases (not terminated) whose current term end, or notice deadline (currentTermEnd − noticePeriodDays), falls between today and today + withinDays (UTC, inclusive); ' +
+      'soonest notice deadline first. `renew`: the lease ends unless renewed. `cancel-before-auto-renewal`: give notice by noticeDeadline to stop the renewal ' +
+      '(daysToNoticeDeadline is negative once that chance has passed for the running term).',
+  })
+  @ApiReport(RenewalsReportDto, RENEWAL_COLUMNS, 'renewals-2026-05-01.csv')
+  async renewals(@Query() query: RenewalsQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const format = negotiateFormat(req, query.format);
+    const report = await this.reports.renewals(query);
+    return sendReport(res, format, report, { columns: RENEWAL_COLUMNS, filename: `renewals-${report.asOf}.csv` });
+  }
+
+  @Get('utilization')
+  @Allow(...READ_FINANCE)
+  @ApiOperation({
+    operationId: 'utilizationReport',
+    summary: 'Leased vs allocated addresses today, per group and currency',
+    description:
+      'Leases active today (UTC) and their active allocations, in whole addresses. By lessor or lease: each row is a set of leases. ' +
+      'By provider or region: each row is the space allocated to the group (utilization 1), and the row `unallocated` is the free rest; ' +
+      'shareOfLeased says which part of the currency\'s leased space a row is.',
+  })
+  @ApiReport(UtilizationReportDto, UTILIZATION_COLUMNS, 'utilization-2026-05-01.csv')
+  async utilization(@Query() query: UtilizationQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const format = negotiateFormat(req, query.format);
+    const report = await this.reports.utilization(query);
+    return sendReport(res, format, report, { columns: UTILIZATION_COLUMNS, filename: `utilization-${report.groupBy}-${report.asOf}.csv` });
+  }
+
+  @Get('forecast')
+  @Allow(...READ_FINANCE)
+  @ApiOperation({
+    operationId: 'forecastReport',
+    summary: 'Committed cost per month and currency',
+    description:
+      'For each month from `from` (default: this month) and each currency: the cost of every lease\'s term in that month, pro rata by days, as in monthly-cost. ' +
+      'Auto-renewing and open-ended leases continue; terminated leases stop at their termination date; leases that start later count from their start. ' +
+      'Every month gets a row for every currency that appears in the window (0.00 when nothing is committed).',
+  })
+  @ApiReport(ForecastReportDto, FORECAST_COLUMNS, 'forecast-2026-05-12m.csv')
+  async forecast(@Query() query: ForecastQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const format = negotiateFormat(req, query.format);
+    const report = await this.reports.forecast(query);
+    return sendReport(res, format, report, { columns: FORECAST_COLUMNS, filename: `forecast-${report.from}-${report.months}m.csv` });
+  }
+}

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { ForecastReportDto, MonthlyCostReportDto, RenewalsReportDto, UtilizationReportDto } from './dto/report.dto';
+import type { ForecastQuery, MonthlyCostQuery, RenewalsQuery, UtilizationQuery } from './dto/report-query.dto';
+import { ReportsRepository } from './reports.repository';
+
+export const DEFAULT_WITHIN_DAYS = 90;
+export const DEFAULT_FORECAST_MONTHS = 12;
+
+export function daysInMonth(month: string): number {
+  const [year, m] = month.split('-').map(Number);
+  return new Date(Date.UTC(year, m, 0)).getUTCDate();
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** Reports map SQL aggregates to rows; the arithmetic is all in ReportsRepository. */
+@Injectable()
+export class ReportsService {
+  constructor(private readonly reports: ReportsRepository) {}
+
+  async monthlyCost(query: MonthlyCostQuery): Promise<MonthlyCostReportDto> {
+    const groupBy = query.groupBy ?? 'lessor';
+    const rows = await this.reports.monthlyCost(`${query.month}-01`, groupBy);
+    return {
+      month: query.month,
+      groupBy,
+      daysInMonth: daysInMonth(query.month),
+      rows: rows.map((r) => ({
+        key: r.key,
+        label: r.label,
+        currency: r.currency,
+        addresses: r.addresses,
+        cost: r.cost,
+        allocatedAddresses: r.allocated_addresses,
+        allocatedCost: r.allocated_cost,
+        idleAddresses: r.idle_addresses,
+        idleCost: r.idle_cost,
+      })),
+    };
+  }
+
+  async renewals(query: RenewalsQuery): Promise<RenewalsReportDto> {
+    const withinDays = query.withinDays ?? DEFAULT_WITHIN_DAYS;
+    const today = await this.reports.today();
+    const rows = await this.reports.renewals(today, withinDays);
+    return {
+      withinDays,
+      asOf: today,
+      until: addDays(today, withinDays),
+      rows: rows.map((r) => ({
+        key: r.id,
+        label: r.prefix,
+        currency: r.currency,
+        prefix: r.prefix,
+        lessorId: r.lessor_id,
+        lessor: r.lessor,
+        action: r.auto_renew ? 'cancel-before-auto-renewal' : 'renew',
+        autoRenew: r.auto_renew,
+        noticePeriodDays: r.notice_period_days,
+        noticeDeadline: r.notice_deadline,
+        currentTermEnd: r.current_term_end,
+        daysToNoticeDeadline: r.days_to_notice_deadline,
+        daysToTermEnd: r.days_to_term_end,
+        monthlyCost: r.monthly_cost,
+      })),
+    };
+  }
+
+  async utilization(query: UtilizationQuery): Promise<UtilizationReportDto> {
+    const groupBy = query.groupBy ?? 'lessor';
+    const today = await this.reports.today();
+    const rows = await this.reports.utilization(today, groupBy);
+    return {
+      groupBy,
+      asOf: today,
+      rows: rows.map((r) => ({
+        key: r.key,
+        label: r.label,
+        currency: r.currency,
+        leasedAddresses: Number(r.leased),
+        allocatedAddresses: Number(r.allocated),
+        freeAddresses: Number(r.free),
+        utilization: r.utilization,
+        shareOfLeased: r.share,
+        monthlyCost: r.monthly_cost,
+        idleMonthlyCost: r.idle_monthly_cost,
+      })),
+    };
+  }
+
+  async forecast(query: ForecastQuery): Promise<ForecastReportDto> {
+    const from = query.from ?? (await this.reports.today()).slice(0, 7);
+    const months = query.months ?? DEFAULT_FORECAST_MONTHS;
+    const rows = await this.reports.forecast(`${from}-01`, months);
+    return {
+      from,
+      months,
+      rows: rows.map((r) => ({ key: r.month, label: r.month, currency: r.currency, leases: r.leases, addresses: r.addresses, cost: r.cost })),
+    };
+  }
+}
