@@ -3,12 +3,17 @@ import { Pool, PoolClient } from 'pg';
 import { createTestDatabase, dropTestDatabase } from '../support/test-app';
 
 /**
- * The buddy free-space index (free_blocks and its plpgsql functions) against a brute-force oracle.
+ * The buddy free-space index (free_blocks, allocation_place and the free_blocks_* functions)
+ * against a brute-force oracle.
  *
- * Every step runs exactly as AllocationsService does: one transaction that locks the lease row
- * FOR NO KEY UPDATE, then free_blocks_take / free_blocks_claim, then the allocations insert (or,
- * to release, the status update and free_blocks_release). The oracle is a 256-entry bitmap of the
- * /24 lease, kept by the test alone; after every step the database must agree with it.
+ * Every step runs the SQL exactly as AllocationsService does, one transaction each:
+ * - allocate: allocation_place (locks the lease, reclaims expired holds, takes or claims), then the
+ *   allocations INSERT; when nothing is placed the service throws, so the transaction rolls back;
+ * - release: lock the lease, mark the row released and give the block back (free_blocks_release),
+ *   or, with a hold, keep it occupied until hold_until (expired holds are set in the past here, to
+ *   stand for time passing; the next successful placement reclaims them).
+ * The oracle is a 256-entry bitmap of the /24 lease kept by the test alone; after every step the
+ * database must agree with it exactly.
  *
  * Policies, defined on the bitmap (a block is "wholly free" when none of its addresses is taken):
  * - a *maximal free block* is a wholly free aligned block inside the lease whose parent block is
@@ -16,7 +21,9 @@ import { createTestDatabase, dropTestDatabase } from '../support/test-app';
  * - best-fit for /n takes the maximal free block of length ≤ n with the greatest length (the
  *   smallest block that fits), lowest address on ties, and returns its lowest /n;
  * - first-fit for /n returns the lowest-addressed aligned /n that is wholly free;
- * - both return NULL exactly when no aligned /n is wholly free.
+ * - both answer 'full' exactly when no aligned /n is wholly free;
+ * - an explicit claim is 'placed' exactly when the block is wholly free, else 'taken'; a prefix not
+ *   inside the lease is 'outside'.
  */
 
 const LEASE_LENGTH = 24;
@@ -25,7 +32,8 @@ const SIZE = 1 << (32 - LEASE_LENGTH);
 type Op =
   | { kind: 'next'; length: number; firstFit: boolean }
   | { kind: 'explicit'; length: number; slot: number }
-  | { kind: 'release'; pick: number };
+  | { kind: 'outside'; length: number; slot: number }
+  | { kind: 'release'; pick: number; hold: 'none' | 'expired' | 'future' };
 
 interface Block {
   offset: number;
@@ -36,11 +44,16 @@ interface Live extends Block {
   id: string;
 }
 
+interface Held extends Live {
+  expired: boolean;
+}
+
 const blockSize = (length: number) => 2 ** (32 - length);
 
 class Oracle {
   readonly taken = new Array<boolean>(SIZE).fill(false);
   readonly live: Live[] = [];
+  readonly held: Held[] = [];
 
   whollyFree(b: Block): boolean {
     for (let i = b.offset; i < b.offset + blockSize(b.length); i++) if (this.taken[i]) return false;
@@ -77,11 +90,27 @@ class Oracle {
     const best = fits.reduce((a, b) => (b.length > a.length || (b.length === a.length && b.offset < a.offset) ? b : a));
     return { offset: best.offset, length };
   }
+
+  /** What a placement sees after reclaiming expired holds, without committing to it. */
+  afterReclaim(): Oracle {
+    const copy = new Oracle();
+    copy.taken.splice(0, SIZE, ...this.taken);
+    for (const h of this.held) if (h.expired) copy.mark(h, false);
+    return copy;
+  }
+
+  /** The placement committed: expired holds are free again and no longer occupied. */
+  commitReclaim(): void {
+    for (const h of this.held.filter((x) => x.expired)) {
+      this.mark(h, false);
+      this.held.splice(this.held.indexOf(h), 1);
+    }
+  }
 }
 
 let leaseCounter = 0;
 /** What the random runs actually exercised, so a vacuous run fails instead of passing. */
-const seen = { taken: 0, takeNull: 0, firstFit: 0, claimed: 0, claimRefused: 0, released: 0, wholeLeaseFree: 0 };
+const seen = { placed: 0, full: 0, firstFit: 0, claimed: 0, taken: 0, outside: 0, released: 0, reclaimed: 0, heldBlocksPlacement: 0, wholeLeaseFree: 0 };
 
 describe('free_blocks buddy index (property, against a brute-force oracle)', () => {
   let url: string;
@@ -102,10 +131,10 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
     await dropTestDatabase(url);
   });
 
-  /** A fresh /24 lease per run: 11.x.y.0/24, never reused within the file. */
+  /** A fresh /24 lease per run: 11.x.y.0/24 with odd y, never reused, so 11.x.(y+1).0/24 stays unleased. */
   async function newLease(): Promise<{ id: string; base: number }> {
     const n = ++leaseCounter;
-    const base = ((11 << 24) | ((n >> 8) << 16) | ((n & 0xff) << 8)) >>> 0;
+    const base = ((11 << 24) | ((n >> 7) << 16) | (((n & 0x7f) * 2 + 1) << 8)) >>> 0;
     const { rows } = await pool.query(
       `INSERT INTO leases (prefix, lessor_id, start_date, price_per_ip_monthly, currency) VALUES ($1::cidr, $2, '2025-01-01', 0.5, 'USD') RETURNING id`,
       [`${dotted(base)}/24`, lessorId],
@@ -113,16 +142,12 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
     return { id: rows[0].id, base };
   }
 
-  async function inLeaseTx<T>(leaseId: string, fn: (c: PoolClient) => Promise<T | undefined>): Promise<T | undefined> {
+  /** One transaction; fn answers whether to COMMIT (the service rolls back whenever it throws). */
+  async function transaction(fn: (c: PoolClient) => Promise<boolean>): Promise<void> {
     const c = await pool.connect();
     try {
       await c.query('BEGIN');
-      const locked = await c.query(`SELECT id FROM leases WHERE id = $1 FOR NO KEY UPDATE`, [leaseId]);
-      expect(locked.rowCount).toBe(1);
-      const result = await fn(c);
-      // The service rolls back when it finds nothing to take (it throws NO_CAPACITY / PREFIX_OVERLAP).
-      await c.query(result === undefined ? 'ROLLBACK' : 'COMMIT');
-      return result;
+      await c.query((await fn(c)) ? 'COMMIT' : 'ROLLBACK');
     } catch (error) {
       await c.query('ROLLBACK');
       throw error;
@@ -130,6 +155,15 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       c.release();
     }
   }
+
+  const place = async (c: PoolClient, leaseId: string, request: { length: number; firstFit: boolean } | { prefix: string }) => {
+    const { rows } = await c.query(
+      `SELECT outcome, lease_prefix, placed FROM allocation_place($1, $2, $3, $4::cidr)`,
+      'prefix' in request ? [leaseId, null, false, request.prefix] : [leaseId, request.length, request.firstFit, null],
+    );
+    expect(rows).toHaveLength(1);
+    return rows[0] as { outcome: string; lease_prefix: string; placed: string | null };
+  };
 
   const insertAllocation = (c: PoolClient, leaseId: string, prefix: string, requested: number | null, strategy: string) =>
     c
@@ -140,69 +174,90 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       .then((r) => r.rows[0].id as string);
 
   async function step(lease: { id: string; base: number }, oracle: Oracle, op: Op): Promise<void> {
+    const reclaimable = oracle.held.filter((h) => h.expired).length;
     if (op.kind === 'next') {
-      const expected = oracle.next(op.length, op.firstFit);
-      const got = await inLeaseTx(lease.id, async (c) => {
-        const { rows } = await c.query(`SELECT free_blocks_take($1, $2, $3)::text AS prefix`, [lease.id, op.length, op.firstFit]);
-        const prefix = rows[0].prefix as string | null;
-        if (prefix === null) return undefined;
-        return { prefix, id: await insertAllocation(c, lease.id, prefix, op.length, op.firstFit ? 'first-fit' : 'best-fit') };
+      const expected = oracle.afterReclaim().next(op.length, op.firstFit);
+      let id: string | undefined;
+      await transaction(async (c) => {
+        const got = await place(c, lease.id, { length: op.length, firstFit: op.firstFit });
+        expect({ op, outcome: got.outcome, placed: got.placed }).toEqual({ op, outcome: expected ? 'placed' : 'full', placed: expected && format(lease.base, expected) });
+        if (!got.placed) return false;
+        id = await insertAllocation(c, lease.id, got.placed, op.length, op.firstFit ? 'first-fit' : 'best-fit');
+        return true;
       });
-      expect(got?.prefix ?? null).toBe(expected && format(lease.base, expected));
-      seen[got ? 'taken' : 'takeNull']++;
-      if (got && op.firstFit) seen.firstFit++;
-      if (got && expected) {
+      seen[expected ? 'placed' : 'full']++;
+      if (expected && op.firstFit) seen.firstFit++;
+      if (expected && id) {
+        if (reclaimable && !oracle.whollyFree(expected)) seen.heldBlocksPlacement++;
+        oracle.commitReclaim();
         oracle.mark(expected, true);
-        oracle.live.push({ ...expected, id: got.id });
+        oracle.live.push({ ...expected, id });
       }
-    } else if (op.kind === 'explicit') {
-      const block = { offset: (op.slot % 2 ** (op.length - LEASE_LENGTH)) * blockSize(op.length), length: op.length };
-      const expectedFree = oracle.whollyFree(block);
-      const id = await inLeaseTx(lease.id, async (c) => {
-        const prefix = format(lease.base, block);
-        const { rows } = await c.query(`SELECT free_blocks_claim($1, $2::cidr) AS claimed`, [lease.id, prefix]);
-        return rows[0].claimed ? insertAllocation(c, lease.id, prefix, null, 'explicit') : undefined;
+    } else if (op.kind === 'explicit' || op.kind === 'outside') {
+      const inside = { offset: (op.slot % 2 ** (op.length - LEASE_LENGTH)) * blockSize(op.length), length: op.length };
+      // Outside: the same offset in the next /24 (never leased), or the /23 that holds the lease.
+      const prefix = op.kind === 'explicit' ? format(lease.base, inside) : op.length > LEASE_LENGTH ? format(lease.base + SIZE, inside) : `${dotted(lease.base & ~(2 * SIZE - 1))}/23`;
+      const expected = op.kind === 'outside' ? 'outside' : oracle.afterReclaim().whollyFree(inside) ? 'placed' : 'taken';
+      let id: string | undefined;
+      await transaction(async (c) => {
+        const got = await place(c, lease.id, { prefix });
+        expect({ prefix, outcome: got.outcome, leasePrefix: got.lease_prefix }).toEqual({ prefix, outcome: expected, leasePrefix: `${dotted(lease.base)}/24` });
+        if (got.outcome !== 'placed') return false;
+        expect(got.placed).toBe(prefix);
+        id = await insertAllocation(c, lease.id, prefix, null, 'explicit');
+        return true;
       });
-      expect({ block: format(lease.base, block), claimed: id !== undefined }).toEqual({ block: format(lease.base, block), claimed: expectedFree });
-      seen[id ? 'claimed' : 'claimRefused']++;
+      seen[expected === 'placed' ? 'claimed' : expected]++;
       if (id) {
-        oracle.mark(block, true);
-        oracle.live.push({ ...block, id });
+        if (reclaimable && !oracle.whollyFree(inside)) seen.heldBlocksPlacement++;
+        oracle.commitReclaim();
+        oracle.mark(inside, true);
+        oracle.live.push({ ...inside, id });
       }
     } else {
       if (oracle.live.length === 0) return;
       const [victim] = oracle.live.splice(op.pick % oracle.live.length, 1);
-      await inLeaseTx(lease.id, async (c) => {
-        const updated = await c.query(
-          `UPDATE allocations SET status = 'released', occupied = false, released_at = now(), version = version + 1, updated_at = now()
-            WHERE id = $1 AND status = 'active' RETURNING prefix::text AS prefix`,
-          [victim.id],
-        );
+      await transaction(async (c) => {
+        expect((await c.query(`SELECT 1 FROM leases WHERE id = $1 FOR NO KEY UPDATE`, [lease.id])).rowCount).toBe(1);
+        const updated =
+          op.hold === 'none'
+            ? await c.query(
+                `UPDATE allocations SET status = 'released', occupied = false, released_at = now(), version = version + 1, updated_at = now()
+                  WHERE id = $1 AND status = 'active' RETURNING prefix::text AS prefix`,
+                [victim.id],
+              )
+            : await c.query(
+                `UPDATE allocations SET status = 'released', released_at = now(), hold_until = now() + $2::interval, version = version + 1, updated_at = now()
+                  WHERE id = $1 AND status = 'active' RETURNING prefix::text AS prefix`,
+                [victim.id, op.hold === 'expired' ? '-1 second' : '1 day'],
+              );
         expect(updated.rows).toEqual([{ prefix: format(lease.base, victim) }]);
-        await c.query(`SELECT free_blocks_release($1, $2::cidr)`, [lease.id, format(lease.base, victim)]);
+        if (op.hold === 'none') await c.query(`SELECT free_blocks_release($1, $2::cidr)`, [lease.id, format(lease.base, victim)]);
         return true;
       });
-      oracle.mark(victim, false);
+      if (op.hold === 'none') oracle.mark(victim, false);
+      else oracle.held.push({ ...victim, expired: op.hold === 'expired' });
       seen.released++;
-      if (oracle.live.length === 0) seen.wholeLeaseFree++;
+      if (oracle.live.length === 0 && oracle.held.length === 0) seen.wholeLeaseFree++;
     }
+    if (reclaimable && !oracle.held.some((h) => h.expired)) seen.reclaimed++;
   }
 
-  /** (a) free ∪ active == lease, disjoint, and equal to the oracle; (b) free blocks aligned and maximal. */
+  /** (a) free ∪ occupied == lease, disjoint, and equal to the oracle; (b) free blocks aligned and maximal. */
   async function checkInvariants(lease: { id: string; base: number }, oracle: Oracle): Promise<void> {
     const toBlock = (row: { network: string; length: number }) => ({ offset: Number(row.network) - lease.base, length: row.length });
     const free = (
       await pool.query(`SELECT (prefix - '0.0.0.0'::inet)::text AS network, masklen(prefix) AS length FROM free_blocks WHERE lease_id = $1 ORDER BY prefix`, [lease.id])
     ).rows.map(toBlock);
-    const active = (
+    const occupied = (
       await pool.query(
-        `SELECT id, (prefix - '0.0.0.0'::inet)::text AS network, masklen(prefix) AS length FROM allocations WHERE lease_id = $1 AND occupied ORDER BY prefix`,
+        `SELECT id, status, (prefix - '0.0.0.0'::inet)::text AS network, masklen(prefix) AS length FROM allocations WHERE lease_id = $1 AND occupied ORDER BY prefix`,
         [lease.id],
       )
-    ).rows.map((r) => ({ id: r.id as string, ...toBlock(r) }));
+    ).rows.map((r) => ({ id: r.id as string, status: r.status as string, ...toBlock(r) }));
 
     const cover = new Array<number>(SIZE).fill(0);
-    for (const b of [...free, ...active]) {
+    for (const b of [...free, ...occupied]) {
       expect(b.offset >= 0 && b.offset + blockSize(b.length) <= SIZE && b.length >= LEASE_LENGTH).toBe(true);
       expect(b.offset % blockSize(b.length)).toBe(0);
       for (let i = b.offset; i < b.offset + blockSize(b.length); i++) cover[i]++;
@@ -210,11 +265,12 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
     const badAddresses = cover.flatMap((count, i) => (count === 1 ? [] : [`+${i}: covered ${count}×`]));
     expect(badAddresses).toEqual([]);
 
-    const freeAddresses = new Set(free.flatMap((b) => Array.from({ length: blockSize(b.length) }, (_, i) => b.offset + i)));
     // Every address is exactly one of: taken in the oracle, or inside a free block.
+    const freeAddresses = new Set(free.flatMap((b) => Array.from({ length: blockSize(b.length) }, (_, i) => b.offset + i)));
     const disagreeing = oracle.taken.flatMap((taken, i) => (taken !== freeAddresses.has(i) ? [] : [i]));
     expect(disagreeing).toEqual([]);
-    expect(active.map((a) => a.id).sort()).toEqual(oracle.live.map((a) => a.id).sort());
+    const byId = (rows: { id: string; status: string }[]) => rows.map((r) => `${r.id} ${r.status}`).sort();
+    expect(byId(occupied)).toEqual(byId([...oracle.live.map((l) => ({ id: l.id, status: 'active' })), ...oracle.held.map((h) => ({ id: h.id, status: 'released' }))]));
 
     for (const b of free) {
       if (b.length === LEASE_LENGTH) continue;
@@ -226,9 +282,10 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
   }
 
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 4, arbitrary: fc.record({ kind: fc.constant('next' as const), length: fc.integer({ min: 22, max: 32 }), firstFit: fc.boolean() }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('explicit' as const), length: fc.integer({ min: 24, max: 32 }), slot: fc.nat({ max: 255 }) }) },
-    { weight: 3, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
+    { weight: 8, arbitrary: fc.record({ kind: fc.constant('next' as const), length: fc.integer({ min: 22, max: 32 }), firstFit: fc.boolean() }) },
+    { weight: 6, arbitrary: fc.record({ kind: fc.constant('explicit' as const), length: fc.integer({ min: 24, max: 32 }), slot: fc.nat({ max: 255 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('outside' as const), length: fc.integer({ min: 24, max: 32 }), slot: fc.nat({ max: 255 }) }) },
+    { weight: 6, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat(), hold: fc.constantFrom('none' as const, 'none' as const, 'expired' as const, 'future' as const) }) },
   );
 
   it('after every allocate-next, allocate-explicit and release, the free index matches the oracle', async () => {
