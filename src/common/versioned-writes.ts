@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuditAction, AuditRepository } from '../audit/audit.repository';
 import { Database, Tx } from '../database/database.service';
-import { NotFound, PreconditionFailed } from '../errors/domain-errors';
+import { InUse, NotFound, PreconditionFailed } from '../errors/domain-errors';
+import { FOREIGN_KEY_VIOLATION, isPgCode, UNIQUE_VIOLATION } from '../database/pg-errors';
 import { ifMatch } from './etag';
 import type { TableRepository, VersionedRow } from './table.repository';
 
@@ -65,6 +66,16 @@ export class VersionedWrites {
     });
   }
 
+  /** Deletes; when foreign keys still point at the row, answers with the IN_USE that `explain` builds. */
+  async deleteUnlessReferenced<Row extends VersionedRow, View>(spec: EntitySpec<Row, View>, id: string, ifMatchHeader: string | undefined, explain: () => Promise<InUse>): Promise<void> {
+    try {
+      await this.delete(spec, id, ifMatchHeader);
+    } catch (error) {
+      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) throw await explain();
+      throw error;
+    }
+  }
+
   async lockForChange<Row extends VersionedRow, View>(tx: Tx, spec: EntitySpec<Row, View>, id: string, ifMatchHeader: string | undefined): Promise<Row> {
     const current = await spec.repository.lockById(tx, id);
     if (!current) throw new NotFound(spec.type, id);
@@ -77,5 +88,15 @@ export class VersionedWrites {
     const row = await spec.repository.findById(this.db, id);
     if (!row) throw new NotFound(spec.type, id);
     return spec.toView(row);
+  }
+}
+
+/** Runs a write; a violation of the named unique constraint becomes the ALREADY_EXISTS that `conflict` builds. */
+export async function uniqueOr<T>(constraint: string, conflict: () => Error, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (isPgCode(error, UNIQUE_VIOLATION, constraint)) throw conflict();
+    throw error;
   }
 }

@@ -158,19 +158,14 @@ export class LeasesService {
     return view as LeaseDto;
   }
 
-  async delete(id: string, ifMatch?: string): Promise<void> {
-    try {
-      await this.writes.delete(this.spec, id, ifMatch);
-    } catch (error) {
-      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
+  delete(id: string, ifMatch?: string): Promise<void> {
+    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
         const allocations = await this.leases.anyAllocations(this.db, id);
-        throw new InUse(
+        return new InUse(
           `Lease ${id} has allocation history (${allocations.length}${allocations.length === 100 ? '+' : ''} allocation(s)); terminate it instead of deleting it.`,
           allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
         );
-      }
-      throw error;
-    }
+    });
   }
 
   /** Maps the database's refusals (overlap, unknown lessor) to precise answers. */

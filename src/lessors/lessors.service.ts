@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
-import { isPgCode, UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION } from '../database/pg-errors';
+import { EntitySpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
 import { AlreadyExists, InUse } from '../errors/domain-errors';
 import { Database } from '../database/database.service';
 import { CreateLessorDto, LessorDto, LessorQuery, UpdateLessorDto } from './dto/lessor.dto';
@@ -66,29 +65,17 @@ export class LessorsService {
     return this.uniqueName(dto.name, () => this.writes.update(this.spec, id, ifMatch, values));
   }
 
-  async delete(id: string, ifMatch?: string): Promise<void> {
-    try {
-      await this.writes.delete(this.spec, id, ifMatch);
-    } catch (error) {
-      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
+  delete(id: string, ifMatch?: string): Promise<void> {
+    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
         const leases = await this.db.query<{ id: string; prefix: string }[]>(
           `SELECT id, prefix::text AS prefix FROM leases WHERE lessor_id = $1 ORDER BY seq LIMIT 100`,
           [id],
         );
-        throw new InUse(`lessor ${id} still has ${leases.length} lease(s); delete or reassign them first.`, leases.map((l) => ({ id: l.id, prefix: l.prefix, kind: 'lease' })));
-      }
-      throw error;
-    }
+        return new InUse(`lessor ${id} still has ${leases.length} lease(s); delete or reassign them first.`, leases.map((l) => ({ id: l.id, prefix: l.prefix, kind: 'lease' })));
+    });
   }
 
-  private async uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (isPgCode(error, UNIQUE_VIOLATION, 'lessors_name_key')) {
-        throw new AlreadyExists(`A lessor named "${name}" already exists.`, 'name');
-      }
-      throw error;
-    }
+  private uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+    return uniqueOr('lessors_name_key', () => new AlreadyExists(`A lessor named "${name}" already exists.`, 'name'), write);
   }
 }

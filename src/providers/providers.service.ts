@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { EntitySpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
 import { Database } from '../database/database.service';
-import { isPgCode, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from '../database/pg-errors';
 import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
 import { CreateProviderDto, DEFAULT_MAX_PREFIX_LENGTH, DEFAULT_MIN_PREFIX_LENGTH, ProviderDto, ProviderQuery, UpdateProviderDto } from './dto/provider.dto';
 import { ProviderRow, ProvidersRepository } from './providers.repository';
@@ -83,29 +82,17 @@ export class ProvidersService {
     );
   }
 
-  async delete(id: string, ifMatch?: string): Promise<void> {
-    try {
-      await this.writes.delete(this.spec, id, ifMatch);
-    } catch (error) {
-      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
-        const allocations = await this.providers.referencingAllocations(this.db, id);
-        throw new InUse(
+  delete(id: string, ifMatch?: string): Promise<void> {
+    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
+      const allocations = await this.providers.referencingAllocations(this.db, id);
+      return new InUse(
           `provider ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
           allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
-        );
-      }
-      throw error;
-    }
+      );
+    });
   }
 
-  private async uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (isPgCode(error, UNIQUE_VIOLATION, 'providers_code_key')) {
-        throw new AlreadyExists(`A provider with code "${code}" already exists.`, 'code');
-      }
-      throw error;
-    }
+  private uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
+    return uniqueOr('providers_code_key', () => new AlreadyExists(`A provider with code "${code}" already exists.`, 'code'), write);
   }
 }

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { EntitySpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
 import { Database } from '../database/database.service';
-import { isPgCode, FOREIGN_KEY_VIOLATION, UNIQUE_VIOLATION } from '../database/pg-errors';
 import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
 import { CreateRegionDto, RegionDto, RegionQuery, UpdateRegionDto } from './dto/region.dto';
 import { RegionRow, RegionsRepository } from './regions.repository';
@@ -78,29 +77,17 @@ export class RegionsService {
     );
   }
 
-  async delete(id: string, ifMatch?: string): Promise<void> {
-    try {
-      await this.writes.delete(this.spec, id, ifMatch);
-    } catch (error) {
-      if (isPgCode(error, FOREIGN_KEY_VIOLATION)) {
-        const allocations = await this.regions.referencingAllocations(this.db, id);
-        throw new InUse(
+  delete(id: string, ifMatch?: string): Promise<void> {
+    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
+      const allocations = await this.regions.referencingAllocations(this.db, id);
+      return new InUse(
           `region ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
           allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
-        );
-      }
-      throw error;
-    }
+      );
+    });
   }
 
-  private async uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (isPgCode(error, UNIQUE_VIOLATION, 'regions_code_key')) {
-        throw new AlreadyExists(`A region with code "${code}" already exists.`, 'code');
-      }
-      throw error;
-    }
+  private uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
+    return uniqueOr('regions_code_key', () => new AlreadyExists(`A region with code "${code}" already exists.`, 'code'), write);
   }
 }
