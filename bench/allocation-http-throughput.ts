@@ -22,7 +22,11 @@ export const benchmark: Benchmark = {
     let stopRss: (() => { peakMiB: number }) | undefined;
     let cpuAtStart: { service: number; machine: { busy: number; total: number } } | undefined;
     const run = await loopFor(
-      { concurrency: ctx.options.concurrency, warmupMs: ctx.options.warmupSeconds * 1000, durationMs: ctx.options.durationSeconds * 1000 },
+      {
+        concurrency: ctx.options.concurrency,
+        warmupMs: ctx.options.warmupSeconds * 1000,
+        durationMs: ctx.options.durationSeconds * 1000,
+      },
       async () => {
         stopRss ??= ctx.service.sampleRss();
         if (!warm && Date.now() >= countedFrom) {
@@ -44,11 +48,35 @@ export const benchmark: Benchmark = {
       metric: `next-free /28 into one /12, ${ctx.options.concurrency} HTTP clients (keep-alive)`,
       value: created / run.seconds,
       unit: 'alloc/s',
-      note: `${created} × 201 in ${run.seconds.toFixed(1)} s${failed ? `; ${failed} other answers: ${[...statuses].filter(([s]) => s !== 201).map(([s, n]) => `${n} × ${s}`).join(', ')}` : ''}`,
+      note: `${created} × 201 in ${run.seconds.toFixed(1)} s${
+        failed
+          ? `; ${failed} other answers: ${[...statuses]
+              .filter(([s]) => s !== 201)
+              .map(([s, n]) => `${n} × ${s}`)
+              .join(', ')}`
+          : ''
+      }`,
     });
-    ctx.record({ key: 'http.loadedP50', metric: 'per-request latency under that load, p50', value: latency.p50, unit: 'ms', note: 'client side' });
-    ctx.record({ key: 'http.loadedP99', metric: 'per-request latency under that load, p99', value: latency.p99, unit: 'ms', note: 'client side' });
-    ctx.record({ key: 'http.errors', metric: 'answers other than 201 during the run (warm-up included)', value: [...statuses].filter(([s]) => s !== 201).reduce((n, [, c]) => n + c, 0), unit: 'count' });
+    ctx.record({
+      key: 'http.loadedP50',
+      metric: 'per-request latency under that load, p50',
+      value: latency.p50,
+      unit: 'ms',
+      note: 'client side',
+    });
+    ctx.record({
+      key: 'http.loadedP99',
+      metric: 'per-request latency under that load, p99',
+      value: latency.p99,
+      unit: 'ms',
+      note: 'client side',
+    });
+    ctx.record({
+      key: 'http.errors',
+      metric: 'answers other than 201 during the run (warm-up included)',
+      value: [...statuses].filter(([s]) => s !== 201).reduce((n, [, c]) => n + c, 0),
+      unit: 'count',
+    });
     if (cpu && cpuAtStart) {
       const machineBusy = (cpu.machine.busy - cpuAtStart.machine.busy) / (cpu.machine.total - cpuAtStart.machine.total);
       ctx.record({
@@ -60,6 +88,13 @@ export const benchmark: Benchmark = {
       });
     }
     ctx.record({ key: 'rss.idle', metric: 'service RSS before the load', value: rssIdle, unit: 'MiB' });
-    if (rss) ctx.record({ key: 'rss.allocPeak', metric: 'service RSS peak under allocation load', value: rss.peakMiB, unit: 'MiB', note: 'VmRSS sampled every 200 ms' });
+    if (rss)
+      ctx.record({
+        key: 'rss.allocPeak',
+        metric: 'service RSS peak under allocation load',
+        value: rss.peakMiB,
+        unit: 'MiB',
+        note: 'VmRSS sampled every 200 ms',
+      });
   },
 };

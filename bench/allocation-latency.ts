@@ -33,28 +33,65 @@ export const benchmark: Benchmark = {
 
     // The floor under every write: one durable commit (an xid assigned, so the WAL is flushed).
     const commit = summarise(await sequential(SQL_SAMPLES, 20, () => ctx.db.query('SELECT txid_current()')));
-    ctx.record({ key: 'latency.commitP50', metric: 'bare durable commit (SELECT txid_current()), p50', value: commit.p50, unit: 'ms', note: `${commit.count} sequential; WAL flush floor` });
+    ctx.record({
+      key: 'latency.commitP50',
+      metric: 'bare durable commit (SELECT txid_current()), p50',
+      value: commit.p50,
+      unit: 'ms',
+      note: `${commit.count} sequential; WAL flush floor`,
+    });
     ctx.record({ key: 'latency.commitP99', metric: 'bare durable commit, p99', value: commit.p99, unit: 'ms' });
 
     for (const [label, leaseId] of [
       ['empty', empty],
       ['filled', filled],
     ] as const) {
-      const where = label === 'empty' ? 'an empty /16' : `a /8 holding ${ctx.options.filledAllocations.toLocaleString('en-US')} allocations`;
+      const where =
+        label === 'empty'
+          ? 'an empty /16'
+          : `a /8 holding ${ctx.options.filledAllocations.toLocaleString('en-US')} allocations`;
       const http = summarise(await sequential(samples, WARMUP, () => allocateOverHttp(ctx, leaseId)));
-      ctx.record({ key: `latency.${label}.p50`, metric: `next-free /28 in ${where}, p50`, value: http.p50, unit: 'ms', note: `HTTP, 1 client, ${http.count} sequential requests, client side` });
-      ctx.record({ key: `latency.${label}.p99`, metric: `next-free /28 in ${where}, p99`, value: http.p99, unit: 'ms' });
+      ctx.record({
+        key: `latency.${label}.p50`,
+        metric: `next-free /28 in ${where}, p50`,
+        value: http.p50,
+        unit: 'ms',
+        note: `HTTP, 1 client, ${http.count} sequential requests, client side`,
+      });
+      ctx.record({
+        key: `latency.${label}.p99`,
+        metric: `next-free /28 in ${where}, p99`,
+        value: http.p99,
+        unit: 'ms',
+      });
       const sql = summarise(await sqlLatency(ctx, leaseId, SQL_SAMPLES));
-      ctx.record({ key: `latency.${label}.sqlP50`, metric: `same, bare SQL transaction, p50`, value: sql.p50, unit: 'ms', note: `${sql.count} sequential, 1 pg client` });
-      ctx.record({ key: `latency.${label}.sqlP99`, metric: `same, bare SQL transaction, p99`, value: sql.p99, unit: 'ms' });
+      ctx.record({
+        key: `latency.${label}.sqlP50`,
+        metric: `same, bare SQL transaction, p50`,
+        value: sql.p50,
+        unit: 'ms',
+        note: `${sql.count} sequential, 1 pg client`,
+      });
+      ctx.record({
+        key: `latency.${label}.sqlP99`,
+        metric: `same, bare SQL transaction, p99`,
+        value: sql.p99,
+        unit: 'ms',
+      });
     }
-    const freeBlocks = (await ctx.db.query(`SELECT count(*)::int AS n FROM free_blocks WHERE lease_id = $1`, [filled])).rows[0].n;
+    const freeBlocks = (await ctx.db.query(`SELECT count(*)::int AS n FROM free_blocks WHERE lease_id = $1`, [filled]))
+      .rows[0].n;
     ctx.log(`the filled /8 ends with ${freeBlocks} free blocks`);
   },
 };
 
 export async function allocateOverHttp(ctx: BenchContext, leaseId: string): Promise<void> {
-  const res = await ctx.http.post('/api/v1/allocations', { leaseId, prefixLength: 28, regionId: ctx.world.regionId, providerId: ctx.world.providerId });
+  const res = await ctx.http.post('/api/v1/allocations', {
+    leaseId,
+    prefixLength: 28,
+    regionId: ctx.world.regionId,
+    providerId: ctx.world.providerId,
+  });
   if (res.status !== 201) throw new Error(`allocation answered ${res.status}: ${JSON.stringify(res.body)}`);
 }
 
@@ -65,12 +102,10 @@ export async function sqlLatency(ctx: BenchContext, leaseId: string, count: numb
       await c.query('BEGIN');
       await c.query(`SELECT id FROM leases WHERE id = $1 FOR NO KEY UPDATE`, [leaseId]);
       const block = (await c.query(`SELECT free_blocks_take($1, 28, false)::text AS prefix`, [leaseId])).rows[0].prefix;
-      await c.query(`INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy) VALUES ($1, $2::cidr, $3, $4, 28, 'best-fit')`, [
-        leaseId,
-        block,
-        ctx.world.regionId,
-        ctx.world.providerId,
-      ]);
+      await c.query(
+        `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy) VALUES ($1, $2::cidr, $3, $4, 28, 'best-fit')`,
+        [leaseId, block, ctx.world.regionId, ctx.world.providerId],
+      );
       await c.query('COMMIT');
     });
   } finally {
@@ -96,7 +131,10 @@ async function fillLease(ctx: BenchContext, leaseId: string, active: number): Pr
     await c.query(`CREATE TEMP TABLE bench_taken (prefix cidr NOT NULL)`);
     for (let done = 0; done < total; done += TAKE_CHUNK) {
       await c.query('BEGIN');
-      await c.query(`SELECT set_config('bench.lease', $1, true), set_config('bench.taken', $2, true)`, [leaseId, String(Math.min(TAKE_CHUNK, total - done))]);
+      await c.query(`SELECT set_config('bench.lease', $1, true), set_config('bench.taken', $2, true)`, [
+        leaseId,
+        String(Math.min(TAKE_CHUNK, total - done)),
+      ]);
       await c.query(`
         DO $$
         DECLARE
@@ -116,7 +154,10 @@ async function fillLease(ctx: BenchContext, leaseId: string, active: number): Pr
        SELECT $1, prefix, $2, $3, 28, 'best-fit' FROM bench_taken ORDER BY prefix`,
       [leaseId, ctx.world.regionId, ctx.world.providerId],
     );
-    await c.query(`SELECT set_config('bench.lease', $1, true), set_config('bench.released', $2, true)`, [leaseId, String(released)]);
+    await c.query(`SELECT set_config('bench.lease', $1, true), set_config('bench.released', $2, true)`, [
+      leaseId,
+      String(released),
+    ]);
     await c.query(`
       DO $$
       DECLARE
@@ -135,7 +176,9 @@ async function fillLease(ctx: BenchContext, leaseId: string, active: number): Pr
     await c.query('DROP TABLE bench_taken');
     await c.query('VACUUM ANALYZE free_blocks');
     await c.query('ANALYZE allocations');
-    const n = (await c.query(`SELECT count(*)::int AS n FROM allocations WHERE lease_id = $1 AND status = 'active'`, [leaseId])).rows[0].n;
+    const n = (
+      await c.query(`SELECT count(*)::int AS n FROM allocations WHERE lease_id = $1 AND status = 'active'`, [leaseId])
+    ).rows[0].n;
     if (n !== active) throw new Error(`expected ${active} active allocations in the filled lease, found ${n}`);
     return released;
   } catch (error) {

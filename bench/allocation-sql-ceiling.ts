@@ -28,7 +28,11 @@ export const benchmark: Benchmark = {
       const countedFrom = Date.now() + ctx.options.warmupSeconds * 1000;
       let cpuAtStart: { busy: number; total: number } | undefined;
       const run = await loopFor(
-        { concurrency: clients.length, warmupMs: ctx.options.warmupSeconds * 1000, durationMs: ctx.options.durationSeconds * 1000 },
+        {
+          concurrency: clients.length,
+          warmupMs: ctx.options.warmupSeconds * 1000,
+          durationMs: ctx.options.durationSeconds * 1000,
+        },
         async (worker) => {
           const c = clients[worker];
           if (!cpuAtStart && Date.now() >= countedFrom) cpuAtStart = machineCpu();
@@ -58,8 +62,18 @@ export const benchmark: Benchmark = {
         unit: 'alloc/s',
         note: `${run.results.length} in ${run.seconds.toFixed(1)} s; BEGIN, lock, take, INSERT, COMMIT${cpuAtStart ? `; whole machine ${(((cpuAtEnd.busy - cpuAtStart.busy) / (cpuAtEnd.total - cpuAtStart.total)) * 100).toFixed(0)}% busy` : ''}`,
       });
-      ctx.record({ key: 'sql.loadedP50', metric: 'per-transaction latency under that load, p50', value: latency.p50, unit: 'ms' });
-      ctx.record({ key: 'sql.loadedP99', metric: 'per-transaction latency under that load, p99', value: latency.p99, unit: 'ms' });
+      ctx.record({
+        key: 'sql.loadedP50',
+        metric: 'per-transaction latency under that load, p50',
+        value: latency.p50,
+        unit: 'ms',
+      });
+      ctx.record({
+        key: 'sql.loadedP99',
+        metric: 'per-transaction latency under that load, p99',
+        value: latency.p99,
+        unit: 'ms',
+      });
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }

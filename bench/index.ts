@@ -19,9 +19,27 @@ export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLa
 export const OPTIONAL_MODULES = ['reports'];
 
 export const TARGETS: Target[] = [
-  ratioTarget('(b) HTTP next-free throughput ≥ 50% of the raw SQL ceiling (a)', 'http.allocPerSec', 'sql.allocPerSec', 0.5, true),
-  ratioTarget('(c) next-free p50 in the filled /8 ≤ 2× the empty /16', 'latency.filled.p50', 'latency.empty.p50', 2, false),
-  ratioTarget('(c) next-free p99 in the filled /8 ≤ 2× the empty /16', 'latency.filled.p99', 'latency.empty.p99', 2, false),
+  ratioTarget(
+    '(b) HTTP next-free throughput ≥ 50% of the raw SQL ceiling (a)',
+    'http.allocPerSec',
+    'sql.allocPerSec',
+    0.5,
+    true,
+  ),
+  ratioTarget(
+    '(c) next-free p50 in the filled /8 ≤ 2× the empty /16',
+    'latency.filled.p50',
+    'latency.empty.p50',
+    2,
+    false,
+  ),
+  ratioTarget(
+    '(c) next-free p99 in the filled /8 ≤ 2× the empty /16',
+    'latency.filled.p99',
+    'latency.empty.p99',
+    2,
+    false,
+  ),
   ceilingTarget('(c) next-free p99 in the filled /8 ≤ 10 ms', 'latency.filled.p99', 10),
 ];
 

@@ -51,7 +51,9 @@ export const benchmark: Benchmark = {
     const pick = () => sample[Math.floor(Math.random() * sample.length)];
     // Keyset cursors encode the creation sequence ('s<seq>', base64url): a cursor 90% of the way in.
     const deepCursor = async (table: string) => {
-      const { rows } = await ctx.db.query(`SELECT seq FROM ${table} ORDER BY seq OFFSET (SELECT (count(*) * 0.9)::bigint FROM ${table}) LIMIT 1`);
+      const { rows } = await ctx.db.query(
+        `SELECT seq FROM ${table} ORDER BY seq OFFSET (SELECT (count(*) * 0.9)::bigint FROM ${table}) LIMIT 1`,
+      );
       return Buffer.from(`s${rows[0].seq}`, 'utf8').toString('base64url');
     };
     const [deepAllocations, deepLeases] = [await deepCursor('allocations'), await deepCursor('leases')];
@@ -61,28 +63,49 @@ export const benchmark: Benchmark = {
       {
         key: 'lookup',
         label: 'GET /lookup?ip= (random allocated address)',
-        path: () => `/api/v1/lookup?ip=${dotted(Number(pick().network) + Math.floor(Math.random() * dataset.allocatedAddressesPerLease))}`,
+        path: () =>
+          `/api/v1/lookup?ip=${dotted(Number(pick().network) + Math.floor(Math.random() * dataset.allocatedAddressesPerLease))}`,
       },
-      { key: 'listAllocations1', label: 'GET /allocations?limit=50, page 1', path: () => '/api/v1/allocations?limit=50' },
-      { key: 'listAllocationsDeep', label: 'GET /allocations?limit=50, cursor at 90%', path: () => `/api/v1/allocations?limit=50&cursor=${deepAllocations}` },
+      {
+        key: 'listAllocations1',
+        label: 'GET /allocations?limit=50, page 1',
+        path: () => '/api/v1/allocations?limit=50',
+      },
+      {
+        key: 'listAllocationsDeep',
+        label: 'GET /allocations?limit=50, cursor at 90%',
+        path: () => `/api/v1/allocations?limit=50&cursor=${deepAllocations}`,
+      },
       { key: 'listLeases1', label: 'GET /leases?limit=50, page 1', path: () => '/api/v1/leases?limit=50' },
-      { key: 'listLeasesDeep', label: 'GET /leases?limit=50, cursor at 90%', path: () => `/api/v1/leases?limit=50&cursor=${deepLeases}` },
+      {
+        key: 'listLeasesDeep',
+        label: 'GET /leases?limit=50, cursor at 90%',
+        path: () => `/api/v1/leases?limit=50&cursor=${deepLeases}`,
+      },
     ];
     const get = async (path: string) => {
       const res = await ctx.http.get(path);
-      if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+      if (res.status !== 200)
+        throw new Error(`GET ${path} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
       return res;
     };
 
     for (const read of reads) {
       const latency = summarise(await sequential(ctx.options.readSamples, 20, () => get(read.path())));
-      ctx.record({ key: `reads.${read.key}.p50`, metric: `${read.label}, p50`, value: latency.p50, unit: 'ms', note: `1 client, ${latency.count} sequential, client side` });
+      ctx.record({
+        key: `reads.${read.key}.p50`,
+        metric: `${read.label}, p50`,
+        value: latency.p50,
+        unit: 'ms',
+        note: `1 client, ${latency.count} sequential, client side`,
+      });
       ctx.record({ key: `reads.${read.key}.p99`, metric: `${read.label}, p99`, value: latency.p99, unit: 'ms' });
     }
 
     const stopRss = ctx.service.sampleRss();
-    const mixed = await loopFor({ concurrency: ctx.options.concurrency, warmupMs: 1000, durationMs: ctx.options.durationSeconds * 1000 }, (worker) =>
-      get(reads[worker % reads.length].path()),
+    const mixed = await loopFor(
+      { concurrency: ctx.options.concurrency, warmupMs: 1000, durationMs: ctx.options.durationSeconds * 1000 },
+      (worker) => get(reads[worker % reads.length].path()),
     );
     const rss = stopRss();
     const latency = summarise(mixed.latencies);
@@ -93,28 +116,66 @@ export const benchmark: Benchmark = {
       unit: 'req/s',
       note: `p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms`,
     });
-    ctx.record({ key: 'rss.readPeak', metric: 'service RSS peak under the mixed read load', value: rss.peakMiB, unit: 'MiB' });
+    ctx.record({
+      key: 'rss.readPeak',
+      metric: 'service RSS peak under the mixed read load',
+      value: rss.peakMiB,
+      unit: 'MiB',
+    });
 
     // Without leaseId the service searches every active lease's free blocks (best fit overall).
     const anyLease = summarise(
       await sequential(200, 10, async () => {
-        const res = await ctx.http.post('/api/v1/allocations', { prefixLength: 28, regionId: ctx.world.regionId, providerId: ctx.world.providerId });
-        if (res.status !== 201) throw new Error(`allocation without leaseId answered ${res.status}: ${JSON.stringify(res.body)}`);
+        const res = await ctx.http.post('/api/v1/allocations', {
+          prefixLength: 28,
+          regionId: ctx.world.regionId,
+          providerId: ctx.world.providerId,
+        });
+        if (res.status !== 201)
+          throw new Error(`allocation without leaseId answered ${res.status}: ${JSON.stringify(res.body)}`);
       }),
     );
-    ctx.record({ key: 'reads.anyLease.p50', metric: `next-free /28 without leaseId (${(await leaseCount(ctx)).toLocaleString('en-US')} leases), p50`, value: anyLease.p50, unit: 'ms', note: `1 client, ${anyLease.count} sequential` });
-    ctx.record({ key: 'reads.anyLease.p99', metric: 'next-free /28 without leaseId, p99', value: anyLease.p99, unit: 'ms' });
+    ctx.record({
+      key: 'reads.anyLease.p50',
+      metric: `next-free /28 without leaseId (${(await leaseCount(ctx)).toLocaleString('en-US')} leases), p50`,
+      value: anyLease.p50,
+      unit: 'ms',
+      note: `1 client, ${anyLease.count} sequential`,
+    });
+    ctx.record({
+      key: 'reads.anyLease.p99',
+      metric: 'next-free /28 without leaseId, p99',
+      value: anyLease.p99,
+      unit: 'ms',
+    });
 
     // The same allocation as (c)'s empty /16, but with a million rows in allocations: the global
     // exclusion index (allocations_no_overlap) is checked on every insert.
     const fresh = await insertLease(ctx.db, ctx.world, ctx.takePrefix(16).prefix);
     const total = (await ctx.db.query(`SELECT count(*)::int AS n FROM allocations`)).rows[0].n as number;
     const http = summarise(await sequential(500, 20, () => allocateOverHttp(ctx, fresh)));
-    ctx.record({ key: 'reads.freshLease.p50', metric: `next-free /28 in an empty /16, ${total.toLocaleString('en-US')} allocations in the table, p50`, value: http.p50, unit: 'ms', note: `HTTP, 1 client, ${http.count} sequential` });
+    ctx.record({
+      key: 'reads.freshLease.p50',
+      metric: `next-free /28 in an empty /16, ${total.toLocaleString('en-US')} allocations in the table, p50`,
+      value: http.p50,
+      unit: 'ms',
+      note: `HTTP, 1 client, ${http.count} sequential`,
+    });
     ctx.record({ key: 'reads.freshLease.p99', metric: 'same, p99', value: http.p99, unit: 'ms' });
     const sql = summarise(await sqlLatency(ctx, fresh, 500));
-    ctx.record({ key: 'reads.freshLease.sqlP50', metric: 'same, bare SQL transaction, p50', value: sql.p50, unit: 'ms', note: `${sql.count} sequential, 1 pg client` });
-    ctx.record({ key: 'reads.freshLease.sqlP99', metric: 'same, bare SQL transaction, p99', value: sql.p99, unit: 'ms' });
+    ctx.record({
+      key: 'reads.freshLease.sqlP50',
+      metric: 'same, bare SQL transaction, p50',
+      value: sql.p50,
+      unit: 'ms',
+      note: `${sql.count} sequential, 1 pg client`,
+    });
+    ctx.record({
+      key: 'reads.freshLease.sqlP99',
+      metric: 'same, bare SQL transaction, p99',
+      value: sql.p99,
+      unit: 'ms',
+    });
   },
 };
 
@@ -138,7 +199,7 @@ async function seedReadDataset(ctx: BenchContext): Promise<ReadDataset> {
 
   // The free remainder of every lease after its allocations: the aligned blocks of [perLease * slotSize, 256).
   const freeTail: { offset: number; length: number }[] = [];
-  for (let offset = perLease * slotSize; offset < 256; ) {
+  for (let offset = perLease * slotSize; offset < 256;) {
     let size = 256;
     while (offset % size !== 0 || offset + size > 256) size /= 2;
     freeTail.push({ offset, length: 32 - Math.log2(size) });
@@ -151,9 +212,15 @@ async function seedReadDataset(ctx: BenchContext): Promise<ReadDataset> {
     await c.query(`SET session_replication_role = replica`);
     await c.query(`SET maintenance_work_mem = '256MB'`);
     const ids = async (sql: string) => (await c.query<{ id: string }>(sql)).rows.map((r) => r.id);
-    const lessorIds = await ids(`INSERT INTO lessors (name, rir) SELECT 'Read lessor ' || g, (ARRAY['ARIN','RIPE','APNIC','LACNIC','AFRINIC'])[1 + g % 5] FROM generate_series(1, 100) g RETURNING id`);
-    const regionIds = await ids(`INSERT INTO regions (code, name, country_code) SELECT 'read-' || g, 'Read region ' || g, (ARRAY['IE','DE','US','JP','BR'])[1 + g % 5] FROM generate_series(1, 20) g RETURNING id`);
-    const providerIds = await ids(`INSERT INTO providers (code, name) SELECT 'read-' || g, 'Read provider ' || g FROM generate_series(1, 5) g RETURNING id`);
+    const lessorIds = await ids(
+      `INSERT INTO lessors (name, rir) SELECT 'Read lessor ' || g, (ARRAY['ARIN','RIPE','APNIC','LACNIC','AFRINIC'])[1 + g % 5] FROM generate_series(1, 100) g RETURNING id`,
+    );
+    const regionIds = await ids(
+      `INSERT INTO regions (code, name, country_code) SELECT 'read-' || g, 'Read region ' || g, (ARRAY['IE','DE','US','JP','BR'])[1 + g % 5] FROM generate_series(1, 20) g RETURNING id`,
+    );
+    const providerIds = await ids(
+      `INSERT INTO providers (code, name) SELECT 'read-' || g, 'Read provider ' || g FROM generate_series(1, 5) g RETURNING id`,
+    );
 
     await c.query(
       `INSERT INTO leases (prefix, lessor_id, start_date, end_date, auto_renew, price_per_ip_monthly, currency, tags)
@@ -187,7 +254,10 @@ async function seedReadDataset(ctx: BenchContext): Promise<ReadDataset> {
               [span.prefix, slotSize, slotLength, regionIds, providerIds, perLease, batches, b],
             );
             done++;
-            if (done % 5 === 0) ctx.log(`  allocations: ${done}/${batches} batches after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+            if (done % 5 === 0)
+              ctx.log(
+                `  allocations: ${done}/${batches} batches after ${((Date.now() - started) / 1000).toFixed(0)} s`,
+              );
           }
         } finally {
           await w.query(`RESET session_replication_role`).catch(() => undefined);
@@ -195,7 +265,9 @@ async function seedReadDataset(ctx: BenchContext): Promise<ReadDataset> {
         }
       }),
     );
-    await c.query(`DELETE FROM free_blocks WHERE lease_id IN (SELECT id FROM leases WHERE prefix <<= $1::cidr)`, [span.prefix]);
+    await c.query(`DELETE FROM free_blocks WHERE lease_id IN (SELECT id FROM leases WHERE prefix <<= $1::cidr)`, [
+      span.prefix,
+    ]);
     await c.query(
       `INSERT INTO free_blocks (lease_id, prefix)
        SELECT l.id, cidr_of((l.prefix - '0.0.0.0'::inet) + t.offset_, t.length_)
@@ -205,7 +277,15 @@ async function seedReadDataset(ctx: BenchContext): Promise<ReadDataset> {
     );
     await c.query(`SET session_replication_role = DEFAULT`);
     await c.query(`ANALYZE`);
-    return { leases, allocations: leases * perLease, span: span.prefix, allocatedAddressesPerLease: perLease * slotSize, lessorIds, regionIds, providerIds };
+    return {
+      leases,
+      allocations: leases * perLease,
+      span: span.prefix,
+      allocatedAddressesPerLease: perLease * slotSize,
+      lessorIds,
+      regionIds,
+      providerIds,
+    };
   } finally {
     await c.query(`RESET session_replication_role`).catch(() => undefined);
     c.release();

@@ -36,7 +36,11 @@ export const ALLOCATIONS_PER_LEASE = 100;
  * skipped for the bulk insert (session_replication_role = replica; rows are valid by
  * construction); every index and the exclusion constraint are still maintained.
  */
-export async function seedReportsDataset(db: Pool, log: (m: string) => void = () => undefined, options: { rebuildIndexes?: boolean } = {}): Promise<{ leases: number; allocations: number }> {
+export async function seedReportsDataset(
+  db: Pool,
+  log: (m: string) => void = () => undefined,
+  options: { rebuildIndexes?: boolean } = {},
+): Promise<{ leases: number; allocations: number }> {
   const c = await db.connect();
   try {
     // On a database of our own, the allocations' plain indexes are dropped for the bulk load and
@@ -53,16 +57,25 @@ export async function seedReportsDataset(db: Pool, log: (m: string) => void = ()
     await c.query(`SET session_replication_role = replica`);
     await c.query(`SET maintenance_work_mem = '256MB'`);
     const tag = randomBytes(3).toString('hex');
-    await c.query(`INSERT INTO lessors (name, rir) SELECT 'Report lessor ${tag} ' || g, 'RIPE' FROM generate_series(1, 20) g`);
-    await c.query(`INSERT INTO providers (code, name) SELECT 'rep-${tag}-' || g, 'Report provider ' || g FROM generate_series(1, 10) g`);
-    await c.query(`INSERT INTO regions (code, name, country_code) SELECT 'rep-${tag}-' || g, 'Report region ' || g, 'IE' FROM generate_series(1, 20) g`);
+    await c.query(
+      `INSERT INTO lessors (name, rir) SELECT 'Report lessor ${tag} ' || g, 'RIPE' FROM generate_series(1, 20) g`,
+    );
+    await c.query(
+      `INSERT INTO providers (code, name) SELECT 'rep-${tag}-' || g, 'Report provider ' || g FROM generate_series(1, 10) g`,
+    );
+    await c.query(
+      `INSERT INTO regions (code, name, country_code) SELECT 'rep-${tag}-' || g, 'Report region ' || g, 'IE' FROM generate_series(1, 20) g`,
+    );
     const ids = async (table: string, like: string) =>
-      (await c.query<{ ids: string[] }>(`SELECT array_agg(id ORDER BY seq) AS ids FROM ${table} WHERE ${like}`)).rows[0].ids;
+      (await c.query<{ ids: string[] }>(`SELECT array_agg(id ORDER BY seq) AS ids FROM ${table} WHERE ${like}`)).rows[0]
+        .ids;
     const lessorIds = await ids('lessors', `name LIKE 'Report lessor ${tag} %'`);
     const providerIds = await ids('providers', `code LIKE 'rep-${tag}-%'`);
     const regionIds = await ids('regions', `code LIKE 'rep-${tag}-%'`);
     // 11.0.0.0/8 holds 16,384 /22s: room for 10k leases.
-    const { rows: span } = await c.query<{ taken: boolean }>(`SELECT EXISTS (SELECT 1 FROM leases WHERE prefix && '11.0.0.0/8') AS taken`);
+    const { rows: span } = await c.query<{ taken: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM leases WHERE prefix && '11.0.0.0/8') AS taken`,
+    );
     if (span[0].taken) throw new Error('11.0.0.0/8 already holds leases in this database; use a fresh one');
 
     let t0 = Date.now();
@@ -120,10 +133,18 @@ interface Timed {
 export async function timeReports(http: HttpClient, samples: number): Promise<Timed[]> {
   const month = new Date().toISOString().slice(0, 7);
   const requests: [string, string, string][] = [
-    ['monthlyCost.provider', `monthly-cost by provider (${month})`, `/api/v1/reports/monthly-cost?month=${month}&groupBy=provider`],
+    [
+      'monthlyCost.provider',
+      `monthly-cost by provider (${month})`,
+      `/api/v1/reports/monthly-cost?month=${month}&groupBy=provider`,
+    ],
     ['monthlyCost.region', 'monthly-cost by region', `/api/v1/reports/monthly-cost?month=${month}&groupBy=region`],
     ['monthlyCost.lessor', 'monthly-cost by lessor', `/api/v1/reports/monthly-cost?month=${month}&groupBy=lessor`],
-    ['monthlyCost.lease', 'monthly-cost by lease (10k+ rows)', `/api/v1/reports/monthly-cost?month=${month}&groupBy=lease`],
+    [
+      'monthlyCost.lease',
+      'monthly-cost by lease (10k+ rows)',
+      `/api/v1/reports/monthly-cost?month=${month}&groupBy=lease`,
+    ],
     ['forecast', 'forecast, 12 months', `/api/v1/reports/forecast?from=${month}&months=12`],
     ['utilization.provider', 'utilization by provider', `/api/v1/reports/utilization?groupBy=provider`],
     ['renewals', 'renewals, 90 days', `/api/v1/reports/renewals?withinDays=90`],
@@ -133,11 +154,20 @@ export async function timeReports(http: HttpClient, samples: number): Promise<Ti
     let rows = 0;
     const latencies = await sequential(samples, 3, async () => {
       const res = await http.get<{ rows: unknown[] }>(url);
-      if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+      if (res.status !== 200)
+        throw new Error(`GET ${url} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
       rows = res.body.rows.length;
     });
     const s = summarise(latencies);
-    out.push({ key, label, p50: s.p50, p90: latencies.sort((a, b) => a - b)[Math.ceil(0.9 * latencies.length) - 1], max: s.max, count: s.count, rows });
+    out.push({
+      key,
+      label,
+      p50: s.p50,
+      p90: latencies.sort((a, b) => a - b)[Math.ceil(0.9 * latencies.length) - 1],
+      max: s.max,
+      count: s.count,
+      rows,
+    });
   }
   return out;
 }
@@ -153,16 +183,32 @@ export const benchmark: Benchmark = {
     if (size.allocations < 500_000) {
       ctx.log('seeding 10k leases and 1M allocations for the reports');
       await seedReportsDataset(ctx.db, ctx.log);
-      size = (await ctx.db.query(`SELECT (SELECT count(*)::int FROM leases) AS leases, (SELECT count(*)::int FROM allocations) AS allocations`)).rows[0];
+      size = (
+        await ctx.db.query(
+          `SELECT (SELECT count(*)::int FROM leases) AS leases, (SELECT count(*)::int FROM allocations) AS allocations`,
+        )
+      ).rows[0];
     }
     const scale = `${size.leases.toLocaleString('en-US')} leases, ${size.allocations.toLocaleString('en-US')} allocations`;
     for (const r of await timeReports(ctx.http, 20)) {
-      ctx.record({ key: `reports.${r.key}.p50`, metric: `${r.label}, p50`, value: r.p50, unit: 'ms', note: `${scale}; 1 client, ${r.count} sequential; ${r.rows} rows` });
+      ctx.record({
+        key: `reports.${r.key}.p50`,
+        metric: `${r.label}, p50`,
+        value: r.p50,
+        unit: 'ms',
+        note: `${scale}; 1 client, ${r.count} sequential; ${r.rows} rows`,
+      });
     }
   },
 };
 
-export const targets: Target[] = [ceilingTarget('monthly-cost by provider p50 < 1 s (10k leases / 1M allocations)', 'reports.monthlyCost.provider.p50', 1000)];
+export const targets: Target[] = [
+  ceilingTarget(
+    'monthly-cost by provider p50 < 1 s (10k leases / 1M allocations)',
+    'reports.monthlyCost.provider.p50',
+    1000,
+  ),
+];
 
 async function main(): Promise<void> {
   const samples = Number(process.env.BENCH_SAMPLES ?? 20);
@@ -173,7 +219,9 @@ async function main(): Promise<void> {
   let adminUrl = process.env.DATABASE_URL;
   let stopPostgres: (() => Promise<void>) | undefined;
   if (!adminUrl) {
-    const handle = await startEmbeddedPostgres(path.join(workDir, 'pg'), quiet, { settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' } });
+    const handle = await startEmbeddedPostgres(path.join(workDir, 'pg'), quiet, {
+      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
+    });
     adminUrl = handle.adminUrl;
     stopPostgres = () => handle.stop();
   }
@@ -191,23 +239,38 @@ async function main(): Promise<void> {
   let app: Awaited<ReturnType<typeof createApp>> | undefined;
   try {
     await runMigrations(databaseUrl);
-    console.log(`seeding ${LEASES.toLocaleString('en-US')} leases and ${(LEASES * ALLOCATIONS_PER_LEASE).toLocaleString('en-US')} allocations…`);
+    console.log(
+      `seeding ${LEASES.toLocaleString('en-US')} leases and ${(LEASES * ALLOCATIONS_PER_LEASE).toLocaleString('en-US')} allocations…`,
+    );
     const t0 = Date.now();
     await seedReportsDataset(db, (m) => console.log(m), { rebuildIndexes: true });
     console.log(`seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    app = await createApp({ ...loadConfig({}), adminApiKey: apiKey, logLevel: 'silent', rateLimitPerMinute: 0 }, databaseUrl, pino({ level: 'silent' }));
+    app = await createApp(
+      { ...loadConfig({}), adminApiKey: apiKey, logLevel: 'silent', rateLimitPerMinute: 0 },
+      databaseUrl,
+      pino({ level: 'silent' }),
+    );
     await app.listen(0, '127.0.0.1');
     const http = new HttpClient((await app.getUrl()).replace('[::1]', '127.0.0.1'), apiKey, 4);
 
     const version = (await db.query(`SELECT current_setting('server_version') AS v`)).rows[0].v;
     const results = await timeReports(http, samples);
-    console.log(`\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, PostgreSQL ${version}, Node ${process.version}`);
+    console.log(
+      `\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, PostgreSQL ${version}, Node ${process.version}`,
+    );
     console.log(`requests: 1 client, ${samples} sequential after 3 warm-ups, client-side latency over loopback\n`);
-    console.log(`${'report'.padEnd(40)} ${'rows'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p90 ms'.padStart(9)} ${'max ms'.padStart(9)}`);
-    for (const r of results) console.log(`${r.label.padEnd(40)} ${String(r.rows).padStart(6)} ${r.p50.toFixed(1).padStart(9)} ${r.p90.toFixed(1).padStart(9)} ${r.max.toFixed(1).padStart(9)}`);
+    console.log(
+      `${'report'.padEnd(40)} ${'rows'.padStart(6)} ${'p50 ms'.padStart(9)} ${'p90 ms'.padStart(9)} ${'max ms'.padStart(9)}`,
+    );
+    for (const r of results)
+      console.log(
+        `${r.label.padEnd(40)} ${String(r.rows).padStart(6)} ${r.p50.toFixed(1).padStart(9)} ${r.p90.toFixed(1).padStart(9)} ${r.max.toFixed(1).padStart(9)}`,
+      );
     const headline = results[0];
-    console.log(`\nmonthly-cost by provider: p50 ${headline.p50.toFixed(0)} ms — target < 1000 ms: ${headline.p50 < 1000 ? 'met' : 'NOT met'}`);
+    console.log(
+      `\nmonthly-cost by provider: p50 ${headline.p50.toFixed(0)} ms — target < 1000 ms: ${headline.p50 < 1000 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     await app?.close();
     await db.end();

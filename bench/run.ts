@@ -70,7 +70,10 @@ function parseOptions() {
     if (!Number.isInteger(n) || n <= 0) throw new Error(`--${String(name)} must be a positive integer (got ${raw})`);
     return n;
   };
-  const only = pick('only')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = pick('only')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const options: BenchOptions = {
     durationSeconds: int('duration', 10),
     warmupSeconds: int('warmup', 2),
@@ -89,7 +92,13 @@ function parseOptions() {
       return [s.slice(0, eq), s.slice(eq + 1)];
     }),
   );
-  return { options, pgSettings, logLevel: pick('log-level') ?? 'info', writeDocs: !values['no-docs'], keep: !!values.keep };
+  return {
+    options,
+    pgSettings,
+    logLevel: pick('log-level') ?? 'info',
+    writeDocs: !values['no-docs'],
+    keep: !!values.keep,
+  };
 }
 
 function repoRoot(): string {
@@ -105,14 +114,19 @@ async function main(): Promise<void> {
   const optional = loadOptionalModules();
   const all = [...BENCHMARKS, ...optional.benchmarks];
   const unknown = options.only?.filter((name) => !all.some((b) => b.name === name)) ?? [];
-  if (unknown.length) throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${all.map((b) => b.name).join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${all.map((b) => b.name).join(', ')}`);
   const selected = all.filter((b) => !options.only || options.only.includes(b.name));
 
   const startedAt = new Date();
   const t0 = Date.now();
-  const log = (message: string) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${message}`);
+  const log = (message: string) =>
+    console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${message}`);
   const loadBefore = os.loadavg()[0];
-  if (loadBefore > 0.7) log(`warning: the 1-minute load average is ${loadBefore.toFixed(2)} on ${os.availableParallelism()} CPUs; other work will skew the numbers`);
+  if (loadBefore > 0.7)
+    log(
+      `warning: the 1-minute load average is ${loadBefore.toFixed(2)} on ${os.availableParallelism()} CPUs; other work will skew the numbers`,
+    );
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'iplease-bench-'));
   let pg: EmbeddedPostgresHandle | undefined;
   let service: ServiceHandle | undefined;
@@ -133,7 +147,11 @@ async function main(): Promise<void> {
 
   try {
     log(`starting embedded PostgreSQL in ${workDir}`);
-    pg = await startEmbeddedPostgres(workDir, { info: log, debug: () => undefined, error: (m) => console.error(m) }, { settings: pgSettings });
+    pg = await startEmbeddedPostgres(
+      workDir,
+      { info: log, debug: () => undefined, error: (m) => console.error(m) },
+      { settings: pgSettings },
+    );
     await runMigrations(pg.url);
     db = new Pool({ connectionString: pg.url, max: 8, options: '-c TimeZone=UTC' });
     db.on('error', (error) => log(`idle database connection failed: ${error.message}`));
@@ -143,7 +161,11 @@ async function main(): Promise<void> {
     const apiKey = `ipl_bench_${randomBytes(16).toString('hex')}`;
     const mainJs = path.resolve(__dirname, '..', 'src', 'main.js');
     log(`starting the service (${path.relative(repoRoot(), mainJs)})`);
-    service = await startService(mainJs, { DATABASE_URL: pg.url, ADMIN_API_KEY: apiKey, LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: '0' }, workDir);
+    service = await startService(
+      mainJs,
+      { DATABASE_URL: pg.url, ADMIN_API_KEY: apiKey, LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: '0' },
+      workDir,
+    );
     http = new HttpClient(service.baseUrl, apiKey, Math.max(64, options.concurrency));
 
     const results = new Map<string, ResultRow>();
@@ -176,9 +198,16 @@ async function main(): Promise<void> {
       startedAt,
       totalSeconds: (Date.now() - t0) / 1000,
       machine,
-      options: { ...options, logLevel, ...(Object.keys(pgSettings).length ? { pg: Object.entries(pgSettings).map(([k, v]) => `${k}=${v}`) } : {}) },
+      options: {
+        ...options,
+        logLevel,
+        ...(Object.keys(pgSettings).length ? { pg: Object.entries(pgSettings).map(([k, v]) => `${k}=${v}`) } : {}),
+      },
       results: [...results.values()],
-      targets: [...TARGETS, ...optional.targets].map((t) => ({ description: t.description, outcome: t.check(results) })),
+      targets: [...TARGETS, ...optional.targets].map((t) => ({
+        description: t.description,
+        outcome: t.check(results),
+      })),
       notes: [
         `1-minute load average: ${loadBefore.toFixed(2)} before the run, ${os.loadavg()[0].toFixed(2)} at the end (the run itself loads the machine).`,
         'Service: the compiled main.js as a child process (DATABASE_URL set, RATE_LIMIT_PER_MINUTE=0, pool 20); load generator: this process, node:http keep-alive agent.',
@@ -193,7 +222,9 @@ async function main(): Promise<void> {
     }
   } catch (error) {
     if (service && fs.existsSync(service.logFile)) {
-      console.error(`last lines of the service log (${service.logFile}):\n${fs.readFileSync(service.logFile, 'utf8').split('\n').slice(-40).join('\n')}`);
+      console.error(
+        `last lines of the service log (${service.logFile}):\n${fs.readFileSync(service.logFile, 'utf8').split('\n').slice(-40).join('\n')}`,
+      );
     }
     throw error;
   } finally {

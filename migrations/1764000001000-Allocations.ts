@@ -50,7 +50,9 @@ export class Allocations1764000001000 implements MigrationInterface {
     await q.query(`CREATE INDEX allocations_lease_id_idx ON allocations (lease_id, seq)`);
     await q.query(`CREATE INDEX allocations_region_id_idx ON allocations (region_id, seq)`);
     await q.query(`CREATE INDEX allocations_provider_id_idx ON allocations (provider_id, seq)`);
-    await q.query(`CREATE INDEX allocations_held_idx ON allocations (lease_id, hold_until) WHERE status = 'released' AND occupied`);
+    await q.query(
+      `CREATE INDEX allocations_held_idx ON allocations (lease_id, hold_until) WHERE status = 'released' AND occupied`,
+    );
     await q.query(`CREATE INDEX allocations_tags_idx ON allocations USING gin (tags)`);
     await q.query(`CREATE INDEX allocations_active_lease_idx ON allocations (lease_id) WHERE status = 'active'`);
 

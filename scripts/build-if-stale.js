@@ -18,7 +18,10 @@ function newest(entry) {
 
 const built = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
 if (built === 0 || inputs.some((entry) => newest(entry) > built)) {
-  execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   // nest build may leave main.js untouched when it did not change; mark the build as current.
   const now = new Date();
   fs.utimesSync(marker, now, now);

@@ -14,7 +14,12 @@ const HEADER =
 
 /** TypeScript types (`paths`, `components`, `operations`) for openapi-fetch, from a spec (scripts/openapi-types.js). */
 export function generateClientTypes(spec: OpenAPIObject): string {
-  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'openapi-types.js')], { input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
+  const run = spawnSync(process.execPath, [join(ROOT, 'scripts', 'openapi-types.js')], {
+    input: JSON.stringify(spec),
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 60_000,
+  });
   if (run.status !== 0) throw new Error(`openapi-typescript failed (exit ${run.status}): ${run.stderr}`);
   return HEADER + run.stdout;
 }
@@ -30,7 +35,9 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`client generation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `client generation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

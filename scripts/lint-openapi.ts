@@ -50,13 +50,21 @@ export function lintOpenApi(spec: OpenAPIObject, file: string): LintResult {
   const run = spawnSync(process.execPath, [REDOCLY_BIN, 'lint', file, '--config', CONFIG, '--format=json'], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true', NO_COLOR: '1' },
+    env: {
+      ...process.env,
+      REDOCLY_TELEMETRY: 'off',
+      REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true',
+      REDOCLY_SUPPRESS_NOTIFICATIONS: 'true',
+      NO_COLOR: '1',
+    },
     timeout: 60_000,
   });
   const start = run.stdout.indexOf('{');
   if (start < 0) throw new Error(`redocly lint printed no JSON (exit ${run.status}): ${run.stderr.slice(-2000)}`);
   const parsed = JSON.parse(run.stdout.slice(start)) as Omit<LintResult, 'report'>;
-  const report = parsed.problems.map((p) => `${p.severity.padEnd(7)} ${p.ruleId.padEnd(34)} ${p.location[0]?.pointer ?? ''}  ${p.message}`).join('\n');
+  const report = parsed.problems
+    .map((p) => `${p.severity.padEnd(7)} ${p.ruleId.padEnd(34)} ${p.location[0]?.pointer ?? ''}  ${p.message}`)
+    .join('\n');
   return { ...parsed, report };
 }
 
@@ -64,13 +72,17 @@ export function lintOpenApi(spec: OpenAPIObject, file: string): LintResult {
 async function main(): Promise<void> {
   const file = resolve(process.argv[2] ?? join(ROOT, 'test-artifacts', 'openapi.lint.json'));
   const result = lintOpenApi(await withSampleExampleIds(await buildSpecWithoutDatabase()), file);
-  process.stdout.write(`${result.report}${result.report ? '\n' : ''}redocly lint ${file}: ${result.totals.errors} errors, ${result.totals.warnings} warnings\n`);
+  process.stdout.write(
+    `${result.report}${result.report ? '\n' : ''}redocly lint ${file}: ${result.totals.errors} errors, ${result.totals.warnings} warnings\n`,
+  );
   process.exit(result.totals.errors + result.totals.warnings > 0 ? 1 : 0);
 }
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    process.stderr.write(`spec lint failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `spec lint failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

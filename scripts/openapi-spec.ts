@@ -16,7 +16,9 @@ import { loadConfig } from '../src/config/config';
  */
 export async function buildSpecWithoutDatabase(): Promise<OpenAPIObject> {
   const config = { ...loadConfig({}), logLevel: 'silent' as const };
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config, 'postgres://spec-export.invalid/none')] })
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule.forRoot(config, 'postgres://spec-export.invalid/none')],
+  })
     .overrideProvider(getDataSourceToken())
     .useValue({ isInitialized: false, manager: {}, options: {} })
     .compile();

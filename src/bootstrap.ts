@@ -48,7 +48,11 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       logger,
       genReqId: (_req, res) => res.getHeader('X-Request-Id') as string,
       serializers: {
-        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactQuerySecrets(req.url) }),
+        req: (req: { id: string; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactQuerySecrets(req.url),
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
@@ -56,25 +60,47 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
   );
   app.use((req: Request, res: Response, next: NextFunction) => {
     const end = httpRequestDuration.startTimer({ method: req.method });
-    res.on('finish', () => end({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }));
+    res.on('finish', () =>
+      end({ route: (req.route?.path as string | undefined) ?? 'unmatched', status: String(res.statusCode) }),
+    );
     next();
   });
   // Plain-HTTP deployments behind a proxy are common for internal tools: no HSTS, no forced upgrades.
-  app.use(helmet({ strictTransportSecurity: false, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(
+    helmet({
+      strictTransportSecurity: false,
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
   app.use(refuseNonJsonBodies);
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: JSON_TYPES }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
       if (req.body === undefined) req.body = {};
-      else if (Array.isArray(req.body)) return next(new DomainError('VALIDATION_FAILED', 'The request body must be a JSON object, not an array.', { errors: [{ field: 'body', message: 'must be a JSON object' }] }));
+      else if (Array.isArray(req.body))
+        return next(
+          new DomainError('VALIDATION_FAILED', 'The request body must be a JSON object, not an array.', {
+            errors: [{ field: 'body', message: 'must be a JSON object' }],
+          }),
+        );
     }
     // class-transformer recurses per level: a 1 MiB body nested thousands deep overflowed the stack (500).
     const defect = inspectBody(req.body, MAX_BODY_DEPTH);
     if (defect === 'too-deep') {
-      return next(new DomainError('VALIDATION_FAILED', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, { errors: [{ field: 'body', message: 'nested too deeply' }] }));
+      return next(
+        new DomainError('VALIDATION_FAILED', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, {
+          errors: [{ field: 'body', message: 'nested too deeply' }],
+        }),
+      );
     }
     if (defect === 'ill-formed') {
-      return next(new DomainError('VALIDATION_FAILED', 'The request body contains a string that is not well-formed Unicode (a lone surrogate).', { errors: [{ field: 'body', message: 'ill-formed Unicode' }] }));
+      return next(
+        new DomainError(
+          'VALIDATION_FAILED',
+          'The request body contains a string that is not well-formed Unicode (a lone surrogate).',
+          { errors: [{ field: 'body', message: 'ill-formed Unicode' }] },
+        ),
+      );
     }
     next();
   });
@@ -138,7 +164,7 @@ export function redactQuerySecrets(url: string): string {
  */
 function answerMalformedHttp(server: Server): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable || (error.code === 'ECONNRESET')) {
+    if (!socket.writable || error.code === 'ECONNRESET') {
       socket.destroy();
       return;
     }
@@ -148,7 +174,9 @@ function answerMalformedHttp(server: Server): void {
       type: problemType('VALIDATION_FAILED'),
       title: tooLarge ? 'Request headers too large' : 'Malformed HTTP request',
       status,
-      detail: tooLarge ? 'The request headers are larger than the server accepts (16 KiB).' : 'The request is not valid HTTP/1.1.',
+      detail: tooLarge
+        ? 'The request headers are larger than the server accepts (16 KiB).'
+        : 'The request is not valid HTTP/1.1.',
       code: 'VALIDATION_FAILED',
     });
     socket.end(
@@ -162,7 +190,12 @@ function answerMalformedHttp(server: Server): void {
 function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(JSON_TYPES)) {
-    return next(new DomainError('UNSUPPORTED_MEDIA_TYPE', `Request bodies must be application/json (got ${String(req.headers['content-type'] ?? 'no Content-Type').slice(0, 80)}).`));
+    return next(
+      new DomainError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Request bodies must be application/json (got ${String(req.headers['content-type'] ?? 'no Content-Type').slice(0, 80)}).`,
+      ),
+    );
   }
   next();
 }
@@ -175,7 +208,10 @@ export function buildOpenApiDocument(app: INestApplication) {
         'Authenticate with **Authorize** and an API key (`Authorization: Bearer <key>`). Errors are RFC 9457 `application/problem+json` with a stable `code`.',
     )
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'iplease API key', description: 'An iplease API key (ipl_…).' }, BEARER_SCHEME)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'iplease API key', description: 'An iplease API key (ipl_…).' },
+      BEARER_SCHEME,
+    )
     // Relative: the API is wherever this document was fetched from (Swagger UI, generated clients).
     .addServer('/', 'This iplease instance')
     .addTag('Lessors', 'Address holders we lease from.')

@@ -64,7 +64,10 @@ async function main(): Promise<void> {
     app = await createApp(config, databaseUrl, logger);
     drainConnections = connectionDrainer(app.getHttpServer() as Server);
     await app.listen(config.port);
-    logger.info({ port: config.port, embeddedPostgres: !!embedded, startupMs: Date.now() - started }, `iplease listening on http://localhost:${config.port} (Swagger UI at /docs)`);
+    logger.info(
+      { port: config.port, embeddedPostgres: !!embedded, startupMs: Date.now() - started },
+      `iplease listening on http://localhost:${config.port} (Swagger UI at /docs)`,
+    );
 
     const generated = app.get(ApiKeyBootstrap).generatedKey;
     if (generated) {

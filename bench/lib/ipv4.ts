@@ -13,7 +13,8 @@ export class AddressSpace {
   take(length: number): { prefix: string; network: number } {
     const size = 2 ** (32 - length);
     const network = Math.ceil(this.next / size) * size;
-    if (network + size > AddressSpace.LIMIT) throw new Error('the benchmark ran out of address space between 24.0.0.0 and 100.0.0.0');
+    if (network + size > AddressSpace.LIMIT)
+      throw new Error('the benchmark ran out of address space between 24.0.0.0 and 100.0.0.0');
     this.next = network + size;
     return { prefix: `${dotted(network)}/${length}`, network };
   }

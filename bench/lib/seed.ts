@@ -3,9 +3,16 @@ import type { World } from './benchmark';
 
 /** One lessor, region and provider to hang benchmark leases and allocations on. */
 export async function seedWorld(db: Pool): Promise<World> {
-  const lessorId = (await db.query(`INSERT INTO lessors (name, rir) VALUES ('Bench lessor', 'RIPE') RETURNING id`)).rows[0].id;
-  const regionId = (await db.query(`INSERT INTO regions (code, name, country_code) VALUES ('bench-1', 'Bench region', 'IE') RETURNING id`)).rows[0].id;
-  const providerId = (await db.query(`INSERT INTO providers (code, name) VALUES ('bench', 'Bench provider') RETURNING id`)).rows[0].id;
+  const lessorId = (await db.query(`INSERT INTO lessors (name, rir) VALUES ('Bench lessor', 'RIPE') RETURNING id`))
+    .rows[0].id;
+  const regionId = (
+    await db.query(
+      `INSERT INTO regions (code, name, country_code) VALUES ('bench-1', 'Bench region', 'IE') RETURNING id`,
+    )
+  ).rows[0].id;
+  const providerId = (
+    await db.query(`INSERT INTO providers (code, name) VALUES ('bench', 'Bench provider') RETURNING id`)
+  ).rows[0].id;
   return { lessorId, regionId, providerId };
 }
 

@@ -21,13 +21,24 @@ export interface ServiceHandle {
  * Runs the compiled service (the same main.js `npm start` runs) as a child process, so the load
  * generator and the service do not share an event loop. Logs go to a file, at the level given.
  */
-export async function startService(mainJs: string, env: Record<string, string>, workDir: string): Promise<ServiceHandle> {
+export async function startService(
+  mainJs: string,
+  env: Record<string, string>,
+  workDir: string,
+): Promise<ServiceHandle> {
   const port = await freePort();
   const logFile = path.join(workDir, 'service.log');
   const log = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [mainJs], {
     cwd: path.dirname(mainJs),
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'production', PORT: String(port), DATA_DIR: path.join(workDir, 'service-data'), ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATA_DIR: path.join(workDir, 'service-data'),
+      ...env,
+    },
     stdio: ['ignore', log, log],
   });
   fs.closeSync(log);
@@ -44,9 +55,11 @@ export async function startService(mainJs: string, env: Record<string, string>, 
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode} during startup; see ${logFile}:\n${tail(logFile)}`);
+    if (child.exitCode !== null)
+      throw new Error(`the service exited with ${child.exitCode} during startup; see ${logFile}:\n${tail(logFile)}`);
     if ((await probe(`${baseUrl}/health/ready`)) === 200) break;
-    if (Date.now() > deadline) throw new Error(`the service was not ready within 60 s; see ${logFile}:\n${tail(logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`the service was not ready within 60 s; see ${logFile}:\n${tail(logFile)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 
@@ -74,7 +87,10 @@ export async function startService(mainJs: string, env: Record<string, string>, 
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
-      const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000))]);
+      const code = await Promise.race([
+        exited,
+        new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000)),
+      ]);
       if (code === 'timeout') child.kill('SIGKILL');
     },
   };

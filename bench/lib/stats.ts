@@ -14,7 +14,12 @@ export interface LatencySummary {
 }
 
 export function summarise(samples: readonly number[]): LatencySummary {
-  return { count: samples.length, p50: percentile(samples, 50), p99: percentile(samples, 99), max: percentile(samples, 100) };
+  return {
+    count: samples.length,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: percentile(samples, 100),
+  };
 }
 
 export const elapsedMs = (startNs: bigint) => Number(process.hrtime.bigint() - startNs) / 1e6;
@@ -23,7 +28,10 @@ export const elapsedMs = (startNs: bigint) => Number(process.hrtime.bigint() - s
  * Runs `concurrency` workers, each calling fn back to back until the deadline; a warm-up phase
  * runs the same way first and is not counted.
  */
-export async function loopFor<T>(options: { concurrency: number; warmupMs: number; durationMs: number }, fn: (worker: number) => Promise<T>): Promise<{ results: T[]; latencies: number[]; seconds: number }> {
+export async function loopFor<T>(
+  options: { concurrency: number; warmupMs: number; durationMs: number },
+  fn: (worker: number) => Promise<T>,
+): Promise<{ results: T[]; latencies: number[]; seconds: number }> {
   const phase = async (ms: number, keep: boolean) => {
     const results: T[] = [];
     const latencies: number[] = [];
@@ -48,7 +56,11 @@ export async function loopFor<T>(options: { concurrency: number; warmupMs: numbe
 }
 
 /** Calls fn `count` times one after another (after `warmup` uncounted calls); one latency per call. */
-export async function sequential(count: number, warmup: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+export async function sequential(
+  count: number,
+  warmup: number,
+  fn: (i: number) => Promise<unknown>,
+): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn(i);
   const latencies: number[] = [];
   for (let i = 0; i < count; i++) {

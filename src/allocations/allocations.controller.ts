@@ -1,12 +1,30 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { AllocationsService } from './allocations.service';
-import { AllocationDto, AllocationPageDto, AllocationPreviewDto, AllocationQuery, CreateAllocationDto, CreateAllocationQuery, FreeSpaceDto, FreeSpaceQuery, UpdateAllocationDto } from './dto/allocation.dto';
+import {
+  AllocationDto,
+  AllocationPageDto,
+  AllocationPreviewDto,
+  AllocationQuery,
+  CreateAllocationDto,
+  CreateAllocationQuery,
+  FreeSpaceDto,
+  FreeSpaceQuery,
+  UpdateAllocationDto,
+} from './dto/allocation.dto';
 
 @ApiTags('Allocations')
 @ApiBearerAuth()
@@ -17,7 +35,10 @@ export class AllocationsController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listAllocations', summary: 'List allocations (active by default)' })
-  @ApiOkResponse({ type: AllocationPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
+  @ApiOkResponse({
+    type: AllocationPageDto,
+    description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).',
+  })
   @ApiProblems(400, 403)
   list(@Query() query: AllocationQuery) {
     return this.allocations.list(query);
@@ -36,19 +57,41 @@ export class AllocationsController {
   @ApiBody({
     type: CreateAllocationDto,
     examples: {
-      nextFree: { summary: 'Next free /24 for a region and provider (AWS BYOIP takes /24 or shorter)', value: { prefixLength: 24, regionId: '<id of a region>', providerId: '<id of a provider>', leaseId: '<id of a lease>', description: 'eu-west-1 BYOIP pool' } },
-      anyLease: { summary: 'Next free /24 from any active lease', value: { prefixLength: 24, regionId: '<id of a region>', providerId: '<id of a provider>' } },
-      explicit: { summary: 'A specific block', value: { prefix: '185.10.23.0/24', regionId: '<id of a region>', providerId: '<id of a provider>' } },
+      nextFree: {
+        summary: 'Next free /24 for a region and provider (AWS BYOIP takes /24 or shorter)',
+        value: {
+          prefixLength: 24,
+          regionId: '<id of a region>',
+          providerId: '<id of a provider>',
+          leaseId: '<id of a lease>',
+          description: 'eu-west-1 BYOIP pool',
+        },
+      },
+      anyLease: {
+        summary: 'Next free /24 from any active lease',
+        value: { prefixLength: 24, regionId: '<id of a region>', providerId: '<id of a provider>' },
+      },
+      explicit: {
+        summary: 'A specific block',
+        value: { prefix: '185.10.23.0/24', regionId: '<id of a region>', providerId: '<id of a provider>' },
+      },
     },
   })
   @ApiCreatedResponse({
     type: AllocationDto,
     description: 'Allocated; ETag is its version.',
-    headers: { ...ETAG_HEADER, Location: { description: 'The new allocation, /api/v1/allocations/{id}.', schema: { type: 'string' } } },
+    headers: {
+      ...ETAG_HEADER,
+      Location: { description: 'The new allocation, /api/v1/allocations/{id}.', schema: { type: 'string' } },
+    },
   })
   @ApiOkResponse({ type: AllocationPreviewDto, description: 'Dry run: what would be allocated; nothing written.' })
   @ApiProblems(400, 403, 409, 413, 415, 422)
-  async create(@Body() dto: CreateAllocationDto, @Query() query: CreateAllocationQuery, @Res({ passthrough: true }) res: Response) {
+  async create(
+    @Body() dto: CreateAllocationDto,
+    @Query() query: CreateAllocationQuery,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const result = await this.allocations.create(dto, query.dryRun === true);
     if ('dryRun' in result) {
       res.status(200);
@@ -73,12 +116,29 @@ export class AllocationsController {
 
   @Patch(':id')
   @Allow(...WRITE_INVENTORY)
-  @ApiOperation({ operationId: 'updateAllocation', summary: 'Change region, provider, description or tags (never the prefix)' })
+  @ApiOperation({
+    operationId: 'updateAllocation',
+    summary: 'Change region, provider, description or tags (never the prefix)',
+  })
   @ApiIfMatch()
-  @ApiBody({ type: UpdateAllocationDto, examples: { describe: { summary: 'Describe and tag', value: { description: 'NAT gateways, prod', tags: ['prod'] } } } })
-  @ApiOkResponse({ type: AllocationDto, description: 'The allocation after the change; ETag is its new version.', headers: ETAG_HEADER })
+  @ApiBody({
+    type: UpdateAllocationDto,
+    examples: {
+      describe: { summary: 'Describe and tag', value: { description: 'NAT gateways, prod', tags: ['prod'] } },
+    },
+  })
+  @ApiOkResponse({
+    type: AllocationDto,
+    description: 'The allocation after the change; ETag is its new version.',
+    headers: ETAG_HEADER,
+  })
   @ApiProblems(400, 403, 404, 412, 413, 415)
-  async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateAllocationDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: UpdateAllocationDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const allocation = await this.allocations.update(id, dto, ifMatch);
     setEtag(res, allocation.version);
     return allocation;
@@ -87,7 +147,12 @@ export class AllocationsController {
   @Delete(':id')
   @HttpCode(204)
   @Allow(...WRITE_INVENTORY)
-  @ApiOperation({ operationId: 'releaseAllocation', summary: 'Release an allocation', description: 'The space is free at once (or after RELEASE_HOLD_DAYS when configured); the allocation answers 404 afterwards.' })
+  @ApiOperation({
+    operationId: 'releaseAllocation',
+    summary: 'Release an allocation',
+    description:
+      'The space is free at once (or after RELEASE_HOLD_DAYS when configured); the allocation answers 404 afterwards.',
+  })
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Released.' })
   @ApiProblems(400, 403, 404, 412)
@@ -104,7 +169,11 @@ export class LeaseFreeSpaceController {
 
   @Get(':id/free')
   @Allow(...READ_INVENTORY)
-  @ApiOperation({ operationId: 'listLeaseFreeSpace', summary: 'What is still free in this lease?', description: 'Maximal free blocks, or with prefixLength every free block of exactly that length.' })
+  @ApiOperation({
+    operationId: 'listLeaseFreeSpace',
+    summary: 'What is still free in this lease?',
+    description: 'Maximal free blocks, or with prefixLength every free block of exactly that length.',
+  })
   @ApiOkResponse({ type: FreeSpaceDto, description: 'Free blocks, lowest address first.' })
   @ApiProblems(400, 403, 404)
   free(@Param('id', UuidPipe) id: string, @Query() query: FreeSpaceQuery): Promise<FreeSpaceDto> {

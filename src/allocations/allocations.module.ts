@@ -3,5 +3,8 @@ import { AllocationsController, LeaseFreeSpaceController } from './allocations.c
 import { AllocationsRepository } from './allocations.repository';
 import { AllocationsService } from './allocations.service';
 
-@Module({ controllers: [AllocationsController, LeaseFreeSpaceController], providers: [AllocationsService, AllocationsRepository] })
+@Module({
+  controllers: [AllocationsController, LeaseFreeSpaceController],
+  providers: [AllocationsService, AllocationsRepository],
+})
 export class AllocationsModule {}

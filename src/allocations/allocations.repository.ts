@@ -65,7 +65,10 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
 
   /** The active lease whose prefix contains this one today (at most one can, by the lease constraint). */
   async activeLeaseContaining(q: Queryable, prefix: string): Promise<string | undefined> {
-    const rows = await q.query<{ id: string }[]>(`SELECT id FROM leases WHERE prefix >>= $1::cidr AND term @> current_date LIMIT 1`, [prefix]);
+    const rows = await q.query<{ id: string }[]>(
+      `SELECT id FROM leases WHERE prefix >>= $1::cidr AND term @> current_date LIMIT 1`,
+      [prefix],
+    );
     return rows[0]?.id;
   }
 
@@ -97,7 +100,11 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
    * The critical section in one round trip (SQL function allocation_place): lock the lease, check it
    * is active, reclaim expired holds, then take the next free /length or claim `prefix`.
    */
-  async place(tx: Queryable, leaseId: string, request: { length: number; firstFit: boolean } | { prefix: string }): Promise<Placement> {
+  async place(
+    tx: Queryable,
+    leaseId: string,
+    request: { length: number; firstFit: boolean } | { prefix: string },
+  ): Promise<Placement> {
     const rows = await tx.query<Placement[]>(
       `SELECT outcome, lease_prefix AS "leasePrefix", placed FROM allocation_place($1, $2, $3, $4::cidr)`,
       'prefix' in request ? [leaseId, null, false, request.prefix] : [leaseId, request.length, request.firstFit, null],
@@ -110,7 +117,10 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
   }
 
   occupiedOverlapping(q: Queryable, prefix: string): Promise<{ id: string; prefix: string; status: string }[]> {
-    return q.query(`SELECT id, prefix::text AS prefix, status FROM allocations WHERE occupied AND prefix && $1::cidr ORDER BY allocations.prefix LIMIT 50`, [prefix]);
+    return q.query(
+      `SELECT id, prefix::text AS prefix, status FROM allocations WHERE occupied AND prefix && $1::cidr ORDER BY allocations.prefix LIMIT 50`,
+      [prefix],
+    );
   }
 
   freeBlocks(q: Queryable, leaseId: string): Promise<{ prefix: string; length: number; network: string }[]> {
@@ -121,7 +131,10 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
   }
 
   async hasExpiredHolds(q: Queryable, leaseId: string): Promise<boolean> {
-    const rows = await q.query<unknown[]>(`SELECT 1 FROM allocations WHERE lease_id = $1 AND status = 'released' AND occupied AND hold_until <= now() LIMIT 1`, [leaseId]);
+    const rows = await q.query<unknown[]>(
+      `SELECT 1 FROM allocations WHERE lease_id = $1 AND status = 'released' AND occupied AND hold_until <= now() LIMIT 1`,
+      [leaseId],
+    );
     return rows.length > 0;
   }
 

@@ -6,10 +6,26 @@ import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { Database, Tx } from '../database/database.service';
 import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
-import { NoCapacity, NotFound, NotInActiveLease, PrefixOverlap, ProviderRuleViolation, ValidationFailed } from '../errors/domain-errors';
+import {
+  NoCapacity,
+  NotFound,
+  NotInActiveLease,
+  PrefixOverlap,
+  ProviderRuleViolation,
+  ValidationFailed,
+} from '../errors/domain-errors';
 import { addressCount, cidrFromString, formatCidr } from '../ip';
 import { AllocationRow, AllocationsRepository, Placement as LeasePlacement } from './allocations.repository';
-import { AllocationDto, AllocationPreviewDto, AllocationQuery, CreateAllocationDto, FreeSpaceDto, FreeSpaceQuery, Strategy, UpdateAllocationDto } from './dto/allocation.dto';
+import {
+  AllocationDto,
+  AllocationPreviewDto,
+  AllocationQuery,
+  CreateAllocationDto,
+  FreeSpaceDto,
+  FreeSpaceQuery,
+  Strategy,
+  UpdateAllocationDto,
+} from './dto/allocation.dto';
 
 export function toAllocationDto(row: AllocationRow): AllocationDto {
   return {
@@ -69,7 +85,10 @@ export class AllocationsService {
   /** Claims an explicit prefix or the next free block, in one transaction under the lease's lock. */
   async create(dto: CreateAllocationDto, dryRun = false): Promise<AllocationDto | AllocationPreviewDto> {
     if ((dto.prefix === undefined) === (dto.prefixLength === undefined)) {
-      throw ValidationFailed.field('prefix', 'give either prefix (an explicit block) or prefixLength (the next free block), not both or neither');
+      throw ValidationFailed.field(
+        'prefix',
+        'give either prefix (an explicit block) or prefixLength (the next free block), not both or neither',
+      );
     }
     const length = dto.prefix !== undefined ? cidrFromString(dto.prefix).length : (dto.prefixLength as number);
     await this.checkProviderRule(dto.providerId, length, 'providerId');
@@ -77,7 +96,10 @@ export class AllocationsService {
 
     try {
       return await this.db.transaction(async (tx) => {
-        const placement = dto.prefix !== undefined ? await this.claimExplicit(tx, dto.prefix, dto.leaseId) : await this.takeNext(tx, length, strategy === 'first-fit', dto.leaseId);
+        const placement =
+          dto.prefix !== undefined
+            ? await this.claimExplicit(tx, dto.prefix, dto.leaseId)
+            : await this.takeNext(tx, length, strategy === 'first-fit', dto.leaseId);
         const values = {
           lease_id: placement.leaseId,
           prefix: placement.prefix,
@@ -90,7 +112,8 @@ export class AllocationsService {
         };
         if (dryRun) {
           const exists = await tx.query<unknown[]>(`SELECT 1 FROM regions WHERE id = $1`, [dto.regionId]);
-          if (exists.length === 0) throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
+          if (exists.length === 0)
+            throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
           throw new DryRunRollback({
             dryRun: true,
             leaseId: placement.leaseId,
@@ -157,7 +180,9 @@ export class AllocationsService {
   }
 
   async freeSpace(leaseId: string, query: FreeSpaceQuery): Promise<FreeSpaceDto> {
-    const lease = await this.db.query<{ prefix: string }[]>(`SELECT prefix::text AS prefix FROM leases WHERE id = $1`, [leaseId]);
+    const lease = await this.db.query<{ prefix: string }[]>(`SELECT prefix::text AS prefix FROM leases WHERE id = $1`, [
+      leaseId,
+    ]);
     if (lease.length === 0) throw new NotFound('lease', leaseId);
     if (await this.allocations.hasExpiredHolds(this.db, leaseId)) {
       await this.db.transaction(async (tx) => {
@@ -165,12 +190,19 @@ export class AllocationsService {
         await this.allocations.reclaimExpiredHolds(tx, leaseId);
       });
     }
-    const blocks = (await this.allocations.freeBlocks(this.db, leaseId)).map((b) => ({ network: Number(b.network), length: b.length }));
+    const blocks = (await this.allocations.freeBlocks(this.db, leaseId)).map((b) => ({
+      network: Number(b.network),
+      length: b.length,
+    }));
     const limit = query.limit ?? 256;
     const freeAddresses = blocks.reduce((sum, b) => sum + addressCount(b.length), 0);
     const wanted = query.prefixLength;
     if (wanted === undefined) {
-      return { items: blocks.slice(0, limit).map((b) => ({ prefix: formatCidr(b), addressCount: addressCount(b.length) })), total: blocks.length, freeAddresses };
+      return {
+        items: blocks.slice(0, limit).map((b) => ({ prefix: formatCidr(b), addressCount: addressCount(b.length) })),
+        total: blocks.length,
+        freeAddresses,
+      };
     }
     const items: { prefix: string; addressCount: number }[] = [];
     let total = 0;
@@ -179,7 +211,10 @@ export class AllocationsService {
       const count = 2 ** (wanted - block.length);
       total += count;
       for (let i = 0; i < count && items.length < limit; i++) {
-        items.push({ prefix: formatCidr({ network: block.network + i * addressCount(wanted), length: wanted }), addressCount: addressCount(wanted) });
+        items.push({
+          prefix: formatCidr({ network: block.network + i * addressCount(wanted), length: wanted }),
+          addressCount: addressCount(wanted),
+        });
       }
     }
     return { items, total, freeAddresses };
@@ -209,22 +244,32 @@ export class AllocationsService {
     if (!targetLease) throw new NotInActiveLease(`${prefix} is not inside any active lease.`);
     const placement = await this.allocations.place(tx, targetLease, { prefix });
     this.assertUsableLease(placement, targetLease);
-    if (placement.outcome === 'outside') throw new NotInActiveLease(`${prefix} is not inside lease ${targetLease} (${placement.leasePrefix}).`);
+    if (placement.outcome === 'outside')
+      throw new NotInActiveLease(`${prefix} is not inside lease ${targetLease} (${placement.leasePrefix}).`);
     if (placement.outcome === 'taken') throw await this.overlapError(tx, prefix);
     return { leaseId: targetLease, prefix };
   }
 
   private assertUsableLease(placement: LeasePlacement, leaseId: string): void {
-    if (placement.outcome === 'no-lease') throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
-    if (placement.outcome === 'inactive') throw new NotInActiveLease(`Lease ${leaseId} is not active today (pending, expired or terminated).`);
+    if (placement.outcome === 'no-lease')
+      throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
+    if (placement.outcome === 'inactive')
+      throw new NotInActiveLease(`Lease ${leaseId} is not active today (pending, expired or terminated).`);
   }
 
   private async overlapError(q: Tx | Database, prefix: string): Promise<PrefixOverlap> {
     const conflicts = await this.allocations.occupiedOverlapping(q, prefix);
-    const described = conflicts.slice(0, 3).map((c) => `${c.status === 'released' ? 'released (on hold) ' : ''}allocation ${c.id} (${c.prefix})`).join(', ');
+    const described = conflicts
+      .slice(0, 3)
+      .map((c) => `${c.status === 'released' ? 'released (on hold) ' : ''}allocation ${c.id} (${c.prefix})`)
+      .join(', ');
     return new PrefixOverlap(
       `${prefix} overlaps ${described || 'allocated space'}.`,
-      conflicts.map((c) => ({ id: c.id, prefix: c.prefix, kind: c.status === 'released' ? 'held-allocation' : 'allocation' })),
+      conflicts.map((c) => ({
+        id: c.id,
+        prefix: c.prefix,
+        kind: c.status === 'released' ? 'held-allocation' : 'allocation',
+      })),
     );
   }
 
@@ -243,9 +288,12 @@ export class AllocationsService {
   }
 
   private async translate(error: unknown, prefix?: string): Promise<unknown> {
-    if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_region_id_fkey')) return ValidationFailed.field('regionId', 'regionId does not name an existing region');
-    if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_provider_id_fkey')) return ValidationFailed.field('providerId', 'providerId does not name an existing provider');
-    if (prefix && isPgCode(error, EXCLUSION_VIOLATION, 'allocations_no_overlap')) return this.overlapError(this.db, prefix);
+    if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_region_id_fkey'))
+      return ValidationFailed.field('regionId', 'regionId does not name an existing region');
+    if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_provider_id_fkey'))
+      return ValidationFailed.field('providerId', 'providerId does not name an existing provider');
+    if (prefix && isPgCode(error, EXCLUSION_VIOLATION, 'allocations_no_overlap'))
+      return this.overlapError(this.db, prefix);
     return error;
   }
 }

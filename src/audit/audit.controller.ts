@@ -37,9 +37,13 @@ export class AuditController {
   @ApiOperation({
     operationId: 'listAuditEvents',
     summary: 'List audit events (every change, who made it, before and after)',
-    description: 'Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited.',
+    description:
+      'Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited.',
   })
-  @ApiOkResponse({ type: AuditEventPageDto, description: 'One page, oldest first; pass nextCursor as ?cursor= for the next (null on the last page).' })
+  @ApiOkResponse({
+    type: AuditEventPageDto,
+    description: 'One page, oldest first; pass nextCursor as ?cursor= for the next (null on the last page).',
+  })
   @ApiProblems(400, 403)
   async list(@Query() query: AuditEventQuery): Promise<Page<AuditEventDto>> {
     const since = query.since === undefined ? undefined : parseRfc3339(query.since);

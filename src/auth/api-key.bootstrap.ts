@@ -25,7 +25,12 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const configured = this.config.adminApiKey;
     if (configured) {
-      await this.keys.insertIfAbsent({ name: 'bootstrap-admin (ADMIN_API_KEY)', role: 'admin', hash: hashApiKey(configured), prefix: displayPrefix(configured) });
+      await this.keys.insertIfAbsent({
+        name: 'bootstrap-admin (ADMIN_API_KEY)',
+        role: 'admin',
+        hash: hashApiKey(configured),
+        prefix: displayPrefix(configured),
+      });
       return;
     }
     // Several instances may start at once; only one of them may mint the first key.
@@ -34,7 +39,12 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
       const [{ n }] = await tx.query<{ n: number }[]>('SELECT count(*)::int AS n FROM api_keys');
       if (n > 0) return;
       const key = generateApiKey();
-      await this.keys.insert(tx, { name: 'generated-admin', role: 'admin', hash: hashApiKey(key), prefix: displayPrefix(key) });
+      await this.keys.insert(tx, {
+        name: 'generated-admin',
+        role: 'admin',
+        hash: hashApiKey(key),
+        prefix: displayPrefix(key),
+      });
       this.generatedKey = key;
     });
   }

@@ -36,7 +36,9 @@ export class ApiKeyGuard implements CanActivate {
 
     const allowed = this.reflector.getAllAndOverride<Role[]>(ALLOWED_ROLES, targets) ?? [];
     if (!allowed.includes(key.role)) {
-      throw new Forbidden(`The ${key.role} role may not ${req.method} ${req.route?.path ?? req.path}${allowed.length ? `; allowed roles: ${allowed.join(', ')}` : ''}.`);
+      throw new Forbidden(
+        `The ${key.role} role may not ${req.method} ${req.route?.path ?? req.path}${allowed.length ? `; allowed roles: ${allowed.join(', ')}` : ''}.`,
+      );
     }
     return true;
   }

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiProblems } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { SecretResponseFields } from '../idempotency/idempotency.interceptor';
@@ -17,7 +25,10 @@ export class ApiKeysController {
   @Allow(...ADMIN_ONLY)
   @SecretResponseFields('key')
   @ApiOperation({ operationId: 'createApiKey', summary: 'Create an API key (the secret is in this response only)' })
-  @ApiBody({ type: CreateApiKeyDto, examples: { automation: { summary: 'A key for a CI pipeline', value: { name: 'terraform-ci', role: 'engineer' } } } })
+  @ApiBody({
+    type: CreateApiKeyDto,
+    examples: { automation: { summary: 'A key for a CI pipeline', value: { name: 'terraform-ci', role: 'engineer' } } },
+  })
   @ApiCreatedResponse({ type: CreatedApiKeyDto, description: 'Created; `key` is the secret, shown only here.' })
   @ApiProblems(400, 403, 413, 415, 422)
   create(@Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
@@ -27,7 +38,10 @@ export class ApiKeysController {
   @Get()
   @Allow(...ADMIN_ONLY)
   @ApiOperation({ operationId: 'listApiKeys', summary: 'List API keys, revoked ones included (never the secret)' })
-  @ApiOkResponse({ type: ApiKeyPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
+  @ApiOkResponse({
+    type: ApiKeyPageDto,
+    description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).',
+  })
   @ApiProblems(400, 403)
   list(@Query() query: ApiKeyQuery) {
     return this.keys.list(query);
@@ -48,7 +62,8 @@ export class ApiKeysController {
   @ApiOperation({
     operationId: 'revokeApiKey',
     summary: 'Revoke an API key, effective immediately',
-    description: 'Revoking an already revoked key changes nothing (204). The last active admin key cannot be revoked (409 IN_USE).',
+    description:
+      'Revoking an already revoked key changes nothing (204). The last active admin key cannot be revoked (409 IN_USE).',
   })
   @ApiNoContentResponse({ description: 'Revoked.' })
   @ApiProblems(400, 403, 404, 409)

@@ -20,10 +20,9 @@ export class ApiKeysRepository {
   constructor(private readonly db: Database) {}
 
   async findActiveByHash(hash: Buffer): Promise<ApiKeyRow | undefined> {
-    const rows = await this.db.query<ApiKeyRow[]>(
-      `SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
-      [hash],
-    );
+    const rows = await this.db.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [
+      hash,
+    ]);
     return rows[0];
   }
 
@@ -53,7 +52,10 @@ export class ApiKeysRepository {
   touch(id: string): void {
     // Best effort, at most once a minute per key: a busy key must not turn every read into a write.
     this.db
-      .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id])
+      .query(
+        `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+        [id],
+      )
       .catch(() => undefined);
   }
 
@@ -77,7 +79,9 @@ export class ApiKeysRepository {
    * serialise here, and the second sees the first's revocation (READ COMMITTED re-checks locked rows).
    */
   async lockActiveAdmins(tx: Queryable): Promise<string[]> {
-    const rows = await tx.query<{ id: string }[]>(`SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL ORDER BY seq FOR UPDATE`);
+    const rows = await tx.query<{ id: string }[]>(
+      `SELECT id FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL ORDER BY seq FOR UPDATE`,
+    );
     return rows.map((r) => r.id);
   }
 

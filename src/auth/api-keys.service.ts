@@ -34,7 +34,12 @@ export class ApiKeysService {
   async create(input: { name: string; role: Role }): Promise<CreatedApiKeyDto> {
     const key = generateApiKey();
     const view = await this.db.transaction(async (tx) => {
-      const row = await this.keys.insert(tx, { name: input.name, role: input.role, hash: hashApiKey(key), prefix: displayPrefix(key) });
+      const row = await this.keys.insert(tx, {
+        name: input.name,
+        role: input.role,
+        hash: hashApiKey(key),
+        prefix: displayPrefix(key),
+      });
       const view = toApiKeyDto(row);
       await this.audit.record(tx, { action: 'create', entityType: ENTITY, entityId: row.id, after: view });
       return view;
@@ -74,7 +79,13 @@ export class ApiKeysService {
         );
       }
       const revoked = await this.keys.revoke(tx, id);
-      await this.audit.record(tx, { action: 'revoke', entityType: ENTITY, entityId: id, before: toApiKeyDto(current), after: toApiKeyDto(revoked) });
+      await this.audit.record(tx, {
+        action: 'revoke',
+        entityType: ENTITY,
+        entityId: id,
+        before: toApiKeyDto(current),
+        after: toApiKeyDto(revoked),
+      });
       return toApiKeyDto(revoked);
     });
   }

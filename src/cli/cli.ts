@@ -57,7 +57,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     database = await (io.openDatabase ?? defaultDatabase(io))();
   } catch (error) {
-    write(io.stderr, error instanceof ConfigError ? error.message : `Cannot open the database: ${error instanceof Error ? error.message : String(error)}`);
+    write(
+      io.stderr,
+      error instanceof ConfigError
+        ? error.message
+        : `Cannot open the database: ${error instanceof Error ? error.message : String(error)}`,
+    );
     return 1;
   }
   const keys = new ApiKeysService(new ApiKeysRepository(database.db), new AuditRepository(), database.db);
@@ -88,14 +93,20 @@ function parseCommand(argv: string[]): Command {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { name: { type: 'string' }, role: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    options: {
+      name: { type: 'string' },
+      role: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
   });
   if (values.help || positionals.length === 0 || positionals[0] === 'help') return { name: 'help' };
   const [group, action, ...rest] = positionals;
   if (group !== 'api-key') throw new UsageError(`Unknown command "${group}".`);
   switch (action) {
     case 'create': {
-      if (values.name === undefined || values.role === undefined) throw new UsageError('api-key create needs --name <name> and --role <role>.');
+      if (values.name === undefined || values.role === undefined)
+        throw new UsageError('api-key create needs --name <name> and --role <role>.');
       if (rest.length) throw new UsageError(`Unexpected argument "${rest[0]}".`);
       // The same rules as POST /api/v1/api-keys.
       const dto = plainToInstance(CreateApiKeyDto, { name: values.name, role: values.role });
@@ -112,11 +123,17 @@ function parseCommand(argv: string[]): Command {
       }
       return { name: 'revoke', id: rest[0].toLowerCase() };
     default:
-      throw new UsageError(action ? `Unknown api-key command "${action}".` : 'api-key needs a command: create, list or revoke.');
+      throw new UsageError(
+        action ? `Unknown api-key command "${action}".` : 'api-key needs a command: create, list or revoke.',
+      );
   }
 }
 
-async function execute(command: Exclude<Command, { name: 'help' }>, keys: ApiKeysService, out: (text: string) => void): Promise<number> {
+async function execute(
+  command: Exclude<Command, { name: 'help' }>,
+  keys: ApiKeysService,
+  out: (text: string) => void,
+): Promise<number> {
   switch (command.name) {
     case 'create': {
       const created = await keys.create({ name: command.keyName, role: command.role });
@@ -156,7 +173,14 @@ function formatTable(keys: ApiKeyDto[]): string {
     ...keys.map((k) => [k.id, k.name, k.role, k.keyPrefix, k.createdAt, k.lastUsedAt ?? '-', k.revokedAt ?? '-']),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function defaultDatabase(io: CliIo): () => Promise<CliDatabase> {

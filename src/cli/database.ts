@@ -21,7 +21,10 @@ interface Logger {
  * The database the service uses: DATABASE_URL; else the embedded PostgreSQL in DATA_DIR — the one a
  * running service already started (never stopped from here), or a fresh start that stops on close.
  */
-export async function openCliDatabase(config: Pick<AppConfig, 'databaseUrl' | 'dataDir'>, logger: Logger): Promise<CliDatabase> {
+export async function openCliDatabase(
+  config: Pick<AppConfig, 'databaseUrl' | 'dataDir'>,
+  logger: Logger,
+): Promise<CliDatabase> {
   let url = config.databaseUrl ?? runningEmbeddedPostgresUrl(config.dataDir);
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!url) {

@@ -1,7 +1,14 @@
 import { applyDecorators, INestApplication, Type } from '@nestjs/common';
 import { PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer, Reflector } from '@nestjs/core';
-import { ApiExtraModels, ApiHeader, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiHeader,
+  ApiProperty,
+  ApiPropertyOptional,
+  ApiResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { IS_PUBLIC } from '../auth/roles.decorator';
 import { PROBLEM_TYPES } from '../errors/problem';
@@ -32,7 +39,7 @@ export class ProblemDto {
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written.',
   401: 'UNAUTHENTICATED: no, unknown or revoked API key.',
-  403: 'FORBIDDEN: the key\'s role lacks this permission.',
+  403: "FORBIDDEN: the key's role lacks this permission.",
   404: 'NOT_FOUND: no such resource (or it was released/deleted).',
   409: 'Conflict with the current state (see `code` and `conflicts`).',
   412: 'PRECONDITION_FAILED: If-Match does not match the current version.',
@@ -44,7 +51,9 @@ const DESCRIPTIONS: Record<number, string> = {
 };
 
 function codesFor(status: number): ErrorCode[] {
-  return (Object.entries(PROBLEM_TYPES) as [ErrorCode, { status: number }][]).filter(([, v]) => v.status === status).map(([code]) => code);
+  return (Object.entries(PROBLEM_TYPES) as [ErrorCode, { status: number }][])
+    .filter(([, v]) => v.status === status)
+    .map(([code]) => code);
 }
 
 /** Documents the problem+json answers an operation can give. 401, 429 and 503 apply to every authenticated route. */
@@ -63,12 +72,18 @@ export function ApiProblems(...statuses: number[]) {
 }
 
 export const ApiIfMatch = () =>
-  ApiHeader({ name: 'If-Match', required: false, description: 'ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since.' });
+  ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since.',
+  });
 
 /** The ETag a single-resource answer carries (documented on every response that sets it). */
 export const ETAG_HEADER = {
   ETag: {
-    description: 'The entity\'s `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since.',
+    description:
+      'The entity\'s `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since.',
     schema: { type: 'string', example: '"1"' },
   },
 };
@@ -105,7 +120,8 @@ function publicOperationIds(app: INestApplication): Set<string> {
       const controller = wrapper.metatype as Type | null;
       if (!controller) continue;
       for (const name of Object.getOwnPropertyNames(controller.prototype)) {
-        const handler: unknown = name === 'constructor' ? undefined : Object.getOwnPropertyDescriptor(controller.prototype, name)?.value;
+        const handler: unknown =
+          name === 'constructor' ? undefined : Object.getOwnPropertyDescriptor(controller.prototype, name)?.value;
         if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
         if (!reflector.getAllAndOverride<boolean>(IS_PUBLIC, [handler, controller])) continue;
         const operation = Reflect.getMetadata(API_OPERATION_METADATA, handler) as { operationId?: string } | undefined;

@@ -15,7 +15,7 @@ export class PageQuery {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'Opaque cursor from the previous page\'s nextCursor.' })
+  @ApiPropertyOptional({ description: "Opaque cursor from the previous page's nextCursor." })
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor must be a nextCursor value from a previous page' })
   cursor?: string;
@@ -27,7 +27,11 @@ export interface Page<T> {
 }
 
 export class PageDto {
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= to get the next page; null on the last page.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as ?cursor= to get the next page; null on the last page.',
+  })
   nextCursor: string | null;
 }
 
@@ -41,7 +45,8 @@ export function keyset(query: PageQuery): Keyset {
   let afterSeq = '0';
   if (query.cursor) {
     const decoded = Buffer.from(query.cursor, 'base64url').toString('utf8');
-    if (!/^s\d{1,18}$/.test(decoded)) throw ValidationFailed.field('cursor', 'cursor must be a nextCursor value from a previous page');
+    if (!/^s\d{1,18}$/.test(decoded))
+      throw ValidationFailed.field('cursor', 'cursor must be a nextCursor value from a previous page');
     afterSeq = decoded.slice(1);
   }
   return { afterSeq, limit: query.limit ?? 50 };

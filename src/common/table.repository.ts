@@ -30,12 +30,18 @@ export class TableRepository<Row extends VersionedRow> {
   ) {}
 
   async findById(q: Queryable, id: string): Promise<Row | undefined> {
-    const rows = await q.query<Row[]>(`SELECT ${this.selectList} FROM ${this.table} WHERE id = $1 AND ${this.findableWhen}`, [id]);
+    const rows = await q.query<Row[]>(
+      `SELECT ${this.selectList} FROM ${this.table} WHERE id = $1 AND ${this.findableWhen}`,
+      [id],
+    );
     return rows[0];
   }
 
   async lockById(q: Queryable, id: string): Promise<Row | undefined> {
-    const rows = await q.query<Row[]>(`SELECT ${this.selectList} FROM ${this.table} WHERE id = $1 AND ${this.findableWhen} FOR UPDATE`, [id]);
+    const rows = await q.query<Row[]>(
+      `SELECT ${this.selectList} FROM ${this.table} WHERE id = $1 AND ${this.findableWhen} FOR UPDATE`,
+      [id],
+    );
     return rows[0];
   }
 

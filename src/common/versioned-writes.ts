@@ -51,14 +51,25 @@ export class VersionedWrites {
     });
   }
 
-  update<Row extends VersionedRow, View>(spec: EntitySpec<Row, View>, id: string, ifMatchHeader: string | undefined, values: Record<string, unknown>, check?: (tx: Tx, current: Row) => Promise<void>): Promise<View> {
+  update<Row extends VersionedRow, View>(
+    spec: EntitySpec<Row, View>,
+    id: string,
+    ifMatchHeader: string | undefined,
+    values: Record<string, unknown>,
+    check?: (tx: Tx, current: Row) => Promise<void>,
+  ): Promise<View> {
     return this.mutate(spec, id, ifMatchHeader, 'update', async (tx, current) => {
       await check?.(tx, current);
       return spec.repository.update(tx, id, values);
     }) as Promise<View>;
   }
 
-  async delete<Row extends VersionedRow, View>(spec: EntitySpec<Row, View>, id: string, ifMatchHeader: string | undefined, check?: (tx: Tx, current: Row) => Promise<void>): Promise<void> {
+  async delete<Row extends VersionedRow, View>(
+    spec: EntitySpec<Row, View>,
+    id: string,
+    ifMatchHeader: string | undefined,
+    check?: (tx: Tx, current: Row) => Promise<void>,
+  ): Promise<void> {
     await this.mutate(spec, id, ifMatchHeader, 'delete', async (tx, current) => {
       await check?.(tx, current);
       await spec.repository.delete(tx, id);
@@ -67,7 +78,12 @@ export class VersionedWrites {
   }
 
   /** Deletes; when foreign keys still point at the row, answers with the IN_USE that `explain` builds. */
-  async deleteUnlessReferenced<Row extends VersionedRow, View>(spec: EntitySpec<Row, View>, id: string, ifMatchHeader: string | undefined, explain: () => Promise<InUse>): Promise<void> {
+  async deleteUnlessReferenced<Row extends VersionedRow, View>(
+    spec: EntitySpec<Row, View>,
+    id: string,
+    ifMatchHeader: string | undefined,
+    explain: () => Promise<InUse>,
+  ): Promise<void> {
     try {
       await this.delete(spec, id, ifMatchHeader);
     } catch (error) {
@@ -76,7 +92,12 @@ export class VersionedWrites {
     }
   }
 
-  async lockForChange<Row extends VersionedRow, View>(tx: Tx, spec: EntitySpec<Row, View>, id: string, ifMatchHeader: string | undefined): Promise<Row> {
+  async lockForChange<Row extends VersionedRow, View>(
+    tx: Tx,
+    spec: EntitySpec<Row, View>,
+    id: string,
+    ifMatchHeader: string | undefined,
+  ): Promise<Row> {
     const current = await spec.repository.lockById(tx, id);
     if (!current) throw new NotFound(spec.type, id);
     const matches = ifMatch(ifMatchHeader);

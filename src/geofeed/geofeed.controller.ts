@@ -28,12 +28,22 @@ export class GeofeedController {
     operationId: 'getGeofeed',
     summary: 'RFC 8805 self-published geofeed of the active allocations',
     description:
-      'One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation\'s region. ' +
+      "One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation's region. " +
       'The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632).',
   })
   @ApiProduces('text/csv')
-  @ApiResponse({ status: 200, description: 'The geofeed.', content: { 'text/csv': { schema: { type: 'string', example: '# iplease geofeed\n185.10.20.0/26,IE,IE-D,Dublin,\n' } } } })
-  @ApiResponse({ status: 503, description: 'UNAVAILABLE: the database is unreachable.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'The geofeed.',
+    content: {
+      'text/csv': { schema: { type: 'string', example: '# iplease geofeed\n185.10.20.0/26,IE,IE-D,Dublin,\n' } },
+    },
+  })
+  @ApiResponse({
+    status: 503,
+    description: 'UNAVAILABLE: the database is unreachable.',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+  })
   async feed(@Res() res: Response): Promise<void> {
     let started = false;
     const start = () => {

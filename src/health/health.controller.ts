@@ -34,9 +34,15 @@ export class HealthController {
   @Public()
   @ApiOperation({ operationId: 'getReadiness', summary: 'Readiness: the database answers' })
   @ApiOkResponse({ type: HealthDto, description: 'The database answers (`{"status":"ready"}`).' })
-  @ApiResponse({ status: 503, description: 'UNAVAILABLE: the database is unreachable.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } })
+  @ApiResponse({
+    status: 503,
+    description: 'UNAVAILABLE: the database is unreachable.',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+  })
   async ready(): Promise<HealthDto> {
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Unavailable()), READY_TIMEOUT_MS).unref());
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Unavailable()), READY_TIMEOUT_MS).unref(),
+    );
     try {
       await Promise.race([this.db.query('SELECT 1'), timeout]);
     } catch {
@@ -48,8 +54,16 @@ export class HealthController {
   @Get('metrics')
   @Public()
   @ApiOperation({ operationId: 'getMetrics', summary: 'Prometheus metrics (turn off with METRICS_ENABLED=false)' })
-  @ApiResponse({ status: 200, description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: { type: 'string' } } } })
-  @ApiResponse({ status: 404, description: 'Metrics are turned off.', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'Prometheus text exposition format.',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiResponse({
+    status: 404,
+    description: 'Metrics are turned off.',
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+  })
   async metrics(@Res() res: Response): Promise<void> {
     if (!this.config.metricsEnabled) {
       throw new DomainError('NOT_FOUND', 'Metrics are turned off (METRICS_ENABLED=false).');

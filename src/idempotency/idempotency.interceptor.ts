@@ -72,7 +72,12 @@ export class IdempotencyInterceptor implements NestInterceptor {
       ctx.idempotency = claim;
       return next.handle().pipe(
         mergeMap(async (body: unknown) => {
-          if (claim.claimed) await this.record(claim, { status: res.statusCode, headers: replayedHeaders(res), body: serialise(body, secretFields) });
+          if (claim.claimed)
+            await this.record(claim, {
+              status: res.statusCode,
+              headers: replayedHeaders(res),
+              body: serialise(body, secretFields),
+            });
           return body;
         }),
         catchError((error: unknown) => from(this.afterError(error, claim, req, res, path))),
@@ -80,7 +85,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
     }).pipe(mergeMap((response) => response));
   }
 
-  private async afterError(error: unknown, claim: IdempotencyClaim, req: Request, res: Response, path: string): Promise<unknown> {
+  private async afterError(
+    error: unknown,
+    claim: IdempotencyClaim,
+    req: Request,
+    res: Response,
+    path: string,
+  ): Promise<unknown> {
     // A twin committed this key first: this request's transaction rolled back; answer as the twin did.
     if (error instanceof IdempotencyRaceLost) return this.replay(claim, res);
     // The change committed but a later step failed: that failure is the request's answer from now on.
@@ -88,7 +99,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
       const { problem, retryAfterSeconds } = toProblem(error, req);
       const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
       if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
-      await this.record(claim, { status: problem.status, headers, body: JSON.stringify({ ...problem, instance: path }) });
+      await this.record(claim, {
+        status: problem.status,
+        headers,
+        body: JSON.stringify({ ...problem, instance: path }),
+      });
     }
     throw error;
   }
@@ -121,7 +136,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
       await this.store.complete(claim.apiKeyId, claim.key, response);
     } catch (error) {
       // The change is committed; a retry will get 409 IDEMPOTENCY_KEY_IN_USE rather than a duplicate.
-      this.logger.warn({ msg: 'could not store the response for an Idempotency-Key', err: error, apiKeyId: claim.apiKeyId });
+      this.logger.warn({
+        msg: 'could not store the response for an Idempotency-Key',
+        err: error,
+        apiKeyId: claim.apiKeyId,
+      });
     }
   }
 }
@@ -129,7 +148,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
 export function parseIdempotencyKey(header: string | string[]): string {
   const value = Array.isArray(header) ? header.join(', ') : header;
   if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
-    throw ValidationFailed.field(IDEMPOTENCY_HEADER, `${IDEMPOTENCY_HEADER} must be 1 to 255 printable ASCII characters`);
+    throw ValidationFailed.field(
+      IDEMPOTENCY_HEADER,
+      `${IDEMPOTENCY_HEADER} must be 1 to 255 printable ASCII characters`,
+    );
   }
   return value;
 }

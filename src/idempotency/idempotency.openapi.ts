@@ -22,12 +22,23 @@ export function documentIdempotency(document: OpenAPIObject): OpenAPIObject {
     ];
     for (const [status, response] of Object.entries(post.responses ?? {})) {
       if (!status.startsWith('2') || !response || '$ref' in response) continue;
-      response.headers = { ...response.headers, [REPLAYED_HEADER]: { description: 'Present (true) when this is a replay of an earlier response to the same Idempotency-Key.', schema: { type: 'string', enum: ['true'] } } };
+      response.headers = {
+        ...response.headers,
+        [REPLAYED_HEADER]: {
+          description: 'Present (true) when this is a replay of an earlier response to the same Idempotency-Key.',
+          schema: { type: 'string', enum: ['true'] },
+        },
+      };
     }
     post.responses['409'] ??= { description: 'Conflict.', content: PROBLEM };
     const conflict = post.responses['409'];
-    if (!('$ref' in conflict)) conflict.description = `${conflict.description ?? ''} IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet.`.trim();
-    post.responses['422'] ??= { description: 'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request.', content: PROBLEM };
+    if (!('$ref' in conflict))
+      conflict.description =
+        `${conflict.description ?? ''} IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet.`.trim();
+    post.responses['422'] ??= {
+      description: 'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request.',
+      content: PROBLEM,
+    };
   }
   return document;
 }

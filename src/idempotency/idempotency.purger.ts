@@ -13,7 +13,10 @@ export class IdempotencyPurger implements OnApplicationBootstrap, OnModuleDestro
   constructor(private readonly store: IdempotencyRepository) {}
 
   onApplicationBootstrap(): void {
-    this.timers.push(setTimeout(() => void this.purge(), FIRST_PURGE_MS).unref(), setInterval(() => void this.purge(), PURGE_INTERVAL_MS).unref());
+    this.timers.push(
+      setTimeout(() => void this.purge(), FIRST_PURGE_MS).unref(),
+      setInterval(() => void this.purge(), PURGE_INTERVAL_MS).unref(),
+    );
   }
 
   onModuleDestroy(): void {

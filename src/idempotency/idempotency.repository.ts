@@ -23,7 +23,14 @@ export class IdempotencyRepository {
 
   /** The live row for this key, if any (rows past their lifetime count as absent). */
   async find(apiKeyId: string, key: string): Promise<IdempotencyRow | undefined> {
-    const rows = await this.db.query<{ fingerprint: Buffer; status_code: number | null; response_headers: Record<string, string> | null; response_body: string | null }[]>(
+    const rows = await this.db.query<
+      {
+        fingerprint: Buffer;
+        status_code: number | null;
+        response_headers: Record<string, string> | null;
+        response_body: string | null;
+      }[]
+    >(
       `SELECT fingerprint, status_code, response_headers, response_body FROM idempotency_keys
        WHERE api_key_id = $1 AND key = $2 AND created_at >= now() - make_interval(hours => $3)`,
       [apiKeyId, key, IDEMPOTENCY_TTL_HOURS],
@@ -32,7 +39,10 @@ export class IdempotencyRepository {
     if (!row) return undefined;
     return {
       fingerprint: row.fingerprint,
-      response: row.status_code === null ? null : { status: row.status_code, headers: row.response_headers ?? {}, body: row.response_body },
+      response:
+        row.status_code === null
+          ? null
+          : { status: row.status_code, headers: row.response_headers ?? {}, body: row.response_body },
     };
   }
 

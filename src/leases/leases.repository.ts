@@ -65,7 +65,10 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
   }
 
   /** Leases whose prefix and term overlap the given ones (the rows the exclusion constraint hit). */
-  overlapping(q: Queryable, lease: { prefix: string; startDate: string; lastDay: string | null; excludeId?: string }): Promise<Overlapping[]> {
+  overlapping(
+    q: Queryable,
+    lease: { prefix: string; startDate: string; lastDay: string | null; excludeId?: string },
+  ): Promise<Overlapping[]> {
     return q.query<Overlapping[]>(
       `SELECT id, prefix::text AS prefix, start_date, upper(term) - 1 AS term_end
          FROM leases
@@ -76,10 +79,20 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
   }
 
   activeAllocations(q: Queryable, leaseId: string, limit = 100): Promise<{ id: string; prefix: string }[]> {
-    return q.query(`SELECT id, prefix::text AS prefix FROM allocations WHERE lease_id = $1 AND status = 'active' ORDER BY seq LIMIT $2`, [leaseId, limit]);
+    return q.query(
+      `SELECT id, prefix::text AS prefix FROM allocations WHERE lease_id = $1 AND status = 'active' ORDER BY seq LIMIT $2`,
+      [leaseId, limit],
+    );
   }
 
-  anyAllocations(q: Queryable, leaseId: string, limit = 100): Promise<{ id: string; prefix: string; status: string }[]> {
-    return q.query(`SELECT id, prefix::text AS prefix, status FROM allocations WHERE lease_id = $1 ORDER BY seq LIMIT $2`, [leaseId, limit]);
+  anyAllocations(
+    q: Queryable,
+    leaseId: string,
+    limit = 100,
+  ): Promise<{ id: string; prefix: string; status: string }[]> {
+    return q.query(
+      `SELECT id, prefix::text AS prefix, status FROM allocations WHERE lease_id = $1 ORDER BY seq LIMIT $2`,
+      [leaseId, limit],
+    );
   }
 }

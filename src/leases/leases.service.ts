@@ -71,7 +71,13 @@ export class LeasesService {
   }
 
   async create(dto: CreateLeaseDto): Promise<LeaseDto> {
-    const term: Term = { prefix: dto.prefix, startDate: dto.startDate, endDate: dto.endDate ?? null, autoRenew: dto.autoRenew ?? false, terminatedOn: null };
+    const term: Term = {
+      prefix: dto.prefix,
+      startDate: dto.startDate,
+      endDate: dto.endDate ?? null,
+      autoRenew: dto.autoRenew ?? false,
+      terminatedOn: null,
+    };
     assertLeasable(dto.prefix);
     assertTermShape(term);
     return this.translate(term, undefined, () =>
@@ -113,45 +119,70 @@ export class LeasesService {
     set('tags', dto.tags === undefined ? undefined : dedupe(dto.tags));
     set('notes', dto.notes);
     let merged: Term | undefined;
-    return this.translate(() => merged, id, () =>
-      this.writes.update(this.spec, id, ifMatch, columns, async (tx, current) => {
-        merged = {
-          prefix: dto.prefix ?? current.prefix,
-          startDate: dto.startDate ?? current.start_date,
-          endDate: dto.endDate === undefined ? current.end_date : dto.endDate,
-          autoRenew: dto.autoRenew ?? current.auto_renew,
-          terminatedOn: current.terminated_on,
-        };
-        assertTermShape(merged);
-        if (merged.terminatedOn && merged.terminatedOn < merged.startDate) {
-          throw ValidationFailed.field('startDate', `startDate must not be after the termination date ${merged.terminatedOn}`);
-        }
-        if (dto.prefix !== undefined && dto.prefix !== current.prefix) {
-          const active = await this.leases.activeAllocations(tx, id);
-          if (active.length > 0) {
-            throw new InUse(`The prefix of lease ${id} cannot change while it has active allocations; release them first.`, active.map((a) => ({ ...a, kind: 'allocation' })));
+    return this.translate(
+      () => merged,
+      id,
+      () =>
+        this.writes.update(this.spec, id, ifMatch, columns, async (tx, current) => {
+          merged = {
+            prefix: dto.prefix ?? current.prefix,
+            startDate: dto.startDate ?? current.start_date,
+            endDate: dto.endDate === undefined ? current.end_date : dto.endDate,
+            autoRenew: dto.autoRenew ?? current.auto_renew,
+            terminatedOn: current.terminated_on,
+          };
+          assertTermShape(merged);
+          if (merged.terminatedOn && merged.terminatedOn < merged.startDate) {
+            throw ValidationFailed.field(
+              'startDate',
+              `startDate must not be after the termination date ${merged.terminatedOn}`,
+            );
           }
-          const held = await tx.query<unknown[]>(`SELECT 1 FROM allocations WHERE lease_id = $1 AND occupied LIMIT 1`, [id]);
-          if (held.length > 0) throw new InUse(`The prefix of lease ${id} cannot change while released space is still on hold.`, []);
-        }
-      }),
+          if (dto.prefix !== undefined && dto.prefix !== current.prefix) {
+            const active = await this.leases.activeAllocations(tx, id);
+            if (active.length > 0) {
+              throw new InUse(
+                `The prefix of lease ${id} cannot change while it has active allocations; release them first.`,
+                active.map((a) => ({ ...a, kind: 'allocation' })),
+              );
+            }
+            const held = await tx.query<unknown[]>(
+              `SELECT 1 FROM allocations WHERE lease_id = $1 AND occupied LIMIT 1`,
+              [id],
+            );
+            if (held.length > 0)
+              throw new InUse(`The prefix of lease ${id} cannot change while released space is still on hold.`, []);
+          }
+        }),
     );
   }
 
   async terminate(id: string, dto: TerminateLeaseDto, ifMatch?: string): Promise<LeaseDto> {
     const view = await this.writes.mutate(this.spec, id, ifMatch, 'terminate', async (tx, current) => {
       if (current.terminated_on) {
-        throw ValidationFailed.field('effectiveDate', `lease ${id} is already terminated effective ${current.terminated_on}`);
+        throw ValidationFailed.field(
+          'effectiveDate',
+          `lease ${id} is already terminated effective ${current.terminated_on}`,
+        );
       }
       if (dto.effectiveDate < current.start_date) {
-        throw ValidationFailed.field('effectiveDate', `effectiveDate must not be before the lease starts (${current.start_date})`);
+        throw ValidationFailed.field(
+          'effectiveDate',
+          `effectiveDate must not be before the lease starts (${current.start_date})`,
+        );
       }
       if (!current.auto_renew && current.end_date && dto.effectiveDate > current.end_date) {
-        throw ValidationFailed.field('effectiveDate', `effectiveDate is after the lease ends (${current.end_date}); a lease without auto-renewal simply expires`);
+        throw ValidationFailed.field(
+          'effectiveDate',
+          `effectiveDate is after the lease ends (${current.end_date}); a lease without auto-renewal simply expires`,
+        );
       }
       const active = await this.leases.activeAllocations(tx, id);
       if (active.length > 0) {
-        throw new InUse(`Lease ${id} still has ${active.length}${active.length === 100 ? '+' : ''} active allocation(s); release them before terminating.`, active.map((a) => ({ ...a, kind: 'allocation' })));
+        throw new InUse(
+          `Lease ${id} still has ${active.length}${active.length === 100 ? '+' : ''} active allocation(s); release them before terminating.`,
+          active.map((a) => ({ ...a, kind: 'allocation' })),
+        );
       }
       return this.leases.update(tx, id, { terminated_on: dto.effectiveDate });
     });
@@ -160,28 +191,40 @@ export class LeasesService {
 
   delete(id: string, ifMatch?: string): Promise<void> {
     return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
-        const allocations = await this.leases.anyAllocations(this.db, id);
-        return new InUse(
-          `Lease ${id} has allocation history (${allocations.length}${allocations.length === 100 ? '+' : ''} allocation(s)); terminate it instead of deleting it.`,
-          allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
-        );
+      const allocations = await this.leases.anyAllocations(this.db, id);
+      return new InUse(
+        `Lease ${id} has allocation history (${allocations.length}${allocations.length === 100 ? '+' : ''} allocation(s)); terminate it instead of deleting it.`,
+        allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
+      );
     });
   }
 
   /** Maps the database's refusals (overlap, unknown lessor) to precise answers. */
-  private async translate<T>(term: Term | (() => Term | undefined), excludeId: string | undefined, write: () => Promise<T>): Promise<T> {
+  private async translate<T>(
+    term: Term | (() => Term | undefined),
+    excludeId: string | undefined,
+    write: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await write();
     } catch (error) {
       if (isPgCode(error, EXCLUSION_VIOLATION, 'leases_no_overlap')) {
         const t = typeof term === 'function' ? term() : term;
         if (!t) throw error;
-        const conflicts = await this.leases.overlapping(this.db, { prefix: t.prefix, startDate: t.startDate, lastDay: lastDay(t), excludeId });
+        const conflicts = await this.leases.overlapping(this.db, {
+          prefix: t.prefix,
+          startDate: t.startDate,
+          lastDay: lastDay(t),
+          excludeId,
+        });
         const described = conflicts
           .slice(0, 3)
           .map((c) => `lease ${c.id} (${c.prefix}, ${c.start_date} to ${c.term_end ?? 'open-ended'})`)
           .join(', ');
-        throw new PrefixOverlap(`${t.prefix} overlaps ${described || 'an existing lease'} during the same days.`, conflicts.map((c) => ({ id: c.id, prefix: c.prefix, kind: 'lease' })));
+        throw new PrefixOverlap(
+          `${t.prefix} overlaps ${described || 'an existing lease'} during the same days.`,
+          conflicts.map((c) => ({ id: c.id, prefix: c.prefix, kind: 'lease' })),
+        );
       }
       if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'leases_lessor_id_fkey')) {
         throw ValidationFailed.field('lessorId', 'lessorId does not name an existing lessor');
@@ -200,8 +243,10 @@ function assertLeasable(prefix: string): void {
 
 function assertTermShape(term: Term): void {
   const errors = [];
-  if (term.endDate && term.endDate < term.startDate) errors.push({ field: 'endDate', message: `endDate ${term.endDate} is before startDate ${term.startDate}` });
-  if (term.autoRenew && !term.endDate) errors.push({ field: 'endDate', message: 'autoRenew needs an endDate: the end of the first term' });
+  if (term.endDate && term.endDate < term.startDate)
+    errors.push({ field: 'endDate', message: `endDate ${term.endDate} is before startDate ${term.startDate}` });
+  if (term.autoRenew && !term.endDate)
+    errors.push({ field: 'endDate', message: 'autoRenew needs an endDate: the end of the first term' });
   if (errors.length) throw new ValidationFailed(errors);
 }
 

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
@@ -17,7 +25,10 @@ export class LessorsController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listLessors', summary: 'List lessors (address holders we lease from)' })
-  @ApiOkResponse({ type: LessorPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
+  @ApiOkResponse({
+    type: LessorPageDto,
+    description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).',
+  })
   @ApiProblems(400, 403)
   list(@Query() query: LessorQuery) {
     return this.lessors.list(query);
@@ -28,7 +39,17 @@ export class LessorsController {
   @ApiOperation({ operationId: 'createLessor', summary: 'Create a lessor' })
   @ApiBody({
     type: CreateLessorDto,
-    examples: { ripe: { summary: 'A RIPE address holder', value: { name: 'Example Networks Ltd', rir: 'RIPE', orgHandle: 'ORG-EN1-RIPE', contactEmail: 'leasing@example.net' } } },
+    examples: {
+      ripe: {
+        summary: 'A RIPE address holder',
+        value: {
+          name: 'Example Networks Ltd',
+          rir: 'RIPE',
+          orgHandle: 'ORG-EN1-RIPE',
+          contactEmail: 'leasing@example.net',
+        },
+      },
+    },
   })
   @ApiCreatedResponse({ type: LessorDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
@@ -53,10 +74,24 @@ export class LessorsController {
   @Allow(...WRITE_INVENTORY)
   @ApiOperation({ operationId: 'updateLessor', summary: 'Update a lessor' })
   @ApiIfMatch()
-  @ApiBody({ type: UpdateLessorDto, examples: { contact: { summary: 'New contact, notes cleared', value: { contactEmail: 'ipam@example.net', notes: null } } } })
-  @ApiOkResponse({ type: LessorDto, description: 'The lessor after the change; ETag is its new version.', headers: ETAG_HEADER })
+  @ApiBody({
+    type: UpdateLessorDto,
+    examples: {
+      contact: { summary: 'New contact, notes cleared', value: { contactEmail: 'ipam@example.net', notes: null } },
+    },
+  })
+  @ApiOkResponse({
+    type: LessorDto,
+    description: 'The lessor after the change; ETag is its new version.',
+    headers: ETAG_HEADER,
+  })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
-  async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateLessorDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: UpdateLessorDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const lessor = await this.lessors.update(id, dto, ifMatch);
     setEtag(res, lessor.version);
     return lessor;

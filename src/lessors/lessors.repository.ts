@@ -21,7 +21,8 @@ export class LessorsRepository extends TableRepository<LessorRow> {
   search(page: Keyset, query: { rir?: Rir; q?: string }): Promise<LessorRow[]> {
     const filters: Filter[] = [];
     if (query.rir) filters.push({ sql: 'rir = $1', params: [query.rir] });
-    if (query.q) filters.push({ sql: `name ILIKE '%' || $1 || '%' ESCAPE '\\'`, params: [query.q.replace(/[\\%_]/g, '\\$&')] });
+    if (query.q)
+      filters.push({ sql: `name ILIKE '%' || $1 || '%' ESCAPE '\\'`, params: [query.q.replace(/[\\%_]/g, '\\$&')] });
     return this.list(this.db, page, filters);
   }
 }

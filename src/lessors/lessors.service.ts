@@ -67,15 +67,22 @@ export class LessorsService {
 
   delete(id: string, ifMatch?: string): Promise<void> {
     return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
-        const leases = await this.db.query<{ id: string; prefix: string }[]>(
-          `SELECT id, prefix::text AS prefix FROM leases WHERE lessor_id = $1 ORDER BY seq LIMIT 100`,
-          [id],
-        );
-        return new InUse(`lessor ${id} still has ${leases.length} lease(s); delete or reassign them first.`, leases.map((l) => ({ id: l.id, prefix: l.prefix, kind: 'lease' })));
+      const leases = await this.db.query<{ id: string; prefix: string }[]>(
+        `SELECT id, prefix::text AS prefix FROM leases WHERE lessor_id = $1 ORDER BY seq LIMIT 100`,
+        [id],
+      );
+      return new InUse(
+        `lessor ${id} still has ${leases.length} lease(s); delete or reassign them first.`,
+        leases.map((l) => ({ id: l.id, prefix: l.prefix, kind: 'lease' })),
+      );
     });
   }
 
   private uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
-    return uniqueOr('lessors_name_key', () => new AlreadyExists(`A lessor named "${name}" already exists.`, 'name'), write);
+    return uniqueOr(
+      'lessors_name_key',
+      () => new AlreadyExists(`A lessor named "${name}" already exists.`, 'name'),
+      write,
+    );
   }
 }

@@ -37,9 +37,24 @@ export class LookupResultDto {
   @ApiProperty({ example: '185.10.20.7' }) query: string;
   @ApiProperty({ type: LeaseDto }) lease: LeaseDto;
   @ApiProperty({ type: LessorDto }) lessor: LessorDto;
-  @ApiProperty({ type: LookupAllocationDto, nullable: true, description: 'null when no active allocation covers the address.' }) allocation: LookupAllocationDto | null;
-  @ApiProperty({ type: LookupRegionDto, nullable: true, description: 'null when no active allocation covers the address.' }) region: LookupRegionDto | null;
-  @ApiProperty({ type: LookupProviderDto, nullable: true, description: 'null when no active allocation covers the address.' }) provider: LookupProviderDto | null;
+  @ApiProperty({
+    type: LookupAllocationDto,
+    nullable: true,
+    description: 'null when no active allocation covers the address.',
+  })
+  allocation: LookupAllocationDto | null;
+  @ApiProperty({
+    type: LookupRegionDto,
+    nullable: true,
+    description: 'null when no active allocation covers the address.',
+  })
+  region: LookupRegionDto | null;
+  @ApiProperty({
+    type: LookupProviderDto,
+    nullable: true,
+    description: 'null when no active allocation covers the address.',
+  })
+  provider: LookupProviderDto | null;
 }
 
 @ApiTags('Lookup')
@@ -50,8 +65,16 @@ export class LookupController {
 
   @Get()
   @Allow(...READ_INVENTORY)
-  @ApiOperation({ operationId: 'lookupAddress', summary: 'Who holds this address today?', description: 'The lease, lessor, allocation, region and provider covering an address or prefix today; 404 when no lease covers it.' })
-  @ApiOkResponse({ type: LookupResultDto, description: 'The lease covering the address today, and the allocation within it if any.' })
+  @ApiOperation({
+    operationId: 'lookupAddress',
+    summary: 'Who holds this address today?',
+    description:
+      'The lease, lessor, allocation, region and provider covering an address or prefix today; 404 when no lease covers it.',
+  })
+  @ApiOkResponse({
+    type: LookupResultDto,
+    description: 'The lease covering the address today, and the allocation within it if any.',
+  })
   @ApiProblems(400, 403, 404)
   find(@Query() query: LookupQuery): Promise<LookupResultDto> {
     return this.lookup.find(query.ip);

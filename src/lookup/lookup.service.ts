@@ -54,9 +54,25 @@ export class LookupService {
       query: ip,
       lease: toLeaseDto(lease),
       lessor: toLessorDto(lessor),
-      allocation: row.allocation_id ? { id: row.allocation_id, prefix: row.allocation_prefix as string, description: row.description, tags: row.tags ?? [] } : null,
-      region: row.region_id ? { id: row.region_id, code: row.region_code as string, name: row.region_name as string, countryCode: (row.country_code as string).trim() } : null,
-      provider: row.provider_id ? { id: row.provider_id, code: row.provider_code as string, name: row.provider_name as string } : null,
+      allocation: row.allocation_id
+        ? {
+            id: row.allocation_id,
+            prefix: row.allocation_prefix as string,
+            description: row.description,
+            tags: row.tags ?? [],
+          }
+        : null,
+      region: row.region_id
+        ? {
+            id: row.region_id,
+            code: row.region_code as string,
+            name: row.region_name as string,
+            countryCode: (row.country_code as string).trim(),
+          }
+        : null,
+      provider: row.provider_id
+        ? { id: row.provider_id, code: row.provider_code as string, name: row.provider_name as string }
+        : null,
     };
   }
 }

@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
@@ -16,8 +24,14 @@ export class ProvidersController {
 
   @Get()
   @Allow(...READ_INVENTORY)
-  @ApiOperation({ operationId: 'listProviders', summary: 'List providers (clouds and networks allocations are assigned to)' })
-  @ApiOkResponse({ type: ProviderPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
+  @ApiOperation({
+    operationId: 'listProviders',
+    summary: 'List providers (clouds and networks allocations are assigned to)',
+  })
+  @ApiOkResponse({
+    type: ProviderPageDto,
+    description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).',
+  })
   @ApiProblems(400, 403)
   list(@Query() query: ProviderQuery) {
     return this.providers.list(query);
@@ -28,7 +42,12 @@ export class ProvidersController {
   @ApiOperation({ operationId: 'createProvider', summary: 'Create a provider' })
   @ApiBody({
     type: CreateProviderDto,
-    examples: { byoip: { summary: 'AWS BYOIP (/24 or shorter)', value: { code: 'aws', name: 'Amazon Web Services (BYOIP)', minPrefixLength: 8, maxPrefixLength: 24 } } },
+    examples: {
+      byoip: {
+        summary: 'AWS BYOIP (/24 or shorter)',
+        value: { code: 'aws', name: 'Amazon Web Services (BYOIP)', minPrefixLength: 8, maxPrefixLength: 24 },
+      },
+    },
   })
   @ApiCreatedResponse({ type: ProviderDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
@@ -53,10 +72,27 @@ export class ProvidersController {
   @Allow(...WRITE_INVENTORY)
   @ApiOperation({ operationId: 'updateProvider', summary: 'Update a provider' })
   @ApiIfMatch()
-  @ApiBody({ type: UpdateProviderDto, examples: { byoip: { summary: 'Allow only /24 or shorter', value: { maxPrefixLength: 24, notes: 'BYOIP needs /24 or shorter' } } } })
-  @ApiOkResponse({ type: ProviderDto, description: 'The provider after the change; ETag is its new version.', headers: ETAG_HEADER })
+  @ApiBody({
+    type: UpdateProviderDto,
+    examples: {
+      byoip: {
+        summary: 'Allow only /24 or shorter',
+        value: { maxPrefixLength: 24, notes: 'BYOIP needs /24 or shorter' },
+      },
+    },
+  })
+  @ApiOkResponse({
+    type: ProviderDto,
+    description: 'The provider after the change; ETag is its new version.',
+    headers: ETAG_HEADER,
+  })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
-  async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateProviderDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: UpdateProviderDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const provider = await this.providers.update(id, dto, ifMatch);
     setEtag(res, provider.version);
     return provider;

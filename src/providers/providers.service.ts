@@ -3,7 +3,14 @@ import { keyset, Page, toPage } from '../common/pagination';
 import { EntitySpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
 import { Database } from '../database/database.service';
 import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
-import { CreateProviderDto, DEFAULT_MAX_PREFIX_LENGTH, DEFAULT_MIN_PREFIX_LENGTH, ProviderDto, ProviderQuery, UpdateProviderDto } from './dto/provider.dto';
+import {
+  CreateProviderDto,
+  DEFAULT_MAX_PREFIX_LENGTH,
+  DEFAULT_MIN_PREFIX_LENGTH,
+  ProviderDto,
+  ProviderQuery,
+  UpdateProviderDto,
+} from './dto/provider.dto';
 import { ProviderRow, ProvidersRepository } from './providers.repository';
 
 export function toProviderDto(row: ProviderRow): ProviderDto {
@@ -24,9 +31,14 @@ export function toProviderDto(row: ProviderRow): ProviderDto {
  * min ≤ max once the request is applied to what is stored (or to the defaults on create). The
  * error names the field the caller sent, so a PATCH of one bound points at that bound.
  */
-function checkPrefixLengthRange(min: number, max: number, sent: { minPrefixLength?: number; maxPrefixLength?: number }): void {
+function checkPrefixLengthRange(
+  min: number,
+  max: number,
+  sent: { minPrefixLength?: number; maxPrefixLength?: number },
+): void {
   if (min <= max) return;
-  const field = sent.minPrefixLength === undefined && sent.maxPrefixLength !== undefined ? 'maxPrefixLength' : 'minPrefixLength';
+  const field =
+    sent.minPrefixLength === undefined && sent.maxPrefixLength !== undefined ? 'maxPrefixLength' : 'minPrefixLength';
   throw ValidationFailed.field(field, `minPrefixLength (${min}) must not be greater than maxPrefixLength (${max})`);
 }
 
@@ -77,7 +89,11 @@ export class ProvidersService {
     if (dto.notes !== undefined) values.notes = dto.notes;
     return this.uniqueCode(dto.code, () =>
       this.writes.update(this.spec, id, ifMatch, values, async (_tx, current) => {
-        checkPrefixLengthRange(dto.minPrefixLength ?? current.min_prefix_length, dto.maxPrefixLength ?? current.max_prefix_length, dto);
+        checkPrefixLengthRange(
+          dto.minPrefixLength ?? current.min_prefix_length,
+          dto.maxPrefixLength ?? current.max_prefix_length,
+          dto,
+        );
       }),
     );
   }
@@ -86,13 +102,17 @@ export class ProvidersService {
     return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
       const allocations = await this.providers.referencingAllocations(this.db, id);
       return new InUse(
-          `provider ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
-          allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
+        `provider ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
+        allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
       );
     });
   }
 
   private uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
-    return uniqueOr('providers_code_key', () => new AlreadyExists(`A provider with code "${code}" already exists.`, 'code'), write);
+    return uniqueOr(
+      'providers_code_key',
+      () => new AlreadyExists(`A provider with code "${code}" already exists.`, 'code'),
+      write,
+    );
   }
 }

@@ -39,8 +39,15 @@ export class RateLimitGuard extends ThrottlerGuard {
     return `${throttlerName}:${tracker}`;
   }
 
-  protected override async throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+  protected override async throwThrottlingException(
+    _context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
     const retryAfterSeconds = Math.max(1, detail.timeToBlockExpire);
-    throw new DomainError('RATE_LIMITED', `This API key may make ${detail.limit} requests per minute; retry in ${retryAfterSeconds} s.`, { retryAfterSeconds });
+    throw new DomainError(
+      'RATE_LIMITED',
+      `This API key may make ${detail.limit} requests per minute; retry in ${retryAfterSeconds} s.`,
+      { retryAfterSeconds },
+    );
   }
 }

@@ -14,7 +14,9 @@ export const RATE_LIMIT_WINDOW_MS = 60_000;
     ThrottlerModule.forRootAsync({
       inject: [APP_CONFIG],
       // A limit of 0 means "off"; the guard skips then, and the throttler still needs a valid limit.
-      useFactory: (config: AppConfig) => ({ throttlers: [{ ttl: RATE_LIMIT_WINDOW_MS, limit: Math.max(1, config.rateLimitPerMinute) }] }),
+      useFactory: (config: AppConfig) => ({
+        throttlers: [{ ttl: RATE_LIMIT_WINDOW_MS, limit: Math.max(1, config.rateLimitPerMinute) }],
+      }),
     }),
   ],
 })

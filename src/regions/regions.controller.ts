@@ -1,5 +1,13 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
@@ -16,8 +24,14 @@ export class RegionsController {
 
   @Get()
   @Allow(...READ_INVENTORY)
-  @ApiOperation({ operationId: 'listRegions', summary: 'List regions (where addresses are used; they feed the geofeed)' })
-  @ApiOkResponse({ type: RegionPageDto, description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).' })
+  @ApiOperation({
+    operationId: 'listRegions',
+    summary: 'List regions (where addresses are used; they feed the geofeed)',
+  })
+  @ApiOkResponse({
+    type: RegionPageDto,
+    description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).',
+  })
   @ApiProblems(400, 403)
   list(@Query() query: RegionQuery) {
     return this.regions.list(query);
@@ -28,7 +42,18 @@ export class RegionsController {
   @ApiOperation({ operationId: 'createRegion', summary: 'Create a region' })
   @ApiBody({
     type: CreateRegionDto,
-    examples: { dublin: { summary: 'AWS eu-west-1 (Dublin, Ireland)', value: { code: 'eu-west-1', name: 'AWS Europe (Ireland)', countryCode: 'IE', subdivisionCode: 'IE-D', city: 'Dublin' } } },
+    examples: {
+      dublin: {
+        summary: 'AWS eu-west-1 (Dublin, Ireland)',
+        value: {
+          code: 'eu-west-1',
+          name: 'AWS Europe (Ireland)',
+          countryCode: 'IE',
+          subdivisionCode: 'IE-D',
+          city: 'Dublin',
+        },
+      },
+    },
   })
   @ApiCreatedResponse({ type: RegionDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
@@ -53,10 +78,24 @@ export class RegionsController {
   @Allow(...WRITE_INVENTORY)
   @ApiOperation({ operationId: 'updateRegion', summary: 'Update a region' })
   @ApiIfMatch()
-  @ApiBody({ type: UpdateRegionDto, examples: { city: { summary: 'Set the city, clear the subdivision', value: { city: 'Dublin', subdivisionCode: null } } } })
-  @ApiOkResponse({ type: RegionDto, description: 'The region after the change; ETag is its new version.', headers: ETAG_HEADER })
+  @ApiBody({
+    type: UpdateRegionDto,
+    examples: {
+      city: { summary: 'Set the city, clear the subdivision', value: { city: 'Dublin', subdivisionCode: null } },
+    },
+  })
+  @ApiOkResponse({
+    type: RegionDto,
+    description: 'The region after the change; ETag is its new version.',
+    headers: ETAG_HEADER,
+  })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
-  async update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateRegionDto, @Headers('if-match') ifMatch: string | undefined, @Res({ passthrough: true }) res: Response) {
+  async update(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: UpdateRegionDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
     const region = await this.regions.update(id, dto, ifMatch);
     setEtag(res, region.version);
     return region;

@@ -23,7 +23,10 @@ export function toRegionDto(row: RegionRow): RegionDto {
 /** A subdivision belongs to one country: GB-ENG goes with GB. Checked on the values as they will be stored. */
 function checkSubdivisionInCountry(countryCode: string, subdivisionCode: string | null): void {
   if (subdivisionCode !== null && !subdivisionCode.startsWith(`${countryCode}-`)) {
-    throw ValidationFailed.field('subdivisionCode', `subdivisionCode ${subdivisionCode} is not in country ${countryCode}`);
+    throw ValidationFailed.field(
+      'subdivisionCode',
+      `subdivisionCode ${subdivisionCode} is not in country ${countryCode}`,
+    );
   }
 }
 
@@ -72,7 +75,10 @@ export class RegionsService {
     if (dto.city !== undefined) values.city = dto.city;
     return this.uniqueCode(dto.code, () =>
       this.writes.update(this.spec, id, ifMatch, values, async (_tx, current) => {
-        checkSubdivisionInCountry(dto.countryCode ?? current.country_code, dto.subdivisionCode === undefined ? current.subdivision_code : dto.subdivisionCode);
+        checkSubdivisionInCountry(
+          dto.countryCode ?? current.country_code,
+          dto.subdivisionCode === undefined ? current.subdivision_code : dto.subdivisionCode,
+        );
       }),
     );
   }
@@ -81,13 +87,17 @@ export class RegionsService {
     return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
       const allocations = await this.regions.referencingAllocations(this.db, id);
       return new InUse(
-          `region ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
-          allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
+        `region ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
+        allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
       );
     });
   }
 
   private uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
-    return uniqueOr('regions_code_key', () => new AlreadyExists(`A region with code "${code}" already exists.`, 'code'), write);
+    return uniqueOr(
+      'regions_code_key',
+      () => new AlreadyExists(`A region with code "${code}" already exists.`, 'code'),
+      write,
+    );
   }
 }

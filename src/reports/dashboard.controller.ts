@@ -19,7 +19,8 @@ const ASSET_TYPES: Record<string, string> = {
  */
 export function findDashboardDir(start = __dirname): string | undefined {
   const candidates = [path.join(start, 'dashboard')];
-  for (let dir = start, i = 0; i < 6; i++, dir = path.dirname(dir)) candidates.push(path.join(dir, 'src', 'reports', 'dashboard'));
+  for (let dir = start, i = 0; i < 6; i++, dir = path.dirname(dir))
+    candidates.push(path.join(dir, 'src', 'reports', 'dashboard'));
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html')));
 }
 
@@ -46,9 +47,16 @@ export class DashboardController {
 
   @Get()
   @Public()
-  @ApiOperation({ operationId: 'reportsDashboard', summary: 'HTML dashboard of the reports (the page is public; it asks for an admin or finance key)' })
+  @ApiOperation({
+    operationId: 'reportsDashboard',
+    summary: 'HTML dashboard of the reports (the page is public; it asks for an admin or finance key)',
+  })
   @ApiProduces('text/html')
-  @ApiResponse({ status: 200, description: 'The dashboard page.', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiResponse({
+    status: 200,
+    description: 'The dashboard page.',
+    content: { 'text/html': { schema: { type: 'string' } } },
+  })
   page(@Res() res: Response): void {
     this.send(res, 'index.html');
   }

@@ -12,7 +12,10 @@ export function negotiateFormat(req: Request, format: ReportFormat | undefined):
   const accepted = req.accepts(['application/json', 'text/csv']);
   if (accepted === 'text/csv') return 'csv';
   if (accepted === 'application/json') return 'json';
-  throw new DomainError('NOT_ACCEPTABLE', 'Reports are available as application/json or text/csv: set Accept accordingly, or pass ?format=csv.');
+  throw new DomainError(
+    'NOT_ACCEPTABLE',
+    'Reports are available as application/json or text/csv: set Accept accordingly, or pass ?format=csv.',
+  );
 }
 
 /** Writes the report as CSV (the rows only, columns in a fixed order) or returns it for Nest to send as JSON. */

@@ -1,5 +1,15 @@
 import { applyDecorators, Controller, Get, Query, Req, Res, Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Allow, READ_FINANCE } from '../auth/roles.decorator';
 import { ApiProblems, ProblemDto } from '../common/openapi';
@@ -22,7 +32,11 @@ function ApiReport(dto: Type<unknown>, columns: readonly string[], filename: str
   return applyDecorators(
     ApiExtraModels(dto),
     ApiProduces('application/json', 'text/csv'),
-    ApiHeader({ name: 'Accept', required: false, description: '`text/csv` for CSV (or pass `?format=csv`); JSON otherwise.' }),
+    ApiHeader({
+      name: 'Accept',
+      required: false,
+      description: '`text/csv` for CSV (or pass `?format=csv`); JSON otherwise.',
+    }),
     ApiOkResponse({
       description:
         `JSON: the query echoed and \`rows\`. CSV (\`Accept: text/csv\` or \`?format=csv\`): the rows only, RFC 4180, header \`${columns.join(',')}\`, ` +
@@ -32,7 +46,11 @@ function ApiReport(dto: Type<unknown>, columns: readonly string[], filename: str
         'text/csv': { schema: { type: 'string', example: `${columns.join(',')}\r\n` } },
       },
     }),
-    ApiResponse({ status: 406, description: 'NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv.', content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } } }),
+    ApiResponse({
+      status: 406,
+      description: 'NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv.',
+      content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+    }),
     ApiProblems(400, 403),
   );
 }
@@ -50,16 +68,19 @@ export class ReportsController {
     summary: 'What the leased space cost in a month, per group and currency',
     description:
       'Cost of a lease in a month = pricePerIpMonthly × addresses × (days of the month inside its term ÷ days in the month). ' +
-      'Allocations count from the UTC day of their creation through the day before the UTC day of their release, clipped to the lease\'s days. ' +
+      "Allocations count from the UTC day of their creation through the day before the UTC day of their release, clipped to the lease's days. " +
       'By lessor or lease: the whole lease cost, split into allocated and idle. By provider or region: each group gets the cost of the address-days allocated to it; ' +
-      'the rest of every lease\'s cost is the row with key `unallocated`. Address figures are address-months. Each figure is rounded to cents once; idle = total − allocated. ' +
+      "the rest of every lease's cost is the row with key `unallocated`. Address figures are address-months. Each figure is rounded to cents once; idle = total − allocated. " +
       'Currencies are never summed together.',
   })
   @ApiReport(MonthlyCostReportDto, MONTHLY_COST_COLUMNS, 'monthly-cost-2026-05.csv')
   async monthlyCost(@Query() query: MonthlyCostQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const format = negotiateFormat(req, query.format);
     const report = await this.reports.monthlyCost(query);
-    return sendReport(res, format, report, { columns: MONTHLY_COST_COLUMNS, filename: `monthly-cost-${report.month}.csv` });
+    return sendReport(res, format, report, {
+      columns: MONTHLY_COST_COLUMNS,
+      filename: `monthly-cost-${report.month}.csv`,
+    });
   }
 
   @Get('renewals')
@@ -87,13 +108,16 @@ export class ReportsController {
     description:
       'Leases active today (UTC) and their active allocations, in whole addresses. By lessor or lease: each row is a set of leases. ' +
       'By provider or region: each row is the space allocated to the group (utilization 1), and the row `unallocated` is the free rest; ' +
-      'shareOfLeased says which part of the currency\'s leased space a row is.',
+      "shareOfLeased says which part of the currency's leased space a row is.",
   })
   @ApiReport(UtilizationReportDto, UTILIZATION_COLUMNS, 'utilization-2026-05-01.csv')
   async utilization(@Query() query: UtilizationQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const format = negotiateFormat(req, query.format);
     const report = await this.reports.utilization(query);
-    return sendReport(res, format, report, { columns: UTILIZATION_COLUMNS, filename: `utilization-${report.groupBy}-${report.asOf}.csv` });
+    return sendReport(res, format, report, {
+      columns: UTILIZATION_COLUMNS,
+      filename: `utilization-${report.groupBy}-${report.asOf}.csv`,
+    });
   }
 
   @Get('forecast')
@@ -102,7 +126,7 @@ export class ReportsController {
     operationId: 'forecastReport',
     summary: 'Committed cost per month and currency',
     description:
-      'For each month from `from` (default: this month) and each currency: the cost of every lease\'s term in that month, pro rata by days, as in monthly-cost. ' +
+      "For each month from `from` (default: this month) and each currency: the cost of every lease's term in that month, pro rata by days, as in monthly-cost. " +
       'Auto-renewing and open-ended leases continue; terminated leases stop at their termination date; leases that start later count from their start. ' +
       'Every month gets a row for every currency that appears in the window (0.00 when nothing is committed).',
   })
@@ -110,6 +134,9 @@ export class ReportsController {
   async forecast(@Query() query: ForecastQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const format = negotiateFormat(req, query.format);
     const report = await this.reports.forecast(query);
-    return sendReport(res, format, report, { columns: FORECAST_COLUMNS, filename: `forecast-${report.from}-${report.months}m.csv` });
+    return sendReport(res, format, report, {
+      columns: FORECAST_COLUMNS,
+      filename: `forecast-${report.from}-${report.months}m.csv`,
+    });
   }
 }

@@ -97,7 +97,12 @@ export class ReportsRepository {
   monthlyCost(monthStart: string, groupBy: CostGroup): Promise<MonthlyCostRow[]> {
     const byAllocation = groupBy === 'provider' || groupBy === 'region';
     const group = GROUP_TABLES[groupBy];
-    const allocationGroup = { provider: 'a.provider_id', region: 'a.region_id', lessor: 'ld.lessor_id', lease: 'ld.id' }[groupBy];
+    const allocationGroup = {
+      provider: 'a.provider_id',
+      region: 'a.region_id',
+      lessor: 'ld.lessor_id',
+      lease: 'ld.id',
+    }[groupBy];
     const leaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'id' }[groupBy];
     const grouped = byAllocation
       ? `SELECT group_id, currency, 0 AS sort, address_days, cost_num, address_days AS allocated_address_days, cost_num AS allocated_cost_num
@@ -179,7 +184,12 @@ export class ReportsRepository {
   utilization(today: string, groupBy: CostGroup): Promise<UtilizationRow[]> {
     const byAllocation = groupBy === 'provider' || groupBy === 'region';
     const group = GROUP_TABLES[groupBy];
-    const allocationGroup = { provider: 'a.provider_id', region: 'a.region_id', lessor: 'al.lessor_id', lease: 'al.id' }[groupBy];
+    const allocationGroup = {
+      provider: 'a.provider_id',
+      region: 'a.region_id',
+      lessor: 'al.lessor_id',
+      lease: 'al.id',
+    }[groupBy];
     const leaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'id' }[groupBy];
     const grouped = byAllocation
       ? `SELECT group_id, currency, 0 AS sort, addresses AS leased, addresses AS allocated, cost, 0 AS idle_cost

@@ -99,7 +99,14 @@ export class ReportsService {
     return {
       from,
       months,
-      rows: rows.map((r) => ({ key: r.month, label: r.month, currency: r.currency, leases: r.leases, addresses: r.addresses, cost: r.cost })),
+      rows: rows.map((r) => ({
+        key: r.month,
+        label: r.month,
+        currency: r.currency,
+        leases: r.leases,
+        addresses: r.addresses,
+        cost: r.cost,
+      })),
     };
   }
 }

@@ -5,7 +5,11 @@ import { bearer, startTestApp, TestApp } from '../support/test-app';
 describe('allocations', () => {
   let t: TestApp;
   let w: World;
-  const allocate = (body: Record<string, unknown>, query = '') => t.http.post(`/api/v1/allocations${query}`).set(bearer()).send({ regionId: w.regionId, providerId: w.providerId, ...body });
+  const allocate = (body: Record<string, unknown>, query = '') =>
+    t.http
+      .post(`/api/v1/allocations${query}`)
+      .set(bearer())
+      .send({ regionId: w.regionId, providerId: w.providerId, ...body });
   const rowCount = async (table: string) => Number((await t.pool.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
 
   beforeAll(async () => {
@@ -19,7 +23,14 @@ describe('allocations', () => {
     const got: string[] = [];
     for (let i = 0; i < 4; i++) {
       const res = await allocate({ leaseId, prefixLength: 30 }).expect(201);
-      expect(res.body).toMatchObject({ leaseId, status: 'active', requestedPrefixLength: 30, strategy: 'best-fit', addressCount: 4, version: 1 });
+      expect(res.body).toMatchObject({
+        leaseId,
+        status: 'active',
+        requestedPrefixLength: 30,
+        strategy: 'best-fit',
+        addressCount: 4,
+        version: 1,
+      });
       got.push(res.body.prefix);
     }
     expect(got).toEqual(['91.200.12.0/30', '91.200.12.4/30', '91.200.12.8/30', '91.200.12.12/30']);
@@ -42,10 +53,25 @@ describe('allocations', () => {
     const first = await allocate({ leaseId, prefixLength: 27, strategy: 'first-fit' }).expect(201);
     expect(first.body).toMatchObject({ prefix: '91.200.13.0/27', strategy: 'first-fit' });
     const free = await t.http.get(`/api/v1/leases/${leaseId}/free`).set(bearer()).expect(200);
-    expect(free.body).toEqual({ items: [{ prefix: '91.200.13.32/27', addressCount: 32 }, { prefix: '91.200.13.128/25', addressCount: 128 }], total: 2, freeAddresses: 160 });
-    const free28 = await t.http.get(`/api/v1/leases/${leaseId}/free`).query({ prefixLength: 28, limit: 3 }).set(bearer()).expect(200);
+    expect(free.body).toEqual({
+      items: [
+        { prefix: '91.200.13.32/27', addressCount: 32 },
+        { prefix: '91.200.13.128/25', addressCount: 128 },
+      ],
+      total: 2,
+      freeAddresses: 160,
+    });
+    const free28 = await t.http
+      .get(`/api/v1/leases/${leaseId}/free`)
+      .query({ prefixLength: 28, limit: 3 })
+      .set(bearer())
+      .expect(200);
     expect(free28.body.total).toBe(10);
-    expect(free28.body.items.map((i: { prefix: string }) => i.prefix)).toEqual(['91.200.13.32/28', '91.200.13.48/28', '91.200.13.128/28']);
+    expect(free28.body.items.map((i: { prefix: string }) => i.prefix)).toEqual([
+      '91.200.13.32/28',
+      '91.200.13.48/28',
+      '91.200.13.128/28',
+    ]);
   });
 
   it('refuses an explicit overlap with PREFIX_OVERLAP listing the conflict, and writes nothing', async () => {
@@ -54,7 +80,10 @@ describe('allocations', () => {
     expect(held.body.leaseId).toBe(leaseId);
     const [allocations, audits] = [await rowCount('allocations'), await rowCount('audit_events')];
     const res = await allocate({ prefix: '91.200.14.64/26' }).expect(409);
-    expect(res.body).toMatchObject({ code: 'PREFIX_OVERLAP', conflicts: [{ id: held.body.id, prefix: '91.200.14.0/25', kind: 'allocation' }] });
+    expect(res.body).toMatchObject({
+      code: 'PREFIX_OVERLAP',
+      conflicts: [{ id: held.body.id, prefix: '91.200.14.0/25', kind: 'allocation' }],
+    });
     const bigger = await allocate({ prefix: '91.200.14.0/24' }).expect(409);
     expect(bigger.body.code).toBe('PREFIX_OVERLAP');
     expect([await rowCount('allocations'), await rowCount('audit_events')]).toEqual([allocations, audits]);
@@ -67,8 +96,18 @@ describe('allocations', () => {
     ['host bits', { prefix: '91.200.15.1/26' }, 400, 'VALIDATION_FAILED'],
     ['prefixLength 33', { prefixLength: 33 }, 400, 'VALIDATION_FAILED'],
     ['unknown strategy', { prefixLength: 26, strategy: 'worst-fit' }, 400, 'VALIDATION_FAILED'],
-    ['unknown region', { prefixLength: 26, regionId: '0b0e0e0e-0000-4000-8000-000000000000' }, 400, 'VALIDATION_FAILED'],
-    ['unknown provider', { prefixLength: 26, providerId: '0b0e0e0e-0000-4000-8000-000000000000' }, 400, 'VALIDATION_FAILED'],
+    [
+      'unknown region',
+      { prefixLength: 26, regionId: '0b0e0e0e-0000-4000-8000-000000000000' },
+      400,
+      'VALIDATION_FAILED',
+    ],
+    [
+      'unknown provider',
+      { prefixLength: 26, providerId: '0b0e0e0e-0000-4000-8000-000000000000' },
+      400,
+      'VALIDATION_FAILED',
+    ],
     ['unknown lease', { prefixLength: 26, leaseId: '0b0e0e0e-0000-4000-8000-000000000000' }, 400, 'VALIDATION_FAILED'],
     ['unknown field', { prefixLength: 26, size: 1 }, 400, 'VALIDATION_FAILED'],
   ])('refuses %s precisely and writes nothing', async (_label, body, status, code) => {
@@ -80,23 +119,48 @@ describe('allocations', () => {
   });
 
   it('applies provider prefix-length rules', async () => {
-    const byoip = await t.http.post('/api/v1/providers').set(bearer()).send({ code: 'gcp-byoip', name: 'GCP BYOIP', maxPrefixLength: 24 }).expect(201);
+    const byoip = await t.http
+      .post('/api/v1/providers')
+      .set(bearer())
+      .send({ code: 'gcp-byoip', name: 'GCP BYOIP', maxPrefixLength: 24 })
+      .expect(201);
     const leaseId = await createLease(t, w, '91.200.16.0/23');
     const res = await allocate({ leaseId, prefixLength: 25, providerId: byoip.body.id }).expect(400);
     expect(res.body.code).toBe('PROVIDER_RULE_VIOLATION');
     expect(res.body.detail).toContain('/25');
     await allocate({ leaseId, prefixLength: 24, providerId: byoip.body.id }).expect(201);
     const small = await allocate({ leaseId, prefixLength: 28 }).expect(201);
-    const move = await t.http.patch(`/api/v1/allocations/${small.body.id}`).set(bearer()).send({ providerId: byoip.body.id }).expect(400);
+    const move = await t.http
+      .patch(`/api/v1/allocations/${small.body.id}`)
+      .set(bearer())
+      .send({ providerId: byoip.body.id })
+      .expect(400);
     expect(move.body.code).toBe('PROVIDER_RULE_VIOLATION');
   });
 
   it('dry run answers 200 with what would be allocated and writes nothing', async () => {
     const leaseId = await createLease(t, w, '91.200.18.0/24');
-    const [allocations, audits, free] = [await rowCount('allocations'), await rowCount('audit_events'), await rowCount('free_blocks')];
+    const [allocations, audits, free] = [
+      await rowCount('allocations'),
+      await rowCount('audit_events'),
+      await rowCount('free_blocks'),
+    ];
     const res = await allocate({ leaseId, prefixLength: 26 }, '?dryRun=true').expect(200);
-    expect(res.body).toEqual({ dryRun: true, leaseId, prefix: '91.200.18.0/26', regionId: w.regionId, providerId: w.providerId, requestedPrefixLength: 26, strategy: 'best-fit', addressCount: 64 });
-    expect([await rowCount('allocations'), await rowCount('audit_events'), await rowCount('free_blocks')]).toEqual([allocations, audits, free]);
+    expect(res.body).toEqual({
+      dryRun: true,
+      leaseId,
+      prefix: '91.200.18.0/26',
+      regionId: w.regionId,
+      providerId: w.providerId,
+      requestedPrefixLength: 26,
+      strategy: 'best-fit',
+      addressCount: 64,
+    });
+    expect([await rowCount('allocations'), await rowCount('audit_events'), await rowCount('free_blocks')]).toEqual([
+      allocations,
+      audits,
+      free,
+    ]);
     await allocate({ leaseId, prefixLength: 26 }, '?dryRun=maybe').expect(400);
     const real = await allocate({ leaseId, prefixLength: 26 }).expect(201);
     expect(real.body.prefix).toBe('91.200.18.0/26');
@@ -106,18 +170,40 @@ describe('allocations', () => {
     const leaseId = await createLease(t, w, '91.200.19.0/24');
     const a = await allocate({ leaseId, prefixLength: 25, tags: ['x'] }).expect(201);
     expect(a.headers.etag).toBe('"1"');
-    await t.http.patch(`/api/v1/allocations/${a.body.id}`).set(bearer()).set('If-Match', '"9"').send({ description: 'no' }).expect(412);
-    const patched = await t.http.patch(`/api/v1/allocations/${a.body.id}`).set(bearer()).set('If-Match', '"1"').send({ description: 'edge', tags: ['y'] }).expect(200);
+    await t.http
+      .patch(`/api/v1/allocations/${a.body.id}`)
+      .set(bearer())
+      .set('If-Match', '"9"')
+      .send({ description: 'no' })
+      .expect(412);
+    const patched = await t.http
+      .patch(`/api/v1/allocations/${a.body.id}`)
+      .set(bearer())
+      .set('If-Match', '"1"')
+      .send({ description: 'edge', tags: ['y'] })
+      .expect(200);
     expect(patched.body).toMatchObject({ description: 'edge', tags: ['y'], version: 2, prefix: '91.200.19.0/25' });
-    await t.http.patch(`/api/v1/allocations/${a.body.id}`).set(bearer()).send({ prefix: '91.200.19.128/25' }).expect(400);
+    await t.http
+      .patch(`/api/v1/allocations/${a.body.id}`)
+      .set(bearer())
+      .send({ prefix: '91.200.19.128/25' })
+      .expect(400);
 
     const lookup = await t.http.get('/api/v1/lookup').query({ ip: '91.200.19.5' }).set(bearer()).expect(200);
-    expect(lookup.body).toMatchObject({ allocation: { id: a.body.id, prefix: '91.200.19.0/25' }, region: { id: w.regionId }, provider: { id: w.providerId } });
+    expect(lookup.body).toMatchObject({
+      allocation: { id: a.body.id, prefix: '91.200.19.0/25' },
+      region: { id: w.regionId },
+      provider: { id: w.providerId },
+    });
 
     await t.http.delete(`/api/v1/allocations/${a.body.id}`).set(bearer()).set('If-Match', '"2"').expect(204);
     await t.http.get(`/api/v1/allocations/${a.body.id}`).set(bearer()).expect(404);
     await t.http.delete(`/api/v1/allocations/${a.body.id}`).set(bearer()).expect(404);
-    const released = await t.http.get('/api/v1/allocations').query({ leaseId, status: 'released' }).set(bearer()).expect(200);
+    const released = await t.http
+      .get('/api/v1/allocations')
+      .query({ leaseId, status: 'released' })
+      .set(bearer())
+      .expect(200);
     expect(released.body.items[0]).toMatchObject({ id: a.body.id, status: 'released' });
     expect(released.body.items[0].releasedAt).not.toBeNull();
     const free = await t.http.get(`/api/v1/leases/${leaseId}/free`).set(bearer()).expect(200);
@@ -127,14 +213,29 @@ describe('allocations', () => {
   it('keeps a lease from being terminated, deleted or re-prefixed under its allocations', async () => {
     const leaseId = await createLease(t, w, '91.200.20.0/24');
     const a = await allocate({ leaseId, prefixLength: 26 }).expect(201);
-    const terminate = await t.http.post(`/api/v1/leases/${leaseId}/terminate`).set(bearer()).send({ effectiveDate: '2030-01-01' }).expect(409);
-    expect(terminate.body).toMatchObject({ code: 'IN_USE', conflicts: [{ id: a.body.id, prefix: a.body.prefix, kind: 'allocation' }] });
-    const reprefix = await t.http.patch(`/api/v1/leases/${leaseId}`).set(bearer()).send({ prefix: '91.200.21.0/24' }).expect(409);
+    const terminate = await t.http
+      .post(`/api/v1/leases/${leaseId}/terminate`)
+      .set(bearer())
+      .send({ effectiveDate: '2030-01-01' })
+      .expect(409);
+    expect(terminate.body).toMatchObject({
+      code: 'IN_USE',
+      conflicts: [{ id: a.body.id, prefix: a.body.prefix, kind: 'allocation' }],
+    });
+    const reprefix = await t.http
+      .patch(`/api/v1/leases/${leaseId}`)
+      .set(bearer())
+      .send({ prefix: '91.200.21.0/24' })
+      .expect(409);
     expect(reprefix.body.code).toBe('IN_USE');
     await t.http.delete(`/api/v1/allocations/${a.body.id}`).set(bearer()).expect(204);
     const del = await t.http.delete(`/api/v1/leases/${leaseId}`).set(bearer()).expect(409);
     expect(del.body.code).toBe('IN_USE');
-    await t.http.post(`/api/v1/leases/${leaseId}/terminate`).set(bearer()).send({ effectiveDate: '2030-01-01' }).expect(200);
+    await t.http
+      .post(`/api/v1/leases/${leaseId}/terminate`)
+      .set(bearer())
+      .send({ effectiveDate: '2030-01-01' })
+      .expect(200);
   });
 
   it('refuses allocations from a lease that is not active today', async () => {
@@ -157,9 +258,17 @@ describe('allocations', () => {
     const lease = cidrFromString('91.202.0.0/22');
     const blocks = prefixes.map(cidrFromString);
     expect(blocks.every((b) => contains(lease, b))).toBe(true);
-    for (let i = 0; i < blocks.length; i++) for (let j = i + 1; j < blocks.length; j++) expect(overlaps(blocks[i], blocks[j])).toBe(false);
-    expect(Number((await t.pool.query(`SELECT count(*) FROM allocations WHERE lease_id = $1 AND status = 'active'`, [leaseId])).rows[0].count)).toBe(64);
-    expect(Number((await t.pool.query(`SELECT count(*) FROM free_blocks WHERE lease_id = $1`, [leaseId])).rows[0].count)).toBe(0);
+    for (let i = 0; i < blocks.length; i++)
+      for (let j = i + 1; j < blocks.length; j++) expect(overlaps(blocks[i], blocks[j])).toBe(false);
+    expect(
+      Number(
+        (await t.pool.query(`SELECT count(*) FROM allocations WHERE lease_id = $1 AND status = 'active'`, [leaseId]))
+          .rows[0].count,
+      ),
+    ).toBe(64);
+    expect(
+      Number((await t.pool.query(`SELECT count(*) FROM free_blocks WHERE lease_id = $1`, [leaseId])).rows[0].count),
+    ).toBe(0);
   });
 
   it('16 concurrent explicit claims of one prefix: exactly one succeeds', async () => {
@@ -193,15 +302,30 @@ describe('allocations with a release hold', () => {
 
   it('keeps released space out of reach until the hold ends', async () => {
     const leaseId = await createLease(t, w, '91.205.0.0/24');
-    const a = await t.http.post('/api/v1/allocations').set(bearer()).send({ leaseId, prefixLength: 24, regionId: w.regionId, providerId: w.providerId }).expect(201);
+    const a = await t.http
+      .post('/api/v1/allocations')
+      .set(bearer())
+      .send({ leaseId, prefixLength: 24, regionId: w.regionId, providerId: w.providerId })
+      .expect(201);
     await t.http.delete(`/api/v1/allocations/${a.body.id}`).set(bearer()).expect(204);
     await t.http.get(`/api/v1/allocations/${a.body.id}`).set(bearer()).expect(404);
-    const again = await t.http.post('/api/v1/allocations').set(bearer()).send({ prefix: '91.205.0.0/25', regionId: w.regionId, providerId: w.providerId }).expect(409);
-    expect(again.body).toMatchObject({ code: 'PREFIX_OVERLAP', conflicts: [{ id: a.body.id, kind: 'held-allocation' }] });
+    const again = await t.http
+      .post('/api/v1/allocations')
+      .set(bearer())
+      .send({ prefix: '91.205.0.0/25', regionId: w.regionId, providerId: w.providerId })
+      .expect(409);
+    expect(again.body).toMatchObject({
+      code: 'PREFIX_OVERLAP',
+      conflicts: [{ id: a.body.id, kind: 'held-allocation' }],
+    });
     // Time passes: the hold ends, and the space comes back.
     await t.pool.query(`UPDATE allocations SET hold_until = now() - interval '1 second' WHERE id = $1`, [a.body.id]);
     const free = await t.http.get(`/api/v1/leases/${leaseId}/free`).set(bearer()).expect(200);
     expect(free.body.items).toEqual([{ prefix: '91.205.0.0/24', addressCount: 256 }]);
-    await t.http.post('/api/v1/allocations').set(bearer()).send({ prefix: '91.205.0.0/25', regionId: w.regionId, providerId: w.providerId }).expect(201);
+    await t.http
+      .post('/api/v1/allocations')
+      .set(bearer())
+      .send({ prefix: '91.205.0.0/25', regionId: w.regionId, providerId: w.providerId })
+      .expect(201);
   });
 });

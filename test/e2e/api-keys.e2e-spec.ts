@@ -18,10 +18,15 @@ describe('API keys', () => {
   });
 
   const keyCount = async () => Number((await t.pool.query('SELECT count(*) FROM api_keys')).rows[0].count);
-  const adminKeyId = async () => (await t.pool.query(`SELECT id FROM api_keys WHERE name LIKE 'bootstrap-admin%'`)).rows[0].id as string;
+  const adminKeyId = async () =>
+    (await t.pool.query(`SELECT id FROM api_keys WHERE name LIKE 'bootstrap-admin%'`)).rows[0].id as string;
 
   it('creates a key shown once, stores only its hash, and the key works with its role', async () => {
-    const res = await t.http.post('/api/v1/api-keys').set(bearer()).send({ name: 'terraform-ci', role: 'engineer' }).expect(201);
+    const res = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer())
+      .send({ name: 'terraform-ci', role: 'engineer' })
+      .expect(201);
     expect(res.body).toEqual({
       id: expect.any(String),
       name: 'terraform-ci',
@@ -34,7 +39,10 @@ describe('API keys', () => {
     });
     const key = res.body.key as string;
 
-    const stored = await t.pool.query(`SELECT to_jsonb(k)::text AS row, encode(key_hash, 'hex') AS hash FROM api_keys k WHERE id = $1`, [res.body.id]);
+    const stored = await t.pool.query(
+      `SELECT to_jsonb(k)::text AS row, encode(key_hash, 'hex') AS hash FROM api_keys k WHERE id = $1`,
+      [res.body.id],
+    );
     expect(stored.rows[0].row).not.toContain(key);
     expect(stored.rows[0].hash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -51,16 +59,29 @@ describe('API keys', () => {
       expect(text).not.toContain(stored.rows[0].hash);
       expect(text).not.toMatch(/"key"|keyHash|key_hash/);
     }
-    expect(one.body).toMatchObject({ id: res.body.id, name: 'terraform-ci', role: 'engineer', keyPrefix: res.body.keyPrefix });
+    expect(one.body).toMatchObject({
+      id: res.body.id,
+      name: 'terraform-ci',
+      role: 'engineer',
+      keyPrefix: res.body.keyPrefix,
+    });
   });
 
   it.each(['engineer', 'finance', 'viewer'] as const)('refuses every key route to the %s role', async (role) => {
     const key = await t.keyFor(role);
     const before = await keyCount();
-    expect((await t.http.post('/api/v1/api-keys').set(bearer(key)).send({ name: 'x', role: 'admin' }).expect(403)).body.code).toBe('FORBIDDEN');
+    expect(
+      (await t.http.post('/api/v1/api-keys').set(bearer(key)).send({ name: 'x', role: 'admin' }).expect(403)).body.code,
+    ).toBe('FORBIDDEN');
     await t.http.get('/api/v1/api-keys').set(bearer(key)).expect(403);
-    await t.http.get(`/api/v1/api-keys/${await adminKeyId()}`).set(bearer(key)).expect(403);
-    await t.http.delete(`/api/v1/api-keys/${await adminKeyId()}`).set(bearer(key)).expect(403);
+    await t.http
+      .get(`/api/v1/api-keys/${await adminKeyId()}`)
+      .set(bearer(key))
+      .expect(403);
+    await t.http
+      .delete(`/api/v1/api-keys/${await adminKeyId()}`)
+      .set(bearer(key))
+      .expect(403);
     expect(await keyCount()).toBe(before);
     await t.http.get('/api/v1/api-keys').expect(401);
   });
@@ -81,13 +102,24 @@ describe('API keys', () => {
   });
 
   it('answers 404 for an unknown id and 400 for a malformed one', async () => {
-    expect((await t.http.get('/api/v1/api-keys/00000000-0000-4000-8000-000000000000').set(bearer()).expect(404)).body.code).toBe('NOT_FOUND');
-    expect((await t.http.delete('/api/v1/api-keys/00000000-0000-4000-8000-000000000000').set(bearer()).expect(404)).body.code).toBe('NOT_FOUND');
-    expect((await t.http.delete('/api/v1/api-keys/not-a-uuid').set(bearer()).expect(400)).body.code).toBe('VALIDATION_FAILED');
+    expect(
+      (await t.http.get('/api/v1/api-keys/00000000-0000-4000-8000-000000000000').set(bearer()).expect(404)).body.code,
+    ).toBe('NOT_FOUND');
+    expect(
+      (await t.http.delete('/api/v1/api-keys/00000000-0000-4000-8000-000000000000').set(bearer()).expect(404)).body
+        .code,
+    ).toBe('NOT_FOUND');
+    expect((await t.http.delete('/api/v1/api-keys/not-a-uuid').set(bearer()).expect(400)).body.code).toBe(
+      'VALIDATION_FAILED',
+    );
   });
 
   it('revokes at once: the next request with the key is 401, and the key is listed as revoked', async () => {
-    const { body: created } = await t.http.post('/api/v1/api-keys').set(bearer()).send({ name: 'short-lived', role: 'viewer' }).expect(201);
+    const { body: created } = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer())
+      .send({ name: 'short-lived', role: 'viewer' })
+      .expect(201);
     await t.http.get('/api/v1/lessors').set(bearer(created.key)).expect(200);
     await t.http.delete(`/api/v1/api-keys/${created.id}`).set(bearer()).expect(204);
     const refused = await t.http.get('/api/v1/lessors').set(bearer(created.key)).expect(401);
@@ -95,24 +127,35 @@ describe('API keys', () => {
     const read = await t.http.get(`/api/v1/api-keys/${created.id}`).set(bearer()).expect(200);
     expect(read.body.revokedAt).toEqual(expect.any(String));
     // Revoking again changes nothing and records nothing new.
-    const events = async () => Number((await t.pool.query(`SELECT count(*) FROM audit_events WHERE entity_id = $1`, [created.id])).rows[0].count);
+    const events = async () =>
+      Number(
+        (await t.pool.query(`SELECT count(*) FROM audit_events WHERE entity_id = $1`, [created.id])).rows[0].count,
+      );
     expect(await events()).toBe(2);
     await t.http.delete(`/api/v1/api-keys/${created.id}`).set(bearer()).expect(204);
     expect(await events()).toBe(2);
   });
 
   it('records create and revoke in the audit trail without key material', async () => {
-    const { body: created } = await t.http.post('/api/v1/api-keys').set(bearer()).send({ name: 'audited', role: 'finance' }).expect(201);
+    const { body: created } = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer())
+      .send({ name: 'audited', role: 'finance' })
+      .expect(201);
     await t.http.delete(`/api/v1/api-keys/${created.id}`).set(bearer()).expect(204);
     const { rows } = await t.pool.query(
       `SELECT action, actor_name, before, after, to_jsonb(e)::text AS raw FROM audit_events e WHERE entity_type = 'api_key' AND entity_id = $1 ORDER BY seq`,
       [created.id],
     );
     expect(rows.map((r) => r.action)).toEqual(['create', 'revoke']);
-    expect(rows[0]).toMatchObject({ before: null, after: { id: created.id, name: 'audited', role: 'finance', revokedAt: null } });
+    expect(rows[0]).toMatchObject({
+      before: null,
+      after: { id: created.id, name: 'audited', role: 'finance', revokedAt: null },
+    });
     expect(rows[1].before.revokedAt).toBeNull();
     expect(rows[1].after.revokedAt).toEqual(expect.any(String));
-    const hash = (await t.pool.query(`SELECT encode(key_hash, 'hex') AS h FROM api_keys WHERE id = $1`, [created.id])).rows[0].h as string;
+    const hash = (await t.pool.query(`SELECT encode(key_hash, 'hex') AS h FROM api_keys WHERE id = $1`, [created.id]))
+      .rows[0].h as string;
     for (const row of rows) {
       expect(row.raw).not.toContain(created.key);
       expect(row.raw).not.toContain(created.key.slice(10));
@@ -123,7 +166,12 @@ describe('API keys', () => {
   });
 
   it('paginates the key list in creation order', async () => {
-    for (let i = 0; i < 3; i++) await t.http.post('/api/v1/api-keys').set(bearer()).send({ name: `page-${i}`, role: 'viewer' }).expect(201);
+    for (let i = 0; i < 3; i++)
+      await t.http
+        .post('/api/v1/api-keys')
+        .set(bearer())
+        .send({ name: `page-${i}`, role: 'viewer' })
+        .expect(201);
     const names: string[] = [];
     let cursor: string | null = null;
     do {
@@ -151,7 +199,10 @@ describe('API keys: the last admin', () => {
     await t.close();
   });
 
-  const activeAdmins = async () => Number((await t.pool.query(`SELECT count(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL`)).rows[0].count);
+  const activeAdmins = async () =>
+    Number(
+      (await t.pool.query(`SELECT count(*) FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL`)).rows[0].count,
+    );
 
   it('refuses to revoke the last active admin key with 409 IN_USE, and allows it once another admin exists', async () => {
     const bootstrapId = (await t.http.get('/api/v1/api-keys').set(bearer()).expect(200)).body.items[0].id as string;
@@ -159,18 +210,30 @@ describe('API keys: the last admin', () => {
     expect(refused.body).toMatchObject({ code: 'IN_USE' });
     expect(refused.body.detail).toMatch(/last active admin key/);
     expect(await activeAdmins()).toBe(1);
-    expect(Number((await t.pool.query(`SELECT count(*) FROM audit_events WHERE action = 'revoke'`)).rows[0].count)).toBe(0);
+    expect(
+      Number((await t.pool.query(`SELECT count(*) FROM audit_events WHERE action = 'revoke'`)).rows[0].count),
+    ).toBe(0);
 
-    const { body: second } = await t.http.post('/api/v1/api-keys').set(bearer()).send({ name: 'second-admin', role: 'admin' }).expect(201);
+    const { body: second } = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer())
+      .send({ name: 'second-admin', role: 'admin' })
+      .expect(201);
     // The new admin revokes the bootstrap key; the bootstrap key stops working at once.
     await t.http.delete(`/api/v1/api-keys/${bootstrapId}`).set(bearer(second.key)).expect(204);
     await t.http.get('/api/v1/api-keys').set(bearer(ADMIN_KEY)).expect(401);
-    expect((await t.http.delete(`/api/v1/api-keys/${second.id}`).set(bearer(second.key)).expect(409)).body.code).toBe('IN_USE');
+    expect((await t.http.delete(`/api/v1/api-keys/${second.id}`).set(bearer(second.key)).expect(409)).body.code).toBe(
+      'IN_USE',
+    );
   });
 
   it('keeps an admin when two admins revoke each other at the same moment', async () => {
     const bootstrapId = (await t.http.get('/api/v1/api-keys').set(bearer()).expect(200)).body.items[0].id as string;
-    const { body: second } = await t.http.post('/api/v1/api-keys').set(bearer()).send({ name: 'rival', role: 'admin' }).expect(201);
+    const { body: second } = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer())
+      .send({ name: 'rival', role: 'admin' })
+      .expect(201);
     const results = await Promise.all([
       t.http.delete(`/api/v1/api-keys/${second.id}`).set(bearer(ADMIN_KEY)),
       t.http.delete(`/api/v1/api-keys/${bootstrapId}`).set(bearer(second.key)),
@@ -227,15 +290,26 @@ describe('CLI: api-key', () => {
     expect(revoked.code).toBe(0);
     await t.http.get('/api/v1/lessors').set(bearer(key)).expect(401);
 
-    const events = await t.pool.query(`SELECT action, actor_key_id, actor_name, request_id FROM audit_events WHERE entity_id = $1 ORDER BY seq`, [id]);
+    const events = await t.pool.query(
+      `SELECT action, actor_key_id, actor_name, request_id FROM audit_events WHERE entity_id = $1 ORDER BY seq`,
+      [id],
+    );
     expect(events.rows.map((r) => r.action)).toEqual(['create', 'revoke']);
-    expect(events.rows[0]).toMatchObject({ actor_key_id: null, actor_name: expect.stringMatching(/^cli:/), request_id: expect.stringMatching(/^cli-/) });
+    expect(events.rows[0]).toMatchObject({
+      actor_key_id: null,
+      actor_name: expect.stringMatching(/^cli:/),
+      request_id: expect.stringMatching(/^cli-/),
+    });
   });
 
   it('prints JSON with the key when asked', async () => {
     const res = await cli('api-key', 'create', '--name', 'json-out', '--role', 'viewer', '--json');
     expect(res.code).toBe(0);
-    expect(JSON.parse(res.out)).toMatchObject({ name: 'json-out', role: 'viewer', key: expect.stringMatching(KEY_SHAPE) });
+    expect(JSON.parse(res.out)).toMatchObject({
+      name: 'json-out',
+      role: 'viewer',
+      key: expect.stringMatching(KEY_SHAPE),
+    });
   });
 
   it.each([
@@ -272,13 +346,22 @@ describe('CLI: api-key', () => {
       const url = new URL(t.databaseUrl);
       fs.mkdirSync(path.join(dataDir, 'pg'));
       // postmaster.pid: pid, data dir, start time, port, … — this process stands in for the postmaster.
-      fs.writeFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), `${process.pid}\n${dataDir}/pg\n0\n${url.port}\n\n127.0.0.1\n`);
-      fs.writeFileSync(path.join(dataDir, 'embedded-postgres.json'), JSON.stringify({ password: decodeURIComponent(url.password) }));
+      fs.writeFileSync(
+        path.join(dataDir, 'pg', 'postmaster.pid'),
+        `${process.pid}\n${dataDir}/pg\n0\n${url.port}\n\n127.0.0.1\n`,
+      );
+      fs.writeFileSync(
+        path.join(dataDir, 'embedded-postgres.json'),
+        JSON.stringify({ password: decodeURIComponent(url.password) }),
+      );
       const found = runningEmbeddedPostgresUrl(dataDir);
       expect(found).toBe(`postgres://postgres:${url.password}@127.0.0.1:${url.port}/iplease`);
 
       // Pointed at the test database, the same path opens, migrates (nothing to do) and queries it.
-      const opened = await openCliDatabase({ databaseUrl: t.databaseUrl, dataDir }, { info: () => undefined, debug: () => undefined, error: () => undefined });
+      const opened = await openCliDatabase(
+        { databaseUrl: t.databaseUrl, dataDir },
+        { info: () => undefined, debug: () => undefined, error: () => undefined },
+      );
       try {
         const rows = await opened.db.query<{ n: number }[]>('SELECT count(*)::int AS n FROM api_keys');
         expect(rows[0].n).toBeGreaterThan(0);

@@ -22,33 +22,64 @@ describe('automation journey (typed client from the OpenAPI spec)', () => {
 
   it('creates the world, allocates idempotently, updates with If-Match, and releases', async () => {
     // 1. Who we lease from, where the space is used, and who announces it.
-    const lessor = await api.POST('/api/v1/lessors', { body: { name: 'Journey Networks Ltd', rir: 'RIPE', contactEmail: 'noc@journey.example' } });
+    const lessor = await api.POST('/api/v1/lessors', {
+      body: { name: 'Journey Networks Ltd', rir: 'RIPE', contactEmail: 'noc@journey.example' },
+    });
     expect(lessor.response.status).toBe(201);
-    const region = await api.POST('/api/v1/regions', { body: { code: 'eu-west-1', name: 'AWS Europe (Ireland)', countryCode: 'IE', city: 'Dublin' } });
+    const region = await api.POST('/api/v1/regions', {
+      body: { code: 'eu-west-1', name: 'AWS Europe (Ireland)', countryCode: 'IE', city: 'Dublin' },
+    });
     expect(region.response.status).toBe(201);
-    const provider = await api.POST('/api/v1/providers', { body: { code: 'aws', name: 'Amazon Web Services (BYOIP)', maxPrefixLength: 28 } });
+    const provider = await api.POST('/api/v1/providers', {
+      body: { code: 'aws', name: 'Amazon Web Services (BYOIP)', maxPrefixLength: 28 },
+    });
     expect(provider.response.status).toBe(201);
     if (!lessor.data || !region.data || !provider.data) throw new Error('setup answered without a body');
 
     // 2. A leased /24 that is active today.
     const lease = await api.POST('/api/v1/leases', {
-      body: { prefix: '185.10.20.0/24', lessorId: lessor.data.id, startDate: '2025-01-01', pricePerIpMonthly: '0.4500', currency: 'USD' },
+      body: {
+        prefix: '185.10.20.0/24',
+        lessorId: lessor.data.id,
+        startDate: '2025-01-01',
+        pricePerIpMonthly: '0.4500',
+        currency: 'USD',
+      },
     });
     expect(lease.response.status).toBe(201);
-    expect(lease.data).toMatchObject({ prefix: '185.10.20.0/24', status: 'active', addressCount: 256, monthlyCost: '115.20' });
+    expect(lease.data).toMatchObject({
+      prefix: '185.10.20.0/24',
+      status: 'active',
+      addressCount: 256,
+      monthlyCost: '115.20',
+    });
     const leaseId = lease.data!.id;
 
     // 3. The next free /26, with an Idempotency-Key so a retry cannot allocate twice.
     const idempotencyKey = `journey-${Date.now()}`;
     const request = {
       params: { header: { 'Idempotency-Key': idempotencyKey } },
-      body: { prefixLength: 26, leaseId, regionId: region.data.id, providerId: provider.data.id, description: 'NAT gateways', tags: ['prod'] },
+      body: {
+        prefixLength: 26,
+        leaseId,
+        regionId: region.data.id,
+        providerId: provider.data.id,
+        description: 'NAT gateways',
+        tags: ['prod'],
+      },
     };
     const first = await api.POST('/api/v1/allocations', request);
     expect(first.response.status).toBe(201);
     expect(first.response.headers.get('Idempotent-Replayed')).toBeNull();
     const allocation = first.data as Allocation;
-    expect(allocation).toMatchObject({ prefix: '185.10.20.0/26', leaseId, status: 'active', addressCount: 64, requestedPrefixLength: 26, version: 1 });
+    expect(allocation).toMatchObject({
+      prefix: '185.10.20.0/26',
+      leaseId,
+      status: 'active',
+      addressCount: 64,
+      requestedPrefixLength: 26,
+      version: 1,
+    });
     expect(first.response.headers.get('ETag')).toBe('"1"');
     expect(first.response.headers.get('Location')).toBe(`/api/v1/allocations/${allocation.id}`);
 
@@ -58,7 +89,9 @@ describe('automation journey (typed client from the OpenAPI spec)', () => {
     expect(retry.response.headers.get('Idempotent-Replayed')).toBe('true');
     expect(retry.data).toEqual(allocation);
     expect(retry.response.headers.get('ETag')).toBe('"1"');
-    const stored = await t.pool.query<{ n: string }>('SELECT count(*) AS n FROM allocations WHERE lease_id = $1', [leaseId]);
+    const stored = await t.pool.query<{ n: string }>('SELECT count(*) AS n FROM allocations WHERE lease_id = $1', [
+      leaseId,
+    ]);
     expect(Number(stored.rows[0].n)).toBe(1);
     const listed = await api.GET('/api/v1/allocations', { params: { query: { leaseId } } });
     expect(listed.data?.items.map((a) => a.id)).toEqual([allocation.id]);
@@ -76,7 +109,12 @@ describe('automation journey (typed client from the OpenAPI spec)', () => {
       body: { description: 'NAT gateways, prod', tags: ['prod', 'nat'] },
     });
     expect(updated.response.status).toBe(200);
-    expect(updated.data).toMatchObject({ description: 'NAT gateways, prod', tags: ['prod', 'nat'], version: 2, prefix: '185.10.20.0/26' });
+    expect(updated.data).toMatchObject({
+      description: 'NAT gateways, prod',
+      tags: ['prod', 'nat'],
+      version: 2,
+      prefix: '185.10.20.0/26',
+    });
     const newEtag = updated.response.headers.get('ETag');
     expect(newEtag).toBe('"2"');
 
@@ -89,19 +127,29 @@ describe('automation journey (typed client from the OpenAPI spec)', () => {
     expect(stale.response.headers.get('Content-Type')).toMatch(/^application\/problem\+json/);
     expect(stale.data).toBeUndefined();
     const problem: Problem | undefined = stale.error;
-    expect(problem).toMatchObject({ status: 412, code: 'PRECONDITION_FAILED', type: expect.stringContaining('precondition-failed') });
+    expect(problem).toMatchObject({
+      status: 412,
+      code: 'PRECONDITION_FAILED',
+      type: expect.stringContaining('precondition-failed'),
+    });
     const unchanged = await api.GET('/api/v1/allocations/{id}', { params: { path: { id: allocation.id } } });
     expect(unchanged.data?.description).toBe('NAT gateways, prod');
 
     // 8. Release it (204), after which it is gone (404 problem+json) and its space is free again.
-    const released = await api.DELETE('/api/v1/allocations/{id}', { params: { path: { id: allocation.id }, header: { 'If-Match': newEtag! } } });
+    const released = await api.DELETE('/api/v1/allocations/{id}', {
+      params: { path: { id: allocation.id }, header: { 'If-Match': newEtag! } },
+    });
     expect(released.response.status).toBe(204);
     const gone = await api.GET('/api/v1/allocations/{id}', { params: { path: { id: allocation.id } } });
     expect(gone.response.status).toBe(404);
     expect(gone.response.headers.get('Content-Type')).toMatch(/^application\/problem\+json/);
     expect(gone.error).toMatchObject({ status: 404, code: 'NOT_FOUND' });
     const free = await api.GET('/api/v1/leases/{id}/free', { params: { path: { id: leaseId } } });
-    expect(free.data).toMatchObject({ items: [{ prefix: '185.10.20.0/24', addressCount: 256 }], total: 1, freeAddresses: 256 });
+    expect(free.data).toMatchObject({
+      items: [{ prefix: '185.10.20.0/24', addressCount: 256 }],
+      total: 1,
+      freeAddresses: 256,
+    });
   });
 });
 

@@ -110,7 +110,18 @@ class Oracle {
 
 let leaseCounter = 0;
 /** What the random runs actually exercised, so a vacuous run fails instead of passing. */
-const seen = { placed: 0, full: 0, firstFit: 0, claimed: 0, taken: 0, outside: 0, released: 0, reclaimed: 0, heldBlocksPlacement: 0, wholeLeaseFree: 0 };
+const seen = {
+  placed: 0,
+  full: 0,
+  firstFit: 0,
+  claimed: 0,
+  taken: 0,
+  outside: 0,
+  released: 0,
+  reclaimed: 0,
+  heldBlocksPlacement: 0,
+  wholeLeaseFree: 0,
+};
 
 describe('free_blocks buddy index (property, against a brute-force oracle)', () => {
   let url: string;
@@ -122,9 +133,15 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
   beforeAll(async () => {
     url = await createTestDatabase();
     pool = new Pool({ connectionString: url, max: 2, options: '-c TimeZone=UTC' });
-    lessorId = (await pool.query(`INSERT INTO lessors (name, rir) VALUES ('Property lessor', 'RIPE') RETURNING id`)).rows[0].id;
-    regionId = (await pool.query(`INSERT INTO regions (code, name, country_code) VALUES ('prop-1', 'Property', 'IE') RETURNING id`)).rows[0].id;
-    providerId = (await pool.query(`INSERT INTO providers (code, name) VALUES ('prop', 'Property') RETURNING id`)).rows[0].id;
+    lessorId = (await pool.query(`INSERT INTO lessors (name, rir) VALUES ('Property lessor', 'RIPE') RETURNING id`))
+      .rows[0].id;
+    regionId = (
+      await pool.query(
+        `INSERT INTO regions (code, name, country_code) VALUES ('prop-1', 'Property', 'IE') RETURNING id`,
+      )
+    ).rows[0].id;
+    providerId = (await pool.query(`INSERT INTO providers (code, name) VALUES ('prop', 'Property') RETURNING id`))
+      .rows[0].id;
   });
   afterAll(async () => {
     await pool.end();
@@ -156,7 +173,11 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
     }
   }
 
-  const place = async (c: PoolClient, leaseId: string, request: { length: number; firstFit: boolean } | { prefix: string }) => {
+  const place = async (
+    c: PoolClient,
+    leaseId: string,
+    request: { length: number; firstFit: boolean } | { prefix: string },
+  ) => {
     const { rows } = await c.query(
       `SELECT outcome, lease_prefix, placed FROM allocation_place($1, $2, $3, $4::cidr)`,
       'prefix' in request ? [leaseId, null, false, request.prefix] : [leaseId, request.length, request.firstFit, null],
@@ -165,7 +186,13 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
     return rows[0] as { outcome: string; lease_prefix: string; placed: string | null };
   };
 
-  const insertAllocation = (c: PoolClient, leaseId: string, prefix: string, requested: number | null, strategy: string) =>
+  const insertAllocation = (
+    c: PoolClient,
+    leaseId: string,
+    prefix: string,
+    requested: number | null,
+    strategy: string,
+  ) =>
     c
       .query(
         `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy) VALUES ($1, $2::cidr, $3, $4, $5, $6) RETURNING id`,
@@ -180,7 +207,11 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       let id: string | undefined;
       await transaction(async (c) => {
         const got = await place(c, lease.id, { length: op.length, firstFit: op.firstFit });
-        expect({ op, outcome: got.outcome, placed: got.placed }).toEqual({ op, outcome: expected ? 'placed' : 'full', placed: expected && format(lease.base, expected) });
+        expect({ op, outcome: got.outcome, placed: got.placed }).toEqual({
+          op,
+          outcome: expected ? 'placed' : 'full',
+          placed: expected && format(lease.base, expected),
+        });
         if (!got.placed) return false;
         id = await insertAllocation(c, lease.id, got.placed, op.length, op.firstFit ? 'first-fit' : 'best-fit');
         return true;
@@ -196,12 +227,22 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
     } else if (op.kind === 'explicit' || op.kind === 'outside') {
       const inside = { offset: (op.slot % 2 ** (op.length - LEASE_LENGTH)) * blockSize(op.length), length: op.length };
       // Outside: the same offset in the next /24 (never leased), or the /23 that holds the lease.
-      const prefix = op.kind === 'explicit' ? format(lease.base, inside) : op.length > LEASE_LENGTH ? format(lease.base + SIZE, inside) : `${dotted(lease.base & ~(2 * SIZE - 1))}/23`;
-      const expected = op.kind === 'outside' ? 'outside' : oracle.afterReclaim().whollyFree(inside) ? 'placed' : 'taken';
+      const prefix =
+        op.kind === 'explicit'
+          ? format(lease.base, inside)
+          : op.length > LEASE_LENGTH
+            ? format(lease.base + SIZE, inside)
+            : `${dotted(lease.base & ~(2 * SIZE - 1))}/23`;
+      const expected =
+        op.kind === 'outside' ? 'outside' : oracle.afterReclaim().whollyFree(inside) ? 'placed' : 'taken';
       let id: string | undefined;
       await transaction(async (c) => {
         const got = await place(c, lease.id, { prefix });
-        expect({ prefix, outcome: got.outcome, leasePrefix: got.lease_prefix }).toEqual({ prefix, outcome: expected, leasePrefix: `${dotted(lease.base)}/24` });
+        expect({ prefix, outcome: got.outcome, leasePrefix: got.lease_prefix }).toEqual({
+          prefix,
+          outcome: expected,
+          leasePrefix: `${dotted(lease.base)}/24`,
+        });
         if (got.outcome !== 'placed') return false;
         expect(got.placed).toBe(prefix);
         id = await insertAllocation(c, lease.id, prefix, null, 'explicit');
@@ -232,7 +273,8 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
                 [victim.id, op.hold === 'expired' ? '-1 second' : '1 day'],
               );
         expect(updated.rows).toEqual([{ prefix: format(lease.base, victim) }]);
-        if (op.hold === 'none') await c.query(`SELECT free_blocks_release($1, $2::cidr)`, [lease.id, format(lease.base, victim)]);
+        if (op.hold === 'none')
+          await c.query(`SELECT free_blocks_release($1, $2::cidr)`, [lease.id, format(lease.base, victim)]);
         return true;
       });
       if (op.hold === 'none') oracle.mark(victim, false);
@@ -245,9 +287,15 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
 
   /** (a) free ∪ occupied == lease, disjoint, and equal to the oracle; (b) free blocks aligned and maximal. */
   async function checkInvariants(lease: { id: string; base: number }, oracle: Oracle): Promise<void> {
-    const toBlock = (row: { network: string; length: number }) => ({ offset: Number(row.network) - lease.base, length: row.length });
+    const toBlock = (row: { network: string; length: number }) => ({
+      offset: Number(row.network) - lease.base,
+      length: row.length,
+    });
     const free = (
-      await pool.query(`SELECT (prefix - '0.0.0.0'::inet)::text AS network, masklen(prefix) AS length FROM free_blocks WHERE lease_id = $1 ORDER BY prefix`, [lease.id])
+      await pool.query(
+        `SELECT (prefix - '0.0.0.0'::inet)::text AS network, masklen(prefix) AS length FROM free_blocks WHERE lease_id = $1 ORDER BY prefix`,
+        [lease.id],
+      )
     ).rows.map(toBlock);
     const occupied = (
       await pool.query(
@@ -266,26 +314,66 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
     expect(badAddresses).toEqual([]);
 
     // Every address is exactly one of: taken in the oracle, or inside a free block.
-    const freeAddresses = new Set(free.flatMap((b) => Array.from({ length: blockSize(b.length) }, (_, i) => b.offset + i)));
+    const freeAddresses = new Set(
+      free.flatMap((b) => Array.from({ length: blockSize(b.length) }, (_, i) => b.offset + i)),
+    );
     const disagreeing = oracle.taken.flatMap((taken, i) => (taken !== freeAddresses.has(i) ? [] : [i]));
     expect(disagreeing).toEqual([]);
     const byId = (rows: { id: string; status: string }[]) => rows.map((r) => `${r.id} ${r.status}`).sort();
-    expect(byId(occupied)).toEqual(byId([...oracle.live.map((l) => ({ id: l.id, status: 'active' })), ...oracle.held.map((h) => ({ id: h.id, status: 'released' }))]));
+    expect(byId(occupied)).toEqual(
+      byId([
+        ...oracle.live.map((l) => ({ id: l.id, status: 'active' })),
+        ...oracle.held.map((h) => ({ id: h.id, status: 'released' })),
+      ]),
+    );
 
     for (const b of free) {
       if (b.length === LEASE_LENGTH) continue;
       const buddy = { offset: b.offset ^ blockSize(b.length), length: b.length };
-      expect({ block: format(lease.base, b), buddyWhollyFree: oracle.whollyFree(buddy) }).toEqual({ block: format(lease.base, b), buddyWhollyFree: false });
+      expect({ block: format(lease.base, b), buddyWhollyFree: oracle.whollyFree(buddy) }).toEqual({
+        block: format(lease.base, b),
+        buddyWhollyFree: false,
+      });
     }
     // (a) and (b) together pin free_blocks down to the oracle's own maximal decomposition.
-    expect(free.map((b) => format(lease.base, b))).toEqual(oracle.maximalFreeBlocks().map((b) => format(lease.base, b)));
+    expect(free.map((b) => format(lease.base, b))).toEqual(
+      oracle.maximalFreeBlocks().map((b) => format(lease.base, b)),
+    );
   }
 
   const op: fc.Arbitrary<Op> = fc.oneof(
-    { weight: 8, arbitrary: fc.record({ kind: fc.constant('next' as const), length: fc.integer({ min: 22, max: 32 }), firstFit: fc.boolean() }) },
-    { weight: 6, arbitrary: fc.record({ kind: fc.constant('explicit' as const), length: fc.integer({ min: 24, max: 32 }), slot: fc.nat({ max: 255 }) }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('outside' as const), length: fc.integer({ min: 24, max: 32 }), slot: fc.nat({ max: 255 }) }) },
-    { weight: 6, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat(), hold: fc.constantFrom('none' as const, 'none' as const, 'expired' as const, 'future' as const) }) },
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        kind: fc.constant('next' as const),
+        length: fc.integer({ min: 22, max: 32 }),
+        firstFit: fc.boolean(),
+      }),
+    },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('explicit' as const),
+        length: fc.integer({ min: 24, max: 32 }),
+        slot: fc.nat({ max: 255 }),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('outside' as const),
+        length: fc.integer({ min: 24, max: 32 }),
+        slot: fc.nat({ max: 255 }),
+      }),
+    },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('release' as const),
+        pick: fc.nat(),
+        hold: fc.constantFrom('none' as const, 'none' as const, 'expired' as const, 'future' as const),
+      }),
+    },
   );
 
   it('after every allocate-next, allocate-explicit and release, the free index matches the oracle', async () => {
@@ -301,7 +389,8 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       }),
       { numRuns: 40, interruptAfterTimeLimit: 45_000 },
     );
-    for (const [outcome, count] of Object.entries(seen)) expect({ outcome, exercised: count > 0 }).toEqual({ outcome, exercised: true });
+    for (const [outcome, count] of Object.entries(seen))
+      expect({ outcome, exercised: count > 0 }).toEqual({ outcome, exercised: true });
   }, 60_000);
 
   it('the oracle itself: a fragmented lease gives the documented best-fit and first-fit answers', () => {

@@ -32,10 +32,24 @@ jest.setTimeout(120_000);
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const SCALE = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : 1;
-const RUNS = { body: Math.round(20 * SCALE), query: Math.round(15 * SCALE), path: Math.round(15 * SCALE), headers: Math.round(10 * SCALE) };
+const RUNS = {
+  body: Math.round(20 * SCALE),
+  query: Math.round(15 * SCALE),
+  path: Math.round(15 * SCALE),
+  headers: Math.round(10 * SCALE),
+};
 
 /** Tables the brief names; others found in pg_tables are watched too. */
-const REQUIRED_TABLES = ['lessors', 'providers', 'regions', 'leases', 'allocations', 'free_blocks', 'api_keys', 'audit_events'];
+const REQUIRED_TABLES = [
+  'lessors',
+  'providers',
+  'regions',
+  'leases',
+  'allocations',
+  'free_blocks',
+  'api_keys',
+  'audit_events',
+];
 
 const short = (value: unknown, max = 300) => {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
@@ -58,20 +72,36 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
     world = await seedFuzzWorld(t);
   });
   afterAll(async () => {
-    const statuses = [...stats.byStatus.entries()].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
-    process.stdout.write(`fuzz: seed ${SEED}, ${stats.requests} requests over ${ops?.length} operations; statuses ${statuses}\n`);
+    const statuses = [...stats.byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([s, n]) => `${s}×${n}`)
+      .join(' ');
+    process.stdout.write(
+      `fuzz: seed ${SEED}, ${stats.requests} requests over ${ops?.length} operations; statuses ${statuses}\n`,
+    );
     await t?.close();
   });
 
-  async function send(req: { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawResponse> {
-    const res = await rawRequest(t.baseUrl, { ...req, headers: { Authorization: `Bearer ${ADMIN_KEY}`, ...(req.headers ?? {}) } });
+  async function send(req: {
+    method: string;
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+  }): Promise<RawResponse> {
+    const res = await rawRequest(t.baseUrl, {
+      ...req,
+      headers: { Authorization: `Bearer ${ADMIN_KEY}`, ...(req.headers ?? {}) },
+    });
     stats.requests++;
     stats.byStatus.set(res.status, (stats.byStatus.get(res.status) ?? 0) + 1);
     return res;
   }
 
   /** Sends one request and returns why it broke the contract, or undefined. */
-  async function exercise(method: string, req: { path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<{ res: RawResponse; problem?: string }> {
+  async function exercise(
+    method: string,
+    req: { path: string; headers?: Record<string, string>; body?: string | Buffer },
+  ): Promise<{ res: RawResponse; problem?: string }> {
     const isWrite = WRITE_METHODS.has(method.toLowerCase() as never);
     const before = isWrite ? await snapshotTables(t.pool, tables) : undefined;
     const res = await send({ method: method.toUpperCase(), ...req });
@@ -80,7 +110,11 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
     const dryRun = res.status === 200 && method.toLowerCase() === 'post' && /[?&]dryRun=true(&|$)/.test(req.path);
     if (before && (res.status >= 400 || dryRun)) {
       const changed = diffSnapshots(before, await snapshotTables(t.pool, tables));
-      if (changed.length) return { res, problem: `${dryRun ? 'dry run' : `refused (${res.status} ${String(res.body?.code)})`} but changed tables: ${changed.join('; ')}` };
+      if (changed.length)
+        return {
+          res,
+          problem: `${dryRun ? 'dry run' : `refused (${res.status} ${String(res.body?.code)})`} but changed tables: ${changed.join('; ')}`,
+        };
     }
     return { res };
   }
@@ -92,7 +126,11 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
   }
 
   /** Runs a property over every operation and collects one report per failing operation. */
-  async function fuzzAll(focus: 'body' | 'query' | 'path' | 'headers', numRuns: number, applies: (op: Operation) => boolean): Promise<{ failures: string[]; fuzzed: number }> {
+  async function fuzzAll(
+    focus: 'body' | 'query' | 'path' | 'headers',
+    numRuns: number,
+    applies: (op: Operation) => boolean,
+  ): Promise<{ failures: string[]; fuzzed: number }> {
     const failures: string[] = [];
     let fuzzed = 0;
     for (const op of ops.filter(applies)) {
@@ -104,12 +142,17 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
           const wire = toWire(req);
           const { res, problem } = await exercise(op.method, wire);
           if (problem) {
-            throw new Error(`${problem}\n    request: ${req.kind} ${op.method.toUpperCase()} ${short(wire.path, 200)} headers=${short(wire.headers)} body=${short(wire.body)}\n    answer: ${res.status} ${short(res.text)}`);
+            throw new Error(
+              `${problem}\n    request: ${req.kind} ${op.method.toUpperCase()} ${short(wire.path, 200)} headers=${short(wire.headers)} body=${short(wire.body)}\n    answer: ${res.status} ${short(res.text)}`,
+            );
           }
         }),
         { numRuns, seed: SEED + fuzzed, endOnFailure: true },
       );
-      if (result.failed) failures.push(`${op.label} [${focus}] ${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)}`);
+      if (result.failed)
+        failures.push(
+          `${op.label} [${focus}] ${result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance)}`,
+        );
     }
     return { failures, fuzzed };
   }
@@ -126,7 +169,11 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
   });
 
   it('fuzzes request bodies (valid, wrong types, missing, extra, huge, nested, injections) of every operation', async () => {
-    const { failures, fuzzed } = await fuzzAll('body', RUNS.body, (op) => op.body !== undefined || WRITE_METHODS.has(op.method));
+    const { failures, fuzzed } = await fuzzAll(
+      'body',
+      RUNS.body,
+      (op) => op.body !== undefined || WRITE_METHODS.has(op.method),
+    );
     expect(fuzzed).toBeGreaterThanOrEqual(10);
     expect(failures).toEqual([]);
   });
@@ -151,26 +198,128 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
 
   describe('raw malformed payloads on every operation with a body', () => {
     const MIB = 1024 * 1024;
-    const cases: { name: string; headers: Record<string, string>; body: () => string | Buffer; status: number; code: string }[] = [
+    const cases: {
+      name: string;
+      headers: Record<string, string>;
+      body: () => string | Buffer;
+      status: number;
+      code: string;
+    }[] = [
       { name: 'invalid JSON', headers: {}, body: () => '{"name": "x", ', status: 400, code: 'VALIDATION_FAILED' },
       { name: 'single-quoted JSON', headers: {}, body: () => "{'name': 'x'}", status: 400, code: 'VALIDATION_FAILED' },
       { name: 'a lone NaN', headers: {}, body: () => '{"a": NaN}', status: 400, code: 'VALIDATION_FAILED' },
-      { name: 'an object nested 10,000 deep', headers: {}, body: () => `{"name":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`, status: 400, code: 'VALIDATION_FAILED' },
-      { name: 'an array nested 100,000 deep in a field', headers: {}, body: () => `{"tags":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, status: 400, code: 'VALIDATION_FAILED' },
-      { name: 'text/plain', headers: { 'Content-Type': 'text/plain' }, body: () => '{}', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { name: 'form-urlencoded', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: () => 'name=x&rir=RIPE', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { name: 'multipart', headers: { 'Content-Type': 'multipart/form-data; boundary=x' }, body: () => '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { name: 'XML', headers: { 'Content-Type': 'application/xml' }, body: () => '<a/>', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { name: 'a garbage Content-Type', headers: { 'Content-Type': '}}}{{{' }, body: () => '{}', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { name: 'JSON in Latin-1', headers: { 'Content-Type': 'application/json; charset=iso-8859-1' }, body: () => Buffer.from('{"name":"Caf\u00e9"}', 'latin1'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { name: 'an unknown charset', headers: { 'Content-Type': 'application/json; charset=klingon' }, body: () => '{}', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { name: 'a 2 MiB JSON body', headers: {}, body: () => JSON.stringify({ notes: 'x'.repeat(2 * MIB) }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
-      { name: 'a 2 MiB body of another type', headers: { 'Content-Type': 'application/octet-stream' }, body: () => Buffer.alloc(2 * MIB, 1), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
-      { name: 'gzip that inflates past 1 MiB', headers: { 'Content-Encoding': 'gzip' }, body: () => gzipSync(JSON.stringify({ notes: 'x'.repeat(3 * MIB) })), status: 413, code: 'PAYLOAD_TOO_LARGE' },
-      { name: 'corrupt gzip', headers: { 'Content-Encoding': 'gzip' }, body: () => Buffer.from('definitely not gzip'), status: 400, code: 'VALIDATION_FAILED' },
-      { name: 'truncated gzip', headers: { 'Content-Encoding': 'gzip' }, body: () => gzipSync('{"name":"x","rir":"RIPE"}').subarray(0, 12), status: 400, code: 'VALIDATION_FAILED' },
-      { name: 'corrupt deflate', headers: { 'Content-Encoding': 'deflate' }, body: () => Buffer.from([0x78, 0x9c, 0xff, 0xff, 0x00, 0x01]), status: 400, code: 'VALIDATION_FAILED' },
-      { name: 'an unknown Content-Encoding', headers: { 'Content-Encoding': 'snappy' }, body: () => '{}', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+      {
+        name: 'an object nested 10,000 deep',
+        headers: {},
+        body: () => `{"name":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+      {
+        name: 'an array nested 100,000 deep in a field',
+        headers: {},
+        body: () => `{"tags":${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+      {
+        name: 'text/plain',
+        headers: { 'Content-Type': 'text/plain' },
+        body: () => '{}',
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'form-urlencoded',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: () => 'name=x&rir=RIPE',
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'multipart',
+        headers: { 'Content-Type': 'multipart/form-data; boundary=x' },
+        body: () => '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--x--',
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'XML',
+        headers: { 'Content-Type': 'application/xml' },
+        body: () => '<a/>',
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'a garbage Content-Type',
+        headers: { 'Content-Type': '}}}{{{' },
+        body: () => '{}',
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'JSON in Latin-1',
+        headers: { 'Content-Type': 'application/json; charset=iso-8859-1' },
+        body: () => Buffer.from('{"name":"Caf\u00e9"}', 'latin1'),
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'an unknown charset',
+        headers: { 'Content-Type': 'application/json; charset=klingon' },
+        body: () => '{}',
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'a 2 MiB JSON body',
+        headers: {},
+        body: () => JSON.stringify({ notes: 'x'.repeat(2 * MIB) }),
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      },
+      {
+        name: 'a 2 MiB body of another type',
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: () => Buffer.alloc(2 * MIB, 1),
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'gzip that inflates past 1 MiB',
+        headers: { 'Content-Encoding': 'gzip' },
+        body: () => gzipSync(JSON.stringify({ notes: 'x'.repeat(3 * MIB) })),
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      },
+      {
+        name: 'corrupt gzip',
+        headers: { 'Content-Encoding': 'gzip' },
+        body: () => Buffer.from('definitely not gzip'),
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+      {
+        name: 'truncated gzip',
+        headers: { 'Content-Encoding': 'gzip' },
+        body: () => gzipSync('{"name":"x","rir":"RIPE"}').subarray(0, 12),
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+      {
+        name: 'corrupt deflate',
+        headers: { 'Content-Encoding': 'deflate' },
+        body: () => Buffer.from([0x78, 0x9c, 0xff, 0xff, 0x00, 0x01]),
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      },
+      {
+        name: 'an unknown Content-Encoding',
+        headers: { 'Content-Encoding': 'snappy' },
+        body: () => '{}',
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
     ];
 
     it.each(cases)('$name → $status $code, nothing written', async ({ headers, body, status, code }) => {
@@ -179,10 +328,14 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
       expect(writes.length).toBeGreaterThanOrEqual(8);
       const payload = body();
       for (const op of writes) {
-        const path = fillPath(op.path, Object.fromEntries(op.pathParams.map((p) => [p.name, '00000000-0000-4000-8000-000000000000'])));
+        const path = fillPath(
+          op.path,
+          Object.fromEntries(op.pathParams.map((p) => [p.name, '00000000-0000-4000-8000-000000000000'])),
+        );
         const { res, problem } = await exercise(op.method, { path, headers, body: payload });
         if (problem) failures.push(`${op.label}: ${problem}`);
-        else if (res.status !== status || res.body?.code !== code) failures.push(`${op.label}: expected ${status} ${code}, got ${res.status} ${short(res.text)}`);
+        else if (res.status !== status || res.body?.code !== code)
+          failures.push(`${op.label}: expected ${status} ${code}, got ${res.status} ${short(res.text)}`);
       }
       expect(failures).toEqual([]);
     });
@@ -195,7 +348,8 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
       for (const method of HTTP_METHODS.filter((m) => !(m in item))) {
         const { res, problem } = await exercise(method, { path: filled, body: method === 'get' ? undefined : '{}' });
         if (problem) failures.push(`${method.toUpperCase()} ${path}: ${problem}`);
-        else if (res.status < 400) failures.push(`${method.toUpperCase()} ${path}: undocumented method answered ${res.status}`);
+        else if (res.status < 400)
+          failures.push(`${method.toUpperCase()} ${path}: undocumented method answered ${res.status}`);
       }
     }
     expect(failures).toEqual([]);
@@ -207,8 +361,24 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
       fc.asyncProperty(
         fc.oneof(
           fc.stringMatching(/^[a-z0-9-]{1,20}$/).map((s) => `/api/v1/${s}`),
-          fc.constantFrom('/api/v2/lessors', '/api/v1/', '/api/v1//lessors', '/API/V1/LESSORS', '/api/v1/lessors/', '/api/v1/lessors/..', '/api/v1/lessors/%2e%2e/%2e%2e/health', '/api/v1/lessors%00', '/%2e%2e/etc/passwd', '//', '/api/v1/lessors;x=1', '/api/v1/leases/x/free/y', '/api/v1/lessors?limit=1#x'),
-          fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 }).map((s) => `/${s.replace(/^\/+/, '')}`),
+          fc.constantFrom(
+            '/api/v2/lessors',
+            '/api/v1/',
+            '/api/v1//lessors',
+            '/API/V1/LESSORS',
+            '/api/v1/lessors/',
+            '/api/v1/lessors/..',
+            '/api/v1/lessors/%2e%2e/%2e%2e/health',
+            '/api/v1/lessors%00',
+            '/%2e%2e/etc/passwd',
+            '//',
+            '/api/v1/lessors;x=1',
+            '/api/v1/leases/x/free/y',
+            '/api/v1/lessors?limit=1#x',
+          ),
+          fc
+            .string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 60 })
+            .map((s) => `/${s.replace(/^\/+/, '')}`),
         ),
         fc.constantFrom('GET', 'POST', 'DELETE'),
         async (path, method) => {

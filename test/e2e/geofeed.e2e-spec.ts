@@ -6,7 +6,12 @@ describe('geofeed', () => {
   let dublin: string;
   let aws: string;
 
-  const allocate = (body: Record<string, unknown>) => t.http.post('/api/v1/allocations').set(bearer()).send({ providerId: aws, ...body }).expect(201);
+  const allocate = (body: Record<string, unknown>) =>
+    t.http
+      .post('/api/v1/allocations')
+      .set(bearer())
+      .send({ providerId: aws, ...body })
+      .expect(201);
   const feed = async () => {
     const res = await t.http.get('/geofeed.csv').expect(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
@@ -15,12 +20,29 @@ describe('geofeed', () => {
 
   beforeAll(async () => {
     t = await startTestApp();
-    const lessorId = (await t.http.post('/api/v1/lessors').set(bearer()).send({ name: 'Geo', rir: 'RIPE' }).expect(201)).body.id;
-    london = (await t.http.post('/api/v1/regions').set(bearer()).send({ code: 'eu-west-2', name: 'London', countryCode: 'GB', subdivisionCode: 'GB-ENG', city: 'London' }).expect(201)).body.id;
-    dublin = (await t.http.post('/api/v1/regions').set(bearer()).send({ code: 'eu-west-1', name: 'Ireland', countryCode: 'IE' }).expect(201)).body.id;
+    const lessorId = (await t.http.post('/api/v1/lessors').set(bearer()).send({ name: 'Geo', rir: 'RIPE' }).expect(201))
+      .body.id;
+    london = (
+      await t.http
+        .post('/api/v1/regions')
+        .set(bearer())
+        .send({ code: 'eu-west-2', name: 'London', countryCode: 'GB', subdivisionCode: 'GB-ENG', city: 'London' })
+        .expect(201)
+    ).body.id;
+    dublin = (
+      await t.http
+        .post('/api/v1/regions')
+        .set(bearer())
+        .send({ code: 'eu-west-1', name: 'Ireland', countryCode: 'IE' })
+        .expect(201)
+    ).body.id;
     aws = (await t.http.post('/api/v1/providers').set(bearer()).send({ code: 'aws', name: 'AWS' }).expect(201)).body.id;
     for (const prefix of ['45.1.0.0/24', '9.1.0.0/24', '45.3.0.0/24']) {
-      await t.http.post('/api/v1/leases').set(bearer()).send({ prefix, lessorId, startDate: '2025-01-01', pricePerIpMonthly: '0.5000', currency: 'USD' }).expect(201);
+      await t.http
+        .post('/api/v1/leases')
+        .set(bearer())
+        .send({ prefix, lessorId, startDate: '2025-01-01', pricePerIpMonthly: '0.5000', currency: 'USD' })
+        .expect(201);
     }
   });
   afterAll(() => t.close());
@@ -39,12 +61,24 @@ describe('geofeed', () => {
     const stale = await allocate({ prefix: '45.3.0.0/24', regionId: london });
     await t.pool.query(`UPDATE leases SET end_date = current_date - 1 WHERE id = $1`, [stale.body.leaseId]);
 
-    expect(await feed()).toBe(['# iplease geofeed', '9.1.0.128/25,GB,GB-ENG,London,', '45.1.0.0/26,GB,GB-ENG,London,', '45.1.0.64/26,IE,,,', ''].join('\n'));
+    expect(await feed()).toBe(
+      [
+        '# iplease geofeed',
+        '9.1.0.128/25,GB,GB-ENG,London,',
+        '45.1.0.0/26,GB,GB-ENG,London,',
+        '45.1.0.64/26,IE,,,',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('streams large feeds in batches, completely and in order', async () => {
     const lessorId = (await t.pool.query(`SELECT id FROM lessors LIMIT 1`)).rows[0].id;
-    const lease = await t.http.post('/api/v1/leases').set(bearer()).send({ prefix: '46.0.0.0/16', lessorId, startDate: '2025-01-01', pricePerIpMonthly: '0.1000', currency: 'USD' }).expect(201);
+    const lease = await t.http
+      .post('/api/v1/leases')
+      .set(bearer())
+      .send({ prefix: '46.0.0.0/16', lessorId, startDate: '2025-01-01', pricePerIpMonthly: '0.1000', currency: 'USD' })
+      .expect(201);
     await t.pool.query(
       `INSERT INTO allocations (lease_id, prefix, region_id, provider_id)
        SELECT $1, set_masklen('46.0.0.0'::inet + g * 4, 30)::cidr, $2, $3 FROM generate_series(0, 12344) AS g`,
@@ -58,7 +92,11 @@ describe('geofeed', () => {
     expect(body[3]).toBe('46.0.0.0/30,IE,,,');
     expect(body[body.length - 1]).toBe('46.0.192.224/30,IE,,,');
     expect(new Set(body).size).toBe(body.length);
-    const address = (line: string) => line.split('/')[0].split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+    const address = (line: string) =>
+      line
+        .split('/')[0]
+        .split('.')
+        .reduce((n, octet) => n * 256 + Number(octet), 0);
     expect(body.every((line, i) => i === 0 || address(body[i - 1]) < address(line))).toBe(true);
   });
 

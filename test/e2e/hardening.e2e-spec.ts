@@ -63,7 +63,12 @@ describe('hardening', () => {
 
   it('refuses a text/plain body with 415 UNSUPPORTED_MEDIA_TYPE and writes nothing', async () => {
     const before = await lessorCount();
-    const res = await t.http.post('/api/v1/lessors').set(bearer()).set('Content-Type', 'text/plain').send('{"name":"Plain","rir":"RIPE"}').expect(415);
+    const res = await t.http
+      .post('/api/v1/lessors')
+      .set(bearer())
+      .set('Content-Type', 'text/plain')
+      .send('{"name":"Plain","rir":"RIPE"}')
+      .expect(415);
     expect(res.body).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', status: 415 });
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(await lessorCount()).toBe(before);
@@ -71,7 +76,12 @@ describe('hardening', () => {
 
   it('refuses malformed JSON with 400 VALIDATION_FAILED, without parser details, and writes nothing', async () => {
     const before = await lessorCount();
-    const res = await t.http.post('/api/v1/lessors').set(bearer()).set('Content-Type', 'application/json').send('{"name": "Broken", "rir": ').expect(400);
+    const res = await t.http
+      .post('/api/v1/lessors')
+      .set(bearer())
+      .set('Content-Type', 'application/json')
+      .send('{"name": "Broken", "rir": ')
+      .expect(400);
     expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'body' }] });
     expect(res.text).not.toMatch(/SyntaxError|at JSON\.parse|Unexpected end/);
     expect(await lessorCount()).toBe(before);
@@ -89,12 +99,21 @@ describe('rate limiting', () => {
 
   it('answers 429 RATE_LIMITED with Retry-After once a key exceeds its per-minute budget, across routes', async () => {
     const viewer = await t.keyFor('viewer');
-    const paths = ['/api/v1/lessors', '/api/v1/lessors?limit=1', '/api/v1/lessors', '/api/v1/lessors?limit=2', '/api/v1/lessors'];
+    const paths = [
+      '/api/v1/lessors',
+      '/api/v1/lessors?limit=1',
+      '/api/v1/lessors',
+      '/api/v1/lessors?limit=2',
+      '/api/v1/lessors',
+    ];
     for (const path of paths) {
       const ok = await t.http.get(path).set(bearer(viewer)).expect(200);
       expect(ok.headers['x-ratelimit-limit']).toBe('5');
     }
-    const limited = await t.http.get('/api/v1/lessors/00000000-0000-4000-8000-000000000000').set(bearer(viewer)).expect(429);
+    const limited = await t.http
+      .get('/api/v1/lessors/00000000-0000-4000-8000-000000000000')
+      .set(bearer(viewer))
+      .expect(429);
     expect(limited.body).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
     expect(limited.headers['content-type']).toMatch(/application\/problem\+json/);
     const retryAfter = Number(limited.headers['retry-after']);
@@ -148,12 +167,27 @@ describe('logs', () => {
       await t.http.get('/api/v1/lessors').set(bearer(viewerKey)).expect(200);
       await t.http.post('/api/v1/lessors').set(bearer(viewerKey)).send({ name: 'nope', rir: 'RIPE' }).expect(403);
       await t.http.get('/api/v1/lessors').set('Authorization', `Bearer ${ADMIN_KEY}-wrong`).expect(401);
-      const res = await t.http.post('/api/v1/api-keys').set(bearer()).set('Idempotency-Key', 'log-test').send({ name: 'logged?', role: 'engineer' }).expect(201);
+      const res = await t.http
+        .post('/api/v1/api-keys')
+        .set(bearer())
+        .set('Idempotency-Key', 'log-test')
+        .send({ name: 'logged?', role: 'engineer' })
+        .expect(201);
       created = res.body.key as string;
-      await t.http.post('/api/v1/api-keys').set(bearer()).set('Idempotency-Key', 'log-test').send({ name: 'logged?', role: 'engineer' }).expect(201);
+      await t.http
+        .post('/api/v1/api-keys')
+        .set(bearer())
+        .set('Idempotency-Key', 'log-test')
+        .send({ name: 'logged?', role: 'engineer' })
+        .expect(201);
       await t.http.get('/api/v1/lessors').set(bearer(created)).expect(200);
       await t.http.get(`/api/v1/api-keys/${res.body.id}`).set(bearer(created)).expect(403);
-      await t.http.post('/api/v1/lessors').set(bearer(created)).set('Content-Type', 'application/json').send('{"broken":').expect(400);
+      await t.http
+        .post('/api/v1/lessors')
+        .set(bearer(created))
+        .set('Content-Type', 'application/json')
+        .send('{"broken":')
+        .expect(400);
     } finally {
       await t.close();
     }
@@ -184,7 +218,10 @@ describe('malformed HTTP and secrets in URLs', () => {
       const big = await raw(`GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
       expect(big).toMatch(/^HTTP\/1\.1 431 /);
       expect(big).toContain('Content-Type: application/problem+json');
-      expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, code: 'VALIDATION_FAILED' });
+      expect(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4))).toMatchObject({
+        status: 431,
+        code: 'VALIDATION_FAILED',
+      });
       const garbage = await raw('HELLO THERE\r\n\r\n');
       expect(garbage).toMatch(/^HTTP\/1\.1 400 /);
       expect(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 400 });
@@ -194,7 +231,9 @@ describe('malformed HTTP and secrets in URLs', () => {
   });
 
   it('redacts secret-looking query parameters from logged URLs', async () => {
-    expect(redactQuerySecrets('/api/v1/leases?api_key=ipl_abc&limit=5')).toBe('/api/v1/leases?api_key=[redacted]&limit=5');
+    expect(redactQuerySecrets('/api/v1/leases?api_key=ipl_abc&limit=5')).toBe(
+      '/api/v1/leases?api_key=[redacted]&limit=5',
+    );
     expect(redactQuerySecrets('/x?limit=5&token=t&Secret=s')).toBe('/x?limit=5&token=[redacted]&Secret=[redacted]');
     expect(redactQuerySecrets('/api/v1/lookup?ip=1.2.3.4')).toBe('/api/v1/lookup?ip=1.2.3.4');
   });
@@ -213,7 +252,12 @@ describe('bodies that are valid JSON but not valid data', () => {
     ['nesting 40 levels deep', `{"name":"x","rir":"RIPE","notes":${'['.repeat(40)}${']'.repeat(40)}}`],
   ])('refuses %s with 400 and writes nothing', async (_label, raw) => {
     const before = Number((await t.pool.query('SELECT count(*) FROM lessors')).rows[0].count);
-    const res = await t.http.post('/api/v1/lessors').set(bearer()).set('Content-Type', 'application/json').send(raw).expect(400);
+    const res = await t.http
+      .post('/api/v1/lessors')
+      .set(bearer())
+      .set('Content-Type', 'application/json')
+      .send(raw)
+      .expect(400);
     expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'body' }] });
     expect(Number((await t.pool.query('SELECT count(*) FROM lessors')).rows[0].count)).toBe(before);
   });

@@ -12,18 +12,38 @@ describe('lessors', () => {
   const count = async () => Number((await t.pool.query('SELECT count(*) FROM lessors')).rows[0].count);
 
   it('creates, reads with ETag, updates with If-Match, refuses a stale update, deletes', async () => {
-    const created = await t.http.post('/api/v1/lessors').set(bearer()).send({ name: 'Acme Holdings', rir: 'ARIN', orgHandle: 'ACME-1' }).expect(201);
-    expect(created.body).toMatchObject({ name: 'Acme Holdings', rir: 'ARIN', orgHandle: 'ACME-1', contactEmail: null, version: 1 });
+    const created = await t.http
+      .post('/api/v1/lessors')
+      .set(bearer())
+      .send({ name: 'Acme Holdings', rir: 'ARIN', orgHandle: 'ACME-1' })
+      .expect(201);
+    expect(created.body).toMatchObject({
+      name: 'Acme Holdings',
+      rir: 'ARIN',
+      orgHandle: 'ACME-1',
+      contactEmail: null,
+      version: 1,
+    });
     expect(created.headers.etag).toBe('"1"');
     const id = created.body.id as string;
 
     const read = await t.http.get(`/api/v1/lessors/${id}`).set(bearer()).expect(200);
     expect(read.headers.etag).toBe('"1"');
 
-    const updated = await t.http.patch(`/api/v1/lessors/${id}`).set(bearer()).set('If-Match', '"1"').send({ contactEmail: 'noc@acme.example' }).expect(200);
+    const updated = await t.http
+      .patch(`/api/v1/lessors/${id}`)
+      .set(bearer())
+      .set('If-Match', '"1"')
+      .send({ contactEmail: 'noc@acme.example' })
+      .expect(200);
     expect(updated.body).toMatchObject({ contactEmail: 'noc@acme.example', version: 2 });
 
-    const stale = await t.http.patch(`/api/v1/lessors/${id}`).set(bearer()).set('If-Match', '"1"').send({ notes: 'x' }).expect(412);
+    const stale = await t.http
+      .patch(`/api/v1/lessors/${id}`)
+      .set(bearer())
+      .set('If-Match', '"1"')
+      .send({ notes: 'x' })
+      .expect(412);
     expect(stale.body.code).toBe('PRECONDITION_FAILED');
     expect(stale.headers['content-type']).toMatch(/application\/problem\+json/);
 
@@ -35,7 +55,11 @@ describe('lessors', () => {
   it('refuses a duplicate name case-insensitively with ALREADY_EXISTS and writes nothing', async () => {
     await t.http.post('/api/v1/lessors').set(bearer()).send({ name: 'Dup Networks', rir: 'RIPE' }).expect(201);
     const before = await count();
-    const dup = await t.http.post('/api/v1/lessors').set(bearer()).send({ name: 'dup networks', rir: 'RIPE' }).expect(409);
+    const dup = await t.http
+      .post('/api/v1/lessors')
+      .set(bearer())
+      .send({ name: 'dup networks', rir: 'RIPE' })
+      .expect(409);
     expect(dup.body).toMatchObject({ code: 'ALREADY_EXISTS', errors: [{ field: 'name' }] });
     expect(await count()).toBe(before);
   });
@@ -56,7 +80,12 @@ describe('lessors', () => {
   });
 
   it('paginates in creation order with an opaque cursor', async () => {
-    for (let i = 0; i < 5; i++) await t.http.post('/api/v1/lessors').set(bearer()).send({ name: `Page ${i}`, rir: 'APNIC' }).expect(201);
+    for (let i = 0; i < 5; i++)
+      await t.http
+        .post('/api/v1/lessors')
+        .set(bearer())
+        .send({ name: `Page ${i}`, rir: 'APNIC' })
+        .expect(201);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

@@ -9,14 +9,20 @@ async function objects(url: string) {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    const tables = await client.query<{ name: string }>(`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
+    const tables = await client.query<{ name: string }>(
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`,
+    );
     const functions = await client.query<{ name: string }>(
       `SELECT p.proname AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' ORDER BY 1`,
     );
     const constraints = await client.query<{ name: string; def: string }>(
       `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND contype = 'x' ORDER BY 1`,
     );
-    return { tables: tables.rows.map((r) => r.name), functions: functions.rows.map((r) => r.name), exclusions: constraints.rows };
+    return {
+      tables: tables.rows.map((r) => r.name),
+      functions: functions.rows.map((r) => r.name),
+      exclusions: constraints.rows,
+    };
   } finally {
     await client.end();
   }
@@ -40,7 +46,18 @@ describe('migrations', () => {
     const applied = await runMigrations(url);
     expect(applied).toEqual(MIGRATIONS.map((m) => new m().name));
     const up = await objects(url);
-    expect(up.tables).toEqual(expect.arrayContaining(['allocations', 'api_keys', 'audit_events', 'free_blocks', 'leases', 'lessors', 'providers', 'regions']));
+    expect(up.tables).toEqual(
+      expect.arrayContaining([
+        'allocations',
+        'api_keys',
+        'audit_events',
+        'free_blocks',
+        'leases',
+        'lessors',
+        'providers',
+        'regions',
+      ]),
+    );
     // The exclusion constraints name the inet_ops opclass explicitly.
     const byName = Object.fromEntries(up.exclusions.map((c) => [c.name, c.def]));
     expect(byName.leases_no_overlap).toMatch(/EXCLUDE USING gist \(prefix inet_ops WITH &&, term WITH &&\)/);

@@ -26,7 +26,9 @@ interface Operation {
   operationId?: string;
   security?: Record<string, string[]>[];
   parameters?: { name: string; in: string; required?: boolean }[];
-  requestBody?: { content: Record<string, { schema?: Schema; example?: unknown; examples?: Record<string, { value?: unknown }> }> };
+  requestBody?: {
+    content: Record<string, { schema?: Schema; example?: unknown; examples?: Record<string, { value?: unknown }> }>;
+  };
   responses: Record<string, Response>;
 }
 interface Op {
@@ -42,15 +44,31 @@ const ARTIFACTS = join(projectRoot(), 'test-artifacts');
 
 function operations(spec: OpenAPIObject): Op[] {
   return Object.entries(spec.paths).flatMap(([path, item]) =>
-    METHODS.filter((m) => (item as Record<string, unknown>)[m]).map((method) => ({ method, path, operation: (item as Record<string, Operation>)[method] })),
+    METHODS.filter((m) => (item as Record<string, unknown>)[m]).map((method) => ({
+      method,
+      path,
+      operation: (item as Record<string, Operation>)[method],
+    })),
   );
 }
 const label = (op: Op) => `${op.method.toUpperCase()} ${op.path}`;
 
 function resolve(spec: OpenAPIObject, schema: Schema | undefined): Schema {
   if (!schema) return {};
-  if (schema.$ref) return resolve(spec, (spec.components?.schemas as Record<string, Schema>)[schema.$ref.split('/').pop() as string]);
-  if (schema.allOf) return schema.allOf.map((s) => resolve(spec, s)).reduce((a, b) => ({ ...a, ...b, properties: { ...a.properties, ...b.properties }, required: [...(a.required ?? []), ...(b.required ?? [])] }), {});
+  if (schema.$ref)
+    return resolve(spec, (spec.components?.schemas as Record<string, Schema>)[schema.$ref.split('/').pop() as string]);
+  if (schema.allOf)
+    return schema.allOf
+      .map((s) => resolve(spec, s))
+      .reduce(
+        (a, b) => ({
+          ...a,
+          ...b,
+          properties: { ...a.properties, ...b.properties },
+          required: [...(a.required ?? []), ...(b.required ?? [])],
+        }),
+        {},
+      );
   return schema;
 }
 
@@ -87,9 +105,16 @@ describe('OpenAPI document', () => {
 
   it('declares the bearer scheme on every non-public operation and none on the public ones', () => {
     expect(spec.components?.securitySchemes?.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
-    const publicOps = ops.filter((op) => Array.isArray(op.operation.security) && op.operation.security.length === 0).map(label);
+    const publicOps = ops
+      .filter((op) => Array.isArray(op.operation.security) && op.operation.security.length === 0)
+      .map(label);
     expect(publicOps.sort()).toEqual([...PUBLIC].sort());
-    const wrong = ops.filter((op) => !PUBLIC.includes(label(op)) && JSON.stringify(op.operation.security) !== JSON.stringify([{ bearer: [] }])).map(label);
+    const wrong = ops
+      .filter(
+        (op) =>
+          !PUBLIC.includes(label(op)) && JSON.stringify(op.operation.security) !== JSON.stringify([{ bearer: [] }]),
+      )
+      .map(label);
     expect(wrong).toEqual([]);
   });
 
@@ -101,7 +126,8 @@ describe('OpenAPI document', () => {
         const res = await fetch(url, { method: op.method.toUpperCase(), headers: { Accept: 'application/json, */*' } });
         await res.arrayBuffer();
         const isPublic = op.operation.security?.length === 0;
-        if (isPublic ? res.status === 401 || res.status === 403 : res.status !== 401) mismatches.push(`${label(op)}: spec says ${isPublic ? 'public' : 'bearer'}, server answered ${res.status}`);
+        if (isPublic ? res.status === 401 || res.status === 403 : res.status !== 401)
+          mismatches.push(`${label(op)}: spec says ${isPublic ? 'public' : 'bearer'}, server answered ${res.status}`);
       }),
     );
     expect(mismatches).toEqual([]);
@@ -114,14 +140,16 @@ describe('OpenAPI document', () => {
         if (!response.description?.trim()) problems.push(`${label(op)} ${status}: no description`);
         if (Number(status) >= 400) {
           const schema = response.content?.['application/problem+json']?.schema;
-          if (schema?.$ref !== '#/components/schemas/ProblemDto') problems.push(`${label(op)} ${status}: not application/problem+json ProblemDto`);
+          if (schema?.$ref !== '#/components/schemas/ProblemDto')
+            problems.push(`${label(op)} ${status}: not application/problem+json ProblemDto`);
         }
       }
       if (!op.operation.security?.length) continue;
       for (const status of ['400', '401', '403', '429', '503']) {
         if (!op.operation.responses[status]) problems.push(`${label(op)}: ${status} not documented`);
       }
-      if (!Object.keys(op.operation.responses).some((s) => s.startsWith('2'))) problems.push(`${label(op)}: no success response`);
+      if (!Object.keys(op.operation.responses).some((s) => s.startsWith('2')))
+        problems.push(`${label(op)}: no success response`);
     }
     expect(problems).toEqual([]);
   });
@@ -138,8 +166,15 @@ describe('OpenAPI document', () => {
       }
       const headers = (op.operation.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
       const versioned = ['patch', 'delete'].includes(op.method) || op.path.endsWith('/terminate');
-      if (versioned && op.path.startsWith('/api/v1/') && !op.path.startsWith('/api/v1/api-keys') && !headers.includes('If-Match')) problems.push(`${label(op)}: no If-Match`);
-      if (op.method === 'post' && op.operation.security?.length && !headers.includes('Idempotency-Key')) problems.push(`${label(op)}: no Idempotency-Key`);
+      if (
+        versioned &&
+        op.path.startsWith('/api/v1/') &&
+        !op.path.startsWith('/api/v1/api-keys') &&
+        !headers.includes('If-Match')
+      )
+        problems.push(`${label(op)}: no If-Match`);
+      if (op.method === 'post' && op.operation.security?.length && !headers.includes('Idempotency-Key'))
+        problems.push(`${label(op)}: no Idempotency-Key`);
     }
     expect(entityAnswers).toBeGreaterThanOrEqual(15); // get, create and update of five entities, and terminate
     expect(problems).toEqual([]);
@@ -155,14 +190,20 @@ describe('OpenAPI document', () => {
         problems.push(`${label(op)}: request body is not application/json`);
         continue;
       }
-      const examples = media.examples ? Object.entries(media.examples).map(([name, e]) => [name, e.value] as const) : media.example !== undefined ? [['example', media.example] as const] : [];
+      const examples = media.examples
+        ? Object.entries(media.examples).map(([name, e]) => [name, e.value] as const)
+        : media.example !== undefined
+          ? [['example', media.example] as const]
+          : [];
       if (examples.length === 0) problems.push(`${label(op)}: request body has no example`);
       const schema = resolve(spec, media.schema);
       for (const [name, value] of examples) {
         checked++;
         const body = value as Record<string, unknown>;
-        for (const field of schema.required ?? []) if (!(field in body)) problems.push(`${label(op)} example ${name}: required ${field} missing`);
-        for (const field of Object.keys(body)) if (!schema.properties?.[field]) problems.push(`${label(op)} example ${name}: unknown field ${field}`);
+        for (const field of schema.required ?? [])
+          if (!(field in body)) problems.push(`${label(op)} example ${name}: required ${field} missing`);
+        for (const field of Object.keys(body))
+          if (!schema.properties?.[field]) problems.push(`${label(op)} example ${name}: unknown field ${field}`);
       }
     }
     expect(checked).toBeGreaterThanOrEqual(12);
@@ -187,10 +228,17 @@ describe('OpenAPI document', () => {
     paths['/api/v1/lessors'].get.operationId = 'createLessor';
     const body = paths['/api/v1/regions'].post.requestBody!.content['application/json'];
     body.examples = { bad: { value: { code: 'x', name: 'X', countryCode: 42 } } };
-    paths['/api/v1/lookup'].get.responses['404'] = { description: 'Gone.', content: { 'application/json': { schema: { type: 'object' } } } };
+    paths['/api/v1/lookup'].get.responses['404'] = {
+      description: 'Gone.',
+      content: { 'application/json': { schema: { type: 'object' } } },
+    };
     const result = lintOpenApi(broken, join(ARTIFACTS, 'openapi.broken.json'));
     const rules = new Set(result.problems.map((p) => p.ruleId));
-    expect([...rules].sort()).toEqual(['no-invalid-media-type-examples', 'operation-4xx-problem-details-rfc7807', 'operation-operationId-unique']);
+    expect([...rules].sort()).toEqual([
+      'no-invalid-media-type-examples',
+      'operation-4xx-problem-details-rfc7807',
+      'operation-operationId-unique',
+    ]);
   });
 
   it('generates exactly the committed client types (run `npm run client:generate` after changing the API)', () => {

@@ -49,20 +49,26 @@ describe('service process', () => {
     // Second start: same data, same key, no new key printed.
     const second = startService(mainJs, { PORT: String(port), DATA_DIR: dataDir });
     await second.waitFor(/iplease listening/);
-    const again = await fetch(`http://127.0.0.1:${port}/api/v1/lessors`, { headers: { Authorization: `Bearer ${key}` } });
+    const again = await fetch(`http://127.0.0.1:${port}/api/v1/lessors`, {
+      headers: { Authorization: `Bearer ${key}` },
+    });
     expect(again.status).toBe(200);
     expect(second.output()).not.toMatch(/ipl_[A-Za-z0-9_-]{43}/);
     second.child.kill('SIGINT');
     expect((await second.exited(10_000)).code).toBe(0);
   }, 120_000);
 
-  (process.getuid?.() === 0 ? it : it.skip)('refuses, with a line that says what to do, a DATA_DIR the postgres user cannot reach when run as root', async () => {
-    const hidden = tempDir();
-    fs.chmodSync(hidden, 0o700);
-    const proc = startService(mainJs, { PORT: String(await freePort()), DATA_DIR: path.join(hidden, 'data') });
-    expect((await proc.exited(20_000)).code).toBe(1);
-    expect(proc.output()).toContain(`the postgres user cannot enter ${hidden}`);
-  }, 30_000);
+  (process.getuid?.() === 0 ? it : it.skip)(
+    'refuses, with a line that says what to do, a DATA_DIR the postgres user cannot reach when run as root',
+    async () => {
+      const hidden = tempDir();
+      fs.chmodSync(hidden, 0o700);
+      const proc = startService(mainJs, { PORT: String(await freePort()), DATA_DIR: path.join(hidden, 'data') });
+      expect((await proc.exited(20_000)).code).toBe(1);
+      expect(proc.output()).toContain(`the postgres user cannot enter ${hidden}`);
+    },
+    30_000,
+  );
 
   it('stops with one clear line naming the variable when configuration is invalid', async () => {
     const bad = startService(mainJs, { PORT: 'eighty', DATA_DIR: tempDir() });
@@ -72,16 +78,26 @@ describe('service process', () => {
   }, 30_000);
 
   const asRoot = process.getuid?.() === 0;
-  (asRoot && systemUser('postgres') ? it : it.skip)('runs as a normal (non-root) user too', async () => {
-    const user = systemUser('postgres') as { uid: number; gid: number };
-    const base = tempDir();
-    fs.chmodSync(base, 0o777);
-    const port = await freePort();
-    const proc = startService(mainJs, { PORT: String(port), DATA_DIR: path.join(base, 'data'), ADMIN_API_KEY: 'ipl_normal-user-admin-key-123456' }, { ...user, cwd: base });
-    await proc.waitFor(/iplease listening/);
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/lessors`, { headers: { Authorization: 'Bearer ipl_normal-user-admin-key-123456' } });
-    expect(res.status).toBe(200);
-    proc.child.kill('SIGTERM');
-    expect((await proc.exited(10_000)).code).toBe(0);
-  }, 120_000);
+  (asRoot && systemUser('postgres') ? it : it.skip)(
+    'runs as a normal (non-root) user too',
+    async () => {
+      const user = systemUser('postgres') as { uid: number; gid: number };
+      const base = tempDir();
+      fs.chmodSync(base, 0o777);
+      const port = await freePort();
+      const proc = startService(
+        mainJs,
+        { PORT: String(port), DATA_DIR: path.join(base, 'data'), ADMIN_API_KEY: 'ipl_normal-user-admin-key-123456' },
+        { ...user, cwd: base },
+      );
+      await proc.waitFor(/iplease listening/);
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/lessors`, {
+        headers: { Authorization: 'Bearer ipl_normal-user-admin-key-123456' },
+      });
+      expect(res.status).toBe(200);
+      proc.child.kill('SIGTERM');
+      expect((await proc.exited(10_000)).code).toBe(0);
+    },
+    120_000,
+  );
 });

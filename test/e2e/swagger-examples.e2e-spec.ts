@@ -1,6 +1,17 @@
 import { bearer, startTestApp, TestApp } from '../support/test-app';
 
-type Spec = { paths: Record<string, Record<string, { operationId: string; requestBody?: { content: Record<string, { examples?: Record<string, { value: unknown }>; example?: unknown }> } }>> };
+type Spec = {
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        requestBody?: { content: Record<string, { examples?: Record<string, { value: unknown }>; example?: unknown }> };
+      }
+    >
+  >;
+};
 
 /** The new user's first five minutes: every step uses the request example exactly as Swagger UI shows it. */
 describe('Swagger request examples work as pasted', () => {
@@ -28,12 +39,19 @@ describe('Swagger request examples work as pasted', () => {
 
   async function schemaExample(operationId: string): Promise<Record<string, unknown>> {
     const spec = (await t.http.get('/docs-json').expect(200)).body;
-    for (const path of Object.values(spec.paths) as Record<string, { operationId: string; requestBody?: { content: Record<string, { schema: { $ref: string } }> } }>[]) {
+    for (const path of Object.values(spec.paths) as Record<
+      string,
+      { operationId: string; requestBody?: { content: Record<string, { schema: { $ref: string } }> } }
+    >[]) {
       for (const operation of Object.values(path)) {
         if (operation.operationId !== operationId) continue;
         const ref = operation.requestBody?.content['application/json'].schema.$ref as string;
         const schema = spec.components.schemas[ref.split('/').pop() as string];
-        return Object.fromEntries(Object.entries(schema.properties as Record<string, { example?: unknown }>).filter(([, p]) => p.example !== undefined).map(([k, p]) => [k, p.example]));
+        return Object.fromEntries(
+          Object.entries(schema.properties as Record<string, { example?: unknown }>)
+            .filter(([, p]) => p.example !== undefined)
+            .map(([k, p]) => [k, p.example]),
+        );
       }
     }
     throw new Error(`no operation ${operationId}`);
@@ -53,12 +71,24 @@ describe('Swagger request examples work as pasted', () => {
   });
 
   it('allocates the next free block from the allocation example once a region and provider exist', async () => {
-    await t.http.post('/api/v1/regions').set(bearer()).send(await example('createRegion').catch(() => schemaExample('createRegion'))).expect(201);
-    await t.http.post('/api/v1/providers').set(bearer()).send(await example('createProvider').catch(() => schemaExample('createProvider'))).expect(201);
+    await t.http
+      .post('/api/v1/regions')
+      .set(bearer())
+      .send(await example('createRegion').catch(() => schemaExample('createRegion')))
+      .expect(201);
+    await t.http
+      .post('/api/v1/providers')
+      .set(bearer())
+      .send(await example('createProvider').catch(() => schemaExample('createProvider')))
+      .expect(201);
     const body = await example('createAllocation', 'nextFree');
     const res = await t.http.post('/api/v1/allocations').set(bearer()).send(body).expect(201);
     expect(res.body.prefix).toBe('185.10.20.0/24');
-    const explicit = await t.http.post('/api/v1/allocations').set(bearer()).send(await example('createAllocation', 'explicit')).expect(201);
+    const explicit = await t.http
+      .post('/api/v1/allocations')
+      .set(bearer())
+      .send(await example('createAllocation', 'explicit'))
+      .expect(201);
     expect(explicit.body.prefix).toBe('185.10.23.0/24');
   });
 });

@@ -10,12 +10,23 @@ import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
  * Chromium. Never downloads a browser: without /usr/bin/chromium the suite is skipped, loudly.
  */
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const SCREENSHOT = join(projectRoot(), 'test-artifacts', 'swagger-ui.png');
 const hasChromium = existsSync(CHROMIUM);
 
 if (!hasChromium) {
-  console.warn(`swagger-ui.e2e-spec: SKIPPED — ${CHROMIUM} is missing (apt-get install -y chromium). The Swagger UI browser test did not run.`);
+  console.warn(
+    `swagger-ui.e2e-spec: SKIPPED — ${CHROMIUM} is missing (apt-get install -y chromium). The Swagger UI browser test did not run.`,
+  );
 }
 
 (hasChromium ? describe : describe.skip)('Swagger UI in a real browser', () => {
@@ -35,7 +46,8 @@ if (!hasChromium) {
     page.on('pageerror', (error) => consoleErrors.push(error.message));
     page.on('requestfailed', (request) => failedRequests.push(`${request.url()}: ${request.failure()?.errorText}`));
     page.on('response', (response) => {
-      if (response.status() >= 400 && !response.url().includes('/api/v1/')) failedRequests.push(`${response.url()}: ${response.status()}`);
+      if (response.status() >= 400 && !response.url().includes('/api/v1/'))
+        failedRequests.push(`${response.url()}: ${response.status()}`);
     });
   });
 
@@ -50,7 +62,9 @@ if (!hasChromium) {
     expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.locator('.swagger-ui .info .title').filter({ hasText: 'iplease' }).waitFor();
     // Styles applied: the stylesheet turns the Authorize button into a bordered box.
-    const borderStyle = await page.evaluate("getComputedStyle(document.querySelector('button.authorize')).borderTopStyle");
+    const borderStyle = await page.evaluate(
+      "getComputedStyle(document.querySelector('button.authorize')).borderTopStyle",
+    );
     expect(borderStyle).toBe('solid');
     expect(await page.locator('#operations-Lessors-createLessor').count()).toBe(1);
     expect(consoleErrors.filter((e) => /Content.Security.Policy|Refused to/i.test(e))).toEqual([]);
@@ -76,7 +90,10 @@ if (!hasChromium) {
     const status = operation.locator('.live-responses-table .response .response-col_status').first();
     await status.waitFor();
     expect((await status.innerText()).trim()).toBe('201');
-    const responseBody = await operation.locator('.live-responses-table .response-col_description pre').first().innerText();
+    const responseBody = await operation
+      .locator('.live-responses-table .response-col_description pre')
+      .first()
+      .innerText();
     expect(JSON.parse(responseBody)).toMatchObject({ name: 'Example Networks Ltd', rir: 'RIPE', version: 1 });
 
     mkdirSync(join(projectRoot(), 'test-artifacts'), { recursive: true });

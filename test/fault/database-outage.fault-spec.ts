@@ -1,7 +1,20 @@
 import { Database } from '../../src/database/database.service';
 import { toProblem } from '../../src/errors/problem.filter';
 import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
-import { Api, clusterState, createLease, expectUnavailable, OwnPostgres, pooled, Reply, seedWorld, sleep, spaceReport, waitUntil, World } from './support';
+import {
+  Api,
+  clusterState,
+  createLease,
+  expectUnavailable,
+  OwnPostgres,
+  pooled,
+  Reply,
+  seedWorld,
+  sleep,
+  spaceReport,
+  waitUntil,
+  World,
+} from './support';
 
 /** Every answer during an outage must come within this (the pool's connect timeout is 3 s). */
 const REQUEST_BOUND_MS = 5_000;
@@ -38,52 +51,68 @@ describe('database outage (app in-process, its own PostgreSQL)', () => {
   it.each([
     ['stopped (fast shutdown)', 'stop', '91.210.0'],
     ['crashed (SIGKILL to the postmaster and every backend)', 'crash', '91.210.1'],
-  ] as const)('database %s: 503 UNAVAILABLE within 5 s, /health 200, recovery on restart without losing committed data', async (_label, how, net) => {
-    const leaseId = await createLease(api, w, `${net}.0/24`);
-    // Committed before the outage; the pool now holds idle connections to the server about to go.
-    const before: Reply[] = [];
-    for (let i = 0; i < 6; i++) before.push(await api.expect(201, 'POST', '/api/v1/allocations', allocation({ leaseId, prefixLength: 28 })));
-    expect(before.map((r) => r.body.prefix)).toEqual([0, 16, 32, 48, 64, 80].map((n) => `${net}.${n}/28`));
+  ] as const)(
+    'database %s: 503 UNAVAILABLE within 5 s, /health 200, recovery on restart without losing committed data',
+    async (_label, how, net) => {
+      const leaseId = await createLease(api, w, `${net}.0/24`);
+      // Committed before the outage; the pool now holds idle connections to the server about to go.
+      const before: Reply[] = [];
+      for (let i = 0; i < 6; i++)
+        before.push(await api.expect(201, 'POST', '/api/v1/allocations', allocation({ leaseId, prefixLength: 28 })));
+      expect(before.map((r) => r.body.prefix)).toEqual([0, 16, 32, 48, 64, 80].map((n) => `${net}.${n}/28`));
 
-    await (how === 'stop' ? pg.stop() : pg.crash());
-    // A real crash leaves the cluster marked as running: the restart has to recover from the WAL.
-    expect(clusterState(pg.clusterDir)).toBe(how === 'stop' ? 'shut down' : 'in production');
+      await (how === 'stop' ? pg.stop() : pg.crash());
+      // A real crash leaves the cluster marked as running: the restart has to recover from the WAL.
+      expect(clusterState(pg.clusterDir)).toBe(how === 'stop' ? 'shut down' : 'in production');
 
-    const unknownKey = new Api(t.baseUrl, 'ipl_an-unknown-key-that-needs-the-database');
-    const probes: Array<() => Promise<Reply>> = [
-      () => api.get('/api/v1/allocations'),
-      () => api.get(`/api/v1/allocations/${before[0].body.id}`),
-      () => api.post('/api/v1/allocations', allocation({ leaseId, prefixLength: 28 })),
-      () => api.post('/api/v1/allocations', allocation({ prefix: `${net}.128/28` })),
-      () => api.get(`/api/v1/leases/${leaseId}/free`),
-      () => api.request('DELETE', `/api/v1/allocations/${before[1].body.id}`),
-      () => unknownKey.get('/api/v1/lessors'),
-      () => anon.get('/health/ready'),
-    ];
-    for (const probe of probes) expectUnavailable(await probe(), REQUEST_BOUND_MS);
-    // The same under concurrency: nothing queues up behind a dead pool.
-    const burst = await Promise.all(Array.from({ length: 32 }, (_, i) => probes[i % probes.length]()));
-    for (const reply of burst) expectUnavailable(reply, REQUEST_BOUND_MS);
-    const live = await anon.get('/health');
-    expect([live.status, live.body]).toEqual([200, { status: 'ok' }]);
+      const unknownKey = new Api(t.baseUrl, 'ipl_an-unknown-key-that-needs-the-database');
+      const probes: Array<() => Promise<Reply>> = [
+        () => api.get('/api/v1/allocations'),
+        () => api.get(`/api/v1/allocations/${before[0].body.id}`),
+        () => api.post('/api/v1/allocations', allocation({ leaseId, prefixLength: 28 })),
+        () => api.post('/api/v1/allocations', allocation({ prefix: `${net}.128/28` })),
+        () => api.get(`/api/v1/leases/${leaseId}/free`),
+        () => api.request('DELETE', `/api/v1/allocations/${before[1].body.id}`),
+        () => unknownKey.get('/api/v1/lessors'),
+        () => anon.get('/health/ready'),
+      ];
+      for (const probe of probes) expectUnavailable(await probe(), REQUEST_BOUND_MS);
+      // The same under concurrency: nothing queues up behind a dead pool.
+      const burst = await Promise.all(Array.from({ length: 32 }, (_, i) => probes[i % probes.length]()));
+      for (const reply of burst) expectUnavailable(reply, REQUEST_BOUND_MS);
+      const live = await anon.get('/health');
+      expect([live.status, live.body]).toEqual([200, { status: 'ok' }]);
 
-    // Back on the same port and data: the service heals without a restart.
-    await pg.start();
-    await waitUntil(async () => (await anon.get('/health/ready')).status === 200, 20_000, '/health/ready to answer 200 again');
-    // Every pooled connection works again, not just the one readiness happened to use.
-    const reads = await Promise.all(Array.from({ length: 30 }, () => api.get(`/api/v1/allocations?leaseId=${leaseId}&limit=100`)));
-    expect(reads.map((r) => r.status)).toEqual(reads.map(() => 200));
+      // Back on the same port and data: the service heals without a restart.
+      await pg.start();
+      await waitUntil(
+        async () => (await anon.get('/health/ready')).status === 200,
+        20_000,
+        '/health/ready to answer 200 again',
+      );
+      // Every pooled connection works again, not just the one readiness happened to use.
+      const reads = await Promise.all(
+        Array.from({ length: 30 }, () => api.get(`/api/v1/allocations?leaseId=${leaseId}&limit=100`)),
+      );
+      expect(reads.map((r) => r.status)).toEqual(reads.map(() => 200));
 
-    // Nothing committed before the outage was lost, and nothing was written during it.
-    expect(reads[0].body.items.map((a: { id: string }) => a.id).sort()).toEqual(before.map((r) => r.body.id).sort());
-    for (const created of before) {
-      const again = await api.expect(200, 'GET', `/api/v1/allocations/${created.body.id}`);
-      expect(again.body).toMatchObject({ id: created.body.id, prefix: created.body.prefix, status: 'active', version: 1 });
-    }
-    const next = await api.expect(201, 'POST', '/api/v1/allocations', allocation({ leaseId, prefixLength: 28 }));
-    expect(next.body.prefix).toBe(`${net}.96/28`);
-    expect(await spaceReport(pg, leaseId)).toMatchObject({ consistent: true, active: 7, duplicates: 0 });
-  }, 60_000);
+      // Nothing committed before the outage was lost, and nothing was written during it.
+      expect(reads[0].body.items.map((a: { id: string }) => a.id).sort()).toEqual(before.map((r) => r.body.id).sort());
+      for (const created of before) {
+        const again = await api.expect(200, 'GET', `/api/v1/allocations/${created.body.id}`);
+        expect(again.body).toMatchObject({
+          id: created.body.id,
+          prefix: created.body.prefix,
+          status: 'active',
+          version: 1,
+        });
+      }
+      const next = await api.expect(201, 'POST', '/api/v1/allocations', allocation({ leaseId, prefixLength: 28 }));
+      expect(next.body.prefix).toBe(`${net}.96/28`);
+      expect(await spaceReport(pg, leaseId)).toMatchObject({ consistent: true, active: 7, duplicates: 0 });
+    },
+    60_000,
+  );
 
   it('a connection lost between two statements of a transaction is reported as UNAVAILABLE, not as an internal error', async () => {
     // The window the burst below hits by chance, made certain: the session dies while idle in
@@ -109,7 +138,12 @@ describe('database outage (app in-process, its own PostgreSQL)', () => {
     expect(statements).toBe(1);
     expect(failure).toBeDefined();
     const { problem, retryAfterSeconds, unexpected } = toProblem(failure);
-    expect({ status: problem.status, code: problem.code, retryAfterSeconds, unexpected }).toEqual({ status: 503, code: 'UNAVAILABLE', retryAfterSeconds: 2, unexpected: false });
+    expect({ status: problem.status, code: problem.code, retryAfterSeconds, unexpected }).toEqual({
+      status: 503,
+      code: 'UNAVAILABLE',
+      retryAfterSeconds: 2,
+      unexpected: false,
+    });
     // The pool dropped the dead connection: the next requests are served normally.
     const reads = await Promise.all(Array.from({ length: 10 }, () => api.get('/api/v1/lessors')));
     expect(reads.map((r) => r.status)).toEqual(reads.map(() => 200));
@@ -124,7 +158,11 @@ describe('database outage (app in-process, its own PostgreSQL)', () => {
       const requestId = `burst-${i}`;
       let reply: Reply | { status: 0; error: string; text: string; headers?: undefined; body?: undefined; ms: number };
       try {
-        reply = await api.post('/api/v1/allocations', allocation({ leaseId, prefixLength: 28, description: requestId }), { 'X-Request-Id': requestId });
+        reply = await api.post(
+          '/api/v1/allocations',
+          allocation({ leaseId, prefixLength: 28, description: requestId }),
+          { 'X-Request-Id': requestId },
+        );
       } catch (error) {
         reply = { status: 0, error: String((error as Error).cause ?? error), text: '', ms: 0 };
       }
@@ -145,7 +183,11 @@ describe('database outage (app in-process, its own PostgreSQL)', () => {
     const statuses = results.map((r) => r.reply.status);
     const counts = statuses.reduce<Record<number, number>>((acc, s) => ({ ...acc, [s]: (acc[s] ?? 0) + 1 }), {});
     // Only clean outcomes: no 500s, no resets or hangs.
-    expect(results.filter((r) => ![201, 503, 409].includes(r.reply.status)).map((r) => `${r.requestId}: ${r.reply.status} ${'error' in r.reply ? r.reply.error : r.reply.text}`)).toEqual([]);
+    expect(
+      results
+        .filter((r) => ![201, 503, 409].includes(r.reply.status))
+        .map((r) => `${r.requestId}: ${r.reply.status} ${'error' in r.reply ? r.reply.error : r.reply.text}`),
+    ).toEqual([]);
     for (const { reply } of results.filter((r) => r.reply.status !== 201)) {
       expect(reply.headers?.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(reply.body.code).toBe(reply.status === 503 ? 'UNAVAILABLE' : 'NO_CAPACITY');
@@ -175,7 +217,13 @@ describe('database outage (app in-process, its own PostgreSQL)', () => {
       }
     }
     expect(new Set(rows.map((r) => r.prefix)).size).toBe(rows.length);
-    expect(await spaceReport(pg, leaseId)).toMatchObject({ consistent: true, overlaps: 0, duplicates: 0, active: created.length, free: expect.any(Number) });
+    expect(await spaceReport(pg, leaseId)).toMatchObject({
+      consistent: true,
+      overlaps: 0,
+      duplicates: 0,
+      active: created.length,
+      free: expect.any(Number),
+    });
 
     // And the service carries on normally.
     await api.expect(201, 'POST', '/api/v1/allocations', allocation({ leaseId, prefixLength: 28 }));

@@ -5,7 +5,20 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/database/embedded-postgres';
 import { startService } from '../support/process';
-import { Api, clusterState, createLease, faultMainJs, isAlive, killCluster, OwnPostgres, postmasterPid, seedWorld, sleep, tempDir, waitUntil } from './support';
+import {
+  Api,
+  clusterState,
+  createLease,
+  faultMainJs,
+  isAlive,
+  killCluster,
+  OwnPostgres,
+  postmasterPid,
+  seedWorld,
+  sleep,
+  tempDir,
+  waitUntil,
+} from './support';
 
 const KEY = 'ipl_fault-shutdown-admin-key-0123456789';
 const IN_FLIGHT = 24;
@@ -30,7 +43,10 @@ function send(agent: http.Agent, port: number, method: string, urlPath: string, 
         method,
         path: urlPath,
         agent,
-        headers: { Authorization: `Bearer ${KEY}`, ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}) },
+        headers: {
+          Authorization: `Bearer ${KEY}`,
+          ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}),
+        },
       },
       (res) => {
         let text = '';
@@ -99,13 +115,17 @@ describe('graceful shutdown (real service process, its own embedded PostgreSQL)'
       const clusterDir = path.join(dataDir, 'pg');
       const postmaster = postmasterPid(clusterDir);
       const pgPort = Number(fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[3]);
-      const { password } = JSON.parse(fs.readFileSync(path.join(dataDir, 'embedded-postgres.json'), 'utf8')) as { password: string };
+      const { password } = JSON.parse(fs.readFileSync(path.join(dataDir, 'embedded-postgres.json'), 'utf8')) as {
+        password: string;
+      };
       const dbUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/iplease`;
       const waitingOnLock = async () => {
         const probe = new Client({ connectionString: dbUrl });
         await probe.connect();
         try {
-          const { rows } = await probe.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'iplease' AND wait_event_type = 'Lock'`);
+          const { rows } = await probe.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'iplease' AND wait_event_type = 'Lock'`,
+          );
           return rows[0].n as number;
         } finally {
           await probe.end();
@@ -123,7 +143,13 @@ describe('graceful shutdown (real service process, its own embedded PostgreSQL)'
       const followUps: Outcome[] = [];
       let settled = 0;
       const inFlight = Array.from({ length: IN_FLIGHT }, (_, i) =>
-        send(agent, port, 'POST', '/api/v1/allocations', { leaseId, prefixLength: 28, regionId: w.regionId, providerId: w.providerId, description: `in-flight-${i}` }).then(async (outcome) => {
+        send(agent, port, 'POST', '/api/v1/allocations', {
+          leaseId,
+          prefixLength: 28,
+          regionId: w.regionId,
+          providerId: w.providerId,
+          description: `in-flight-${i}`,
+        }).then(async (outcome) => {
           settled++;
           // A busy client goes straight on with its next request, on the same agent (keep-alive).
           const until = Date.now() + 15_000;
@@ -135,7 +161,11 @@ describe('graceful shutdown (real service process, its own embedded PostgreSQL)'
           return outcome;
         }),
       );
-      await waitUntil(async () => (await waitingOnLock()) === IN_FLIGHT, 15_000, `${IN_FLIGHT} requests waiting on the lease lock`);
+      await waitUntil(
+        async () => (await waitingOnLock()) === IN_FLIGHT,
+        15_000,
+        `${IN_FLIGHT} requests waiting on the lease lock`,
+      );
       expect(settled).toBe(0);
 
       const sigtermAt = Date.now();
@@ -176,7 +206,10 @@ describe('graceful shutdown (real service process, its own embedded PostgreSQL)'
       const pg = OwnPostgres.attach(base);
       await pg.start();
       try {
-        const rows = await pg.query<{ id: string }>(`SELECT id::text FROM allocations WHERE lease_id = $1 AND status = 'active'`, [leaseId]);
+        const rows = await pg.query<{ id: string }>(
+          `SELECT id::text FROM allocations WHERE lease_id = $1 AND status = 'active'`,
+          [leaseId],
+        );
         expect(rows.map((r) => r.id).sort()).toEqual(outcomes.map((o) => o.body.id).sort());
       } finally {
         await pg.stop();
@@ -184,7 +217,8 @@ describe('graceful shutdown (real service process, its own embedded PostgreSQL)'
     } finally {
       if (service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGKILL');
       const pidFile = path.join(dataDir, 'pg', 'postmaster.pid');
-      if (fs.existsSync(pidFile) && isAlive(postmasterPid(path.dirname(pidFile)))) process.kill(postmasterPid(path.dirname(pidFile)), 'SIGINT');
+      if (fs.existsSync(pidFile) && isAlive(postmasterPid(path.dirname(pidFile))))
+        process.kill(postmasterPid(path.dirname(pidFile)), 'SIGINT');
     }
   }, 90_000);
 
@@ -196,7 +230,12 @@ describe('graceful shutdown (real service process, its own embedded PostgreSQL)'
       dataDir = path.join(base, 'data');
     }
     const port = await freePort();
-    const service = startService(faultMainJs(), { PORT: String(port), DATA_DIR: dataDir, ADMIN_API_KEY: KEY, LOG_LEVEL: 'info' });
+    const service = startService(faultMainJs(), {
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      ADMIN_API_KEY: KEY,
+      LOG_LEVEL: 'info',
+    });
     try {
       await service.waitFor(/iplease listening/, 60_000);
       const victims = killCluster(path.join(dataDir, 'pg'));

@@ -41,7 +41,15 @@ export function postmasterPid(clusterDir: string): number {
   return Number(fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
 }
 
-const DB_STATES = ['starting up', 'shut down', 'shut down in recovery', 'shutting down', 'in crash recovery', 'in archive recovery', 'in production'];
+const DB_STATES = [
+  'starting up',
+  'shut down',
+  'shut down in recovery',
+  'shutting down',
+  'in crash recovery',
+  'in archive recovery',
+  'in production',
+];
 
 /**
  * The cluster state recorded in global/pg_control (what pg_controldata prints as "Database cluster
@@ -83,7 +91,11 @@ export function killCluster(clusterDir: string): number[] {
   return victims;
 }
 
-export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<number> {
+export async function waitUntil(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await condition()) return Date.now() - started;
@@ -161,7 +173,9 @@ export class OwnPostgres {
   async start(): Promise<void> {
     if (this.server) throw new Error('already running');
     const modulePath = path.join(path.dirname(faultMainJs()), 'database', 'embedded-postgres.js');
-    const server = spawn(process.execPath, ['-e', PG_SERVER, modulePath, this.dataDir, String(this.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const server = spawn(process.execPath, ['-e', PG_SERVER, modulePath, this.dataDir, String(this.port)], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.server = server;
     let output = '';
     const started = await new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
@@ -171,7 +185,9 @@ export class OwnPostgres {
         if (line) resolve(JSON.parse(line));
       });
       server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-      server.on('exit', (code) => reject(new Error(`Postgres server exited (${code}) before it was ready:\n${output.slice(-2000)}`)));
+      server.on('exit', (code) =>
+        reject(new Error(`Postgres server exited (${code}) before it was ready:\n${output.slice(-2000)}`)),
+      );
     }).catch((error) => {
       this.server = undefined;
       throw error;
@@ -206,10 +222,17 @@ export class OwnPostgres {
       server.kill('SIGKILL');
       await exited;
     }
-    await waitUntil(() => victims.every((victim) => !isAlive(victim)), 10_000, 'the killed Postgres processes to disappear');
+    await waitUntil(
+      () => victims.every((victim) => !isAlive(victim)),
+      10_000,
+      'the killed Postgres processes to disappear',
+    );
   }
 
-  async query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+  async query<T extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+  ): Promise<T[]> {
     const client = new Client({ connectionString: this.url });
     client.on('error', () => undefined);
     await client.connect();
@@ -268,11 +291,13 @@ export class Api {
   }
 
   get = (urlPath: string) => this.request('GET', urlPath);
-  post = (urlPath: string, body: unknown, headers?: Record<string, string>) => this.request('POST', urlPath, body, headers);
+  post = (urlPath: string, body: unknown, headers?: Record<string, string>) =>
+    this.request('POST', urlPath, body, headers);
 
   async expect(status: number, method: string, urlPath: string, body?: unknown): Promise<Reply> {
     const reply = await this.request(method, urlPath, body);
-    if (reply.status !== status) throw new Error(`${method} ${urlPath}: expected ${status}, got ${reply.status}: ${reply.text.slice(0, 500)}`);
+    if (reply.status !== status)
+      throw new Error(`${method} ${urlPath}: expected ${status}, got ${reply.status}: ${reply.text.slice(0, 500)}`);
     return reply;
   }
 }
@@ -288,13 +313,23 @@ const unique = (base: string) => `${base}-${process.pid}-${++counter}`;
 
 export async function seedWorld(api: Api): Promise<World> {
   const lessor = await api.expect(201, 'POST', '/api/v1/lessors', { name: unique('Lessor'), rir: 'RIPE' });
-  const region = await api.expect(201, 'POST', '/api/v1/regions', { code: unique('eu-west-1'), name: 'Ireland', countryCode: 'IE' });
+  const region = await api.expect(201, 'POST', '/api/v1/regions', {
+    code: unique('eu-west-1'),
+    name: 'Ireland',
+    countryCode: 'IE',
+  });
   const provider = await api.expect(201, 'POST', '/api/v1/providers', { code: unique('aws'), name: 'AWS' });
   return { lessorId: lessor.body.id, regionId: region.body.id, providerId: provider.body.id };
 }
 
 export async function createLease(api: Api, world: World, prefix: string): Promise<string> {
-  const res = await api.expect(201, 'POST', '/api/v1/leases', { prefix, lessorId: world.lessorId, startDate: '2025-01-01', pricePerIpMonthly: '0.5000', currency: 'USD' });
+  const res = await api.expect(201, 'POST', '/api/v1/leases', {
+    prefix,
+    lessorId: world.lessorId,
+    startDate: '2025-01-01',
+    pricePerIpMonthly: '0.5000',
+    currency: 'USD',
+  });
   return res.body.id;
 }
 
@@ -331,7 +366,15 @@ export async function pooled<T>(count: number, concurrency: number, task: (index
  * pairwise disjoint, lie inside the lease and add up to exactly the lease (so their union is it).
  */
 export async function spaceReport(pg: OwnPostgres, leaseId: string) {
-  const [row] = await pg.query<{ overlaps: number; outside: number; covered: string; lease_size: string; active: number; free: number; duplicates: number }>(
+  const [row] = await pg.query<{
+    overlaps: number;
+    outside: number;
+    covered: string;
+    lease_size: string;
+    active: number;
+    free: number;
+    duplicates: number;
+  }>(
     `WITH lease AS (SELECT prefix FROM leases WHERE id = $1),
           pieces AS (
             SELECT prefix, 'free' AS kind FROM free_blocks WHERE lease_id = $1
@@ -346,5 +389,8 @@ export async function spaceReport(pg: OwnPostgres, leaseId: string) {
             (SELECT count(*)::int FROM (SELECT prefix FROM allocations WHERE lease_id = $1 AND status = 'active' GROUP BY prefix HAVING count(*) > 1) d) AS duplicates`,
     [leaseId],
   );
-  return { ...row, consistent: row.overlaps === 0 && row.outside === 0 && Number(row.covered) === Number(row.lease_size) };
+  return {
+    ...row,
+    consistent: row.overlaps === 0 && row.outside === 0 && Number(row.covered) === Number(row.lease_size),
+  };
 }

@@ -36,9 +36,45 @@ export const INJECTION_STRINGS = [
   '\\x00',
 ];
 
-const NAN_LIKE = ['NaN', 'nan', 'Infinity', '-Infinity', 'undefined', 'null', 'true', '-0', '0x1A', '1e309', '1e-400', '0.1.2', '', ' ', '1_000', '٣', '+1', '00026', '26 ', ' 26'];
+const NAN_LIKE = [
+  'NaN',
+  'nan',
+  'Infinity',
+  '-Infinity',
+  'undefined',
+  'null',
+  'true',
+  '-0',
+  '0x1A',
+  '1e309',
+  '1e-400',
+  '0.1.2',
+  '',
+  ' ',
+  '1_000',
+  '٣',
+  '+1',
+  '00026',
+  '26 ',
+  ' 26',
+];
 
-const LARGE_NUMBERS = [Number.MAX_SAFE_INTEGER + 2, -Number.MAX_SAFE_INTEGER - 2, 1e308, -1e308, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 31, 2 ** 32, 2 ** 63, -(2 ** 31) - 1, 4294967296, -1, 0.5, -0];
+const LARGE_NUMBERS = [
+  Number.MAX_SAFE_INTEGER + 2,
+  -Number.MAX_SAFE_INTEGER - 2,
+  1e308,
+  -1e308,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+  2 ** 31,
+  2 ** 32,
+  2 ** 63,
+  -(2 ** 31) - 1,
+  4294967296,
+  -1,
+  0.5,
+  -0,
+];
 
 export const UNICODE_STRINGS = [
   '\u0000',
@@ -58,7 +94,23 @@ export const UNICODE_STRINGS = [
   'Z̷̧̛̺͓a̸l̶g̵o̴',
 ];
 
-const TRAVERSAL = ['..', '../..', '../../../etc/passwd', '..%2F..%2Fhealth', '%2e%2e%2f%2e%2e', '....//....//', '.%00.', '%00', '%', '%zz', '%E0%A4%A', '?x=1', '#frag', ';', '\\..\\..'];
+const TRAVERSAL = [
+  '..',
+  '../..',
+  '../../../etc/passwd',
+  '..%2F..%2Fhealth',
+  '%2e%2e%2f%2e%2e',
+  '....//....//',
+  '.%00.',
+  '%00',
+  '%',
+  '%zz',
+  '%E0%A4%A',
+  '?x=1',
+  '#frag',
+  ';',
+  '\\..\\..',
+];
 
 /** Node refuses to send control characters other than tab in a header value. */
 const sendableInHeader = (s: string) => [...s].every((c) => c === '\t' || c.charCodeAt(0) >= 0x20);
@@ -67,13 +119,21 @@ const letters = fc.stringMatching(/^[a-z]{1,12}$/);
 
 /** A canonical public IPv4 prefix (not special-purpose space). */
 export const publicPrefix = (minLen = 16, maxLen = 32) =>
-  fc.tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: minLen, max: maxLen })).map(([a, b, c, d, len]) => {
-    const first = [10, 100, 127, 169, 172, 192, 198, 203].includes(a) ? a + 1 : a;
-    const n = (((first << 24) >>> 0) + (b << 16) + (c << 8) + d) >>> 0;
-    const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-    const net = (n & mask) >>> 0;
-    return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}/${len}`;
-  });
+  fc
+    .tuple(
+      fc.integer({ min: 1, max: 223 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: minLen, max: maxLen }),
+    )
+    .map(([a, b, c, d, len]) => {
+      const first = [10, 100, 127, 169, 172, 192, 198, 203].includes(a) ? a + 1 : a;
+      const n = (((first << 24) >>> 0) + (b << 16) + (c << 8) + d) >>> 0;
+      const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+      const net = (n & mask) >>> 0;
+      return `${net >>> 24}.${(net >>> 16) & 255}.${(net >>> 8) & 255}.${net & 255}/${len}`;
+    });
 
 /** A canonical sub-prefix of a seeded lease prefix (or the prefix itself). */
 export function subPrefix(prefixes: string[]): fc.Arbitrary<string> {
@@ -90,9 +150,15 @@ export function subPrefix(prefixes: string[]): fc.Arbitrary<string> {
 }
 
 const isoDate = (minYear = 2020, maxYear = 2030) =>
-  fc.tuple(fc.integer({ min: minYear, max: maxYear }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 })).map(([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
-const isoMonth = fc.tuple(fc.integer({ min: 2020, max: 2030 }), fc.integer({ min: 1, max: 12 })).map(([y, m]) => `${y}-${String(m).padStart(2, '0')}`);
-const isoDateTime = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2035-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+  fc
+    .tuple(fc.integer({ min: minYear, max: maxYear }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 28 }))
+    .map(([y, m, d]) => `${y}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}`);
+const isoMonth = fc
+  .tuple(fc.integer({ min: 2020, max: 2030 }), fc.integer({ min: 1, max: 12 }))
+  .map(([y, m]) => `${y}-${String(m).padStart(2, '0')}`);
+const isoDateTime = fc
+  .date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2035-01-01T00:00:00Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
 
 /** Which seeded resource an `...Id` field or parameter refers to. */
 const ID_FIELDS: Record<string, string> = {
@@ -116,7 +182,8 @@ function seededId(world: FuzzWorld, resource: string | undefined): fc.Arbitrary<
  */
 function hint(name: string | undefined, world: FuzzWorld): fc.Arbitrary<unknown> | undefined {
   if (!name) return undefined;
-  if (ID_FIELDS[name]) return fc.oneof({ arbitrary: seededId(world, ID_FIELDS[name]), weight: 4 }, { arbitrary: fc.uuid(), weight: 1 });
+  if (ID_FIELDS[name])
+    return fc.oneof({ arbitrary: seededId(world, ID_FIELDS[name]), weight: 4 }, { arbitrary: fc.uuid(), weight: 1 });
   if (name === 'entityId') return fc.oneof(seededId(world, undefined), fc.uuid());
   switch (name) {
     case 'prefix':
@@ -124,13 +191,20 @@ function hint(name: string | undefined, world: FuzzWorld): fc.Arbitrary<unknown>
       return fc.oneof(subPrefix(world.leasePrefixes), publicPrefix(8, 32));
     case 'contains':
     case 'ip':
-      return fc.oneof(subPrefix(world.leasePrefixes), subPrefix(world.leasePrefixes).map((p) => p.split('/')[0]), publicPrefix(8, 32), fc.ipV4());
+      return fc.oneof(
+        subPrefix(world.leasePrefixes),
+        subPrefix(world.leasePrefixes).map((p) => p.split('/')[0]),
+        publicPrefix(8, 32),
+        fc.ipV4(),
+      );
     case 'prefixLength':
       return fc.integer({ min: 20, max: 32 });
     case 'currency':
       return fc.constantFrom('USD', 'EUR', 'GBP', 'CHF');
     case 'pricePerIpMonthly':
-      return fc.tuple(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 9999 })).map(([i, f]) => `${i}.${String(f).padStart(4, '0')}`);
+      return fc
+        .tuple(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 9999 }))
+        .map(([i, f]) => `${i}.${String(f).padStart(4, '0')}`);
     case 'countryCode':
       return fc.constantFrom('IE', 'DE', 'US', 'GB', 'NL', 'JP');
     case 'subdivisionCode':
@@ -155,7 +229,10 @@ function hint(name: string | undefined, world: FuzzWorld): fc.Arbitrary<unknown>
     case 'tag':
       return letters;
     case 'cursor':
-      return fc.oneof(fc.constant(Buffer.from('s1').toString('base64url')), fc.constant(Buffer.from('s999999').toString('base64url')));
+      return fc.oneof(
+        fc.constant(Buffer.from('s1').toString('base64url')),
+        fc.constant(Buffer.from('s999999').toString('base64url')),
+      );
     default:
       return undefined;
   }
@@ -166,13 +243,25 @@ function hint(name: string | undefined, world: FuzzWorld): fc.Arbitrary<unknown>
  * field makes @nestjs/swagger print `type: object` with a string example: trust the example there.
  */
 function effectiveType(schema: SchemaObject): string | undefined {
-  if (schema.type === 'object' && !schema.properties && schema.example !== undefined && typeof schema.example !== 'object') return typeof schema.example;
+  if (
+    schema.type === 'object' &&
+    !schema.properties &&
+    schema.example !== undefined &&
+    typeof schema.example !== 'object'
+  )
+    return typeof schema.example;
   if (schema.type === 'object' && !schema.properties && schema.maxLength !== undefined) return 'string';
   return schema.type ?? (schema.properties ? 'object' : schema.items ? 'array' : undefined);
 }
 
 /** A value valid per `schema` (meaningful where a hint applies). */
-export function validValue(doc: OpenApiDocument, world: FuzzWorld, raw: SchemaObject | undefined, name?: string, depth = 0): fc.Arbitrary<unknown> {
+export function validValue(
+  doc: OpenApiDocument,
+  world: FuzzWorld,
+  raw: SchemaObject | undefined,
+  name?: string,
+  depth = 0,
+): fc.Arbitrary<unknown> {
   const schema = resolveSchema(doc, raw) ?? {};
   const hinted = hint(name, world);
   if (hinted) return hinted;
@@ -192,9 +281,13 @@ export function validValue(doc: OpenApiDocument, world: FuzzWorld, raw: SchemaOb
         }
         if (schema.pattern) {
           const maxLength = schema.maxLength ?? 64;
-          return fc.stringMatching(new RegExp(schema.pattern)).filter((s) => s.length <= maxLength && s.length >= (schema.minLength ?? 0));
+          return fc
+            .stringMatching(new RegExp(schema.pattern))
+            .filter((s) => s.length <= maxLength && s.length >= (schema.minLength ?? 0));
         }
-        const gen = fc.string({ minLength: Math.max(1, schema.minLength ?? 1), maxLength: Math.min(schema.maxLength ?? 40, 40) }).filter((s) => /\S/.test(s));
+        const gen = fc
+          .string({ minLength: Math.max(1, schema.minLength ?? 1), maxLength: Math.min(schema.maxLength ?? 40, 40) })
+          .filter((s) => /\S/.test(s));
         return typeof schema.example === 'string' ? fc.oneof(fc.constant(schema.example), gen) : gen;
       }
       case 'number':
@@ -206,10 +299,14 @@ export function validValue(doc: OpenApiDocument, world: FuzzWorld, raw: SchemaOb
       case 'boolean':
         return fc.boolean();
       case 'array':
-        return fc.array(validValue(doc, world, schema.items, name === 'tags' ? 'tag' : undefined, depth + 1), { maxLength: 4 });
+        return fc.array(validValue(doc, world, schema.items, name === 'tags' ? 'tag' : undefined, depth + 1), {
+          maxLength: 4,
+        });
       case 'object': {
         if (!schema.properties || depth > 4) return fc.constant({});
-        const props = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, validValue(doc, world, v, k, depth + 1)]));
+        const props = Object.fromEntries(
+          Object.entries(schema.properties).map(([k, v]) => [k, validValue(doc, world, v, k, depth + 1)]),
+        );
         return fc.record(props, { requiredKeys: (schema.required ?? []).filter((k) => k in props) });
       }
       default:
@@ -238,7 +335,12 @@ export function invalidValue(doc: OpenApiDocument, raw: SchemaObject | undefined
     fc.array(fc.jsonValue({ maxDepth: 1 }), { minLength: 1, maxLength: 3 }),
   ];
   if (type !== 'boolean') wrongType.push(fc.boolean());
-  if (type !== 'number' && type !== 'integer') wrongType.push(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constantFrom(...LARGE_NUMBERS));
+  if (type !== 'number' && type !== 'integer')
+    wrongType.push(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.constantFrom(...LARGE_NUMBERS),
+    );
   if (type !== 'string') wrongType.push(fc.string({ maxLength: 10 }), fc.constantFrom(...NAN_LIKE));
   if (type === 'number' || type === 'integer') {
     // Numbers as strings, out of range, fractional, huge.
@@ -256,8 +358,14 @@ export function invalidValue(doc: OpenApiDocument, raw: SchemaObject | undefined
       fc.constantFrom(...UNICODE_STRINGS),
       fc.constantFrom(...NAN_LIKE),
       fc.string({ unit: 'binary', maxLength: 30 }),
-      fc.string({ unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 10 }),
-      fc.integer({ min: (schema.maxLength ?? 200) + 1, max: (schema.maxLength ?? 200) + 5000 }).map((n) => 'x'.repeat(n)),
+      fc.string({
+        unit: fc.integer({ min: 0, max: 0x1f }).map((c) => String.fromCharCode(c)),
+        minLength: 1,
+        maxLength: 10,
+      }),
+      fc
+        .integer({ min: (schema.maxLength ?? 200) + 1, max: (schema.maxLength ?? 200) + 5000 })
+        .map((n) => 'x'.repeat(n)),
       fc.constantFrom(' ', '', '\t\n', ' padded '),
       fc.constant('2026-02-30'),
       fc.constant('185.10.20.7/24'),
@@ -270,7 +378,10 @@ export function invalidValue(doc: OpenApiDocument, raw: SchemaObject | undefined
   }
   if (type === 'array') {
     wrongType.push(
-      fc.array(fc.oneof(fc.integer(), fc.constant(null), fc.constant({}), fc.constant([])), { minLength: 1, maxLength: 5 }),
+      fc.array(fc.oneof(fc.integer(), fc.constant(null), fc.constant({}), fc.constant([])), {
+        minLength: 1,
+        maxLength: 5,
+      }),
       fc.constant(Array.from({ length: 5000 }, (_, i) => `t${i}`)),
       fc.constant(['x'.repeat(10_000)]),
       fc.constantFrom(...INJECTION_STRINGS).map((s) => [s]),
@@ -299,16 +410,32 @@ const uuidLike = fc.oneof(
 );
 
 /** Values for a path parameter: seeded ids, random UUIDs and everything that is not a UUID. */
-export function pathValue(op: Operation, param: ParameterObject, world: FuzzWorld, validOnly = false): fc.Arbitrary<{ value: string; raw: boolean }> {
+export function pathValue(
+  op: Operation,
+  param: ParameterObject,
+  world: FuzzWorld,
+  validOnly = false,
+): fc.Arbitrary<{ value: string; raw: boolean }> {
   const resource = resourceOfParam(op.path, param.name);
-  const valid = fc.oneof({ arbitrary: seededId(world, resource), weight: 3 }, { arbitrary: seededId(world, resource).map((id) => id.toUpperCase()), weight: 1 }).map((value) => ({ value, raw: false }));
+  const valid = fc
+    .oneof(
+      { arbitrary: seededId(world, resource), weight: 3 },
+      { arbitrary: seededId(world, resource).map((id) => id.toUpperCase()), weight: 1 },
+    )
+    .map((value) => ({ value, raw: false }));
   if (validOnly) return valid;
   return fc.oneof(
     { arbitrary: valid, weight: 3 },
     { arbitrary: uuidLike.map((value) => ({ value, raw: false })), weight: 2 },
     { arbitrary: fc.string({ minLength: 1, maxLength: 40 }).map((value) => ({ value, raw: false })), weight: 1 },
-    { arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }).map((value) => ({ value, raw: false })), weight: 1 },
-    { arbitrary: fc.constantFrom(...INJECTION_STRINGS, ...TRAVERSAL).map((value) => ({ value, raw: false })), weight: 1 },
+    {
+      arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }).map((value) => ({ value, raw: false })),
+      weight: 1,
+    },
+    {
+      arbitrary: fc.constantFrom(...INJECTION_STRINGS, ...TRAVERSAL).map((value) => ({ value, raw: false })),
+      weight: 1,
+    },
     { arbitrary: fc.constantFrom(...TRAVERSAL).map((value) => ({ value, raw: true })), weight: 1 },
     // Very long, but under Node's 16 KiB request-head limit: beyond it Node itself answers 431 before the app.
     { arbitrary: fc.integer({ min: 100, max: 6000 }).map((n) => ({ value: 'a'.repeat(n), raw: false })), weight: 1 },
@@ -316,7 +443,12 @@ export function pathValue(op: Operation, param: ParameterObject, world: FuzzWorl
     { arbitrary: fc.uuid().map((u) => ({ value: ` ${u}`, raw: false })), weight: 1 },
     { arbitrary: fc.uuid().map((u) => ({ value: u.replace(/-/g, ''), raw: false })), weight: 1 },
     { arbitrary: fc.uuid().map((u) => ({ value: `{${u}}`, raw: false })), weight: 1 },
-    { arbitrary: fc.constantFrom('0', '-1', '1e309', 'NaN', 'null', 'undefined', 'true').map((value) => ({ value, raw: false })), weight: 1 },
+    {
+      arbitrary: fc
+        .constantFrom('0', '-1', '1e309', 'NaN', 'null', 'undefined', 'true')
+        .map((value) => ({ value, raw: false })),
+      weight: 1,
+    },
   );
 }
 
@@ -324,16 +456,23 @@ function encodePairs(pairs: [string, string][]): string {
   return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }
 
-const asQueryString = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value) ?? '');
+const asQueryString = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
 
 /** Query strings: documented parameters valid or not, unknown ones, repeated ones, broken encodings. */
-export function queryString(doc: OpenApiDocument, op: Operation, world: FuzzWorld, validOnly = false): fc.Arbitrary<string> {
+export function queryString(
+  doc: OpenApiDocument,
+  op: Operation,
+  world: FuzzWorld,
+  validOnly = false,
+): fc.Arbitrary<string> {
   const params = op.queryParams;
   const validPairs: fc.Arbitrary<[string, string][]> = params.length
     ? fc
         .tuple(
           ...params.map((p) => {
-            const pair = validValue(doc, world, p.schema, p.name).map((v) => [p.name, asQueryString(v)] as [string, string]);
+            const pair = validValue(doc, world, p.schema, p.name).map(
+              (v) => [p.name, asQueryString(v)] as [string, string],
+            );
             return p.required ? pair : fc.option(pair, { nil: undefined, freq: 2 });
           }),
         )
@@ -342,19 +481,69 @@ export function queryString(doc: OpenApiDocument, op: Operation, world: FuzzWorl
   const valid = validPairs.map(encodePairs);
   if (validOnly) return valid;
   const invalidOne = params.length
-    ? fc.tuple(validPairs, fc.constantFrom(...params), fc.nat()).chain(([pairs, p]) =>
-        invalidValue(doc, p.schema).map((bad) => encodePairs([...pairs.filter(([k]) => k !== p.name), [p.name, asQueryString(bad)]])),
-      )
+    ? fc
+        .tuple(validPairs, fc.constantFrom(...params), fc.nat())
+        .chain(([pairs, p]) =>
+          invalidValue(doc, p.schema).map((bad) =>
+            encodePairs([...pairs.filter(([k]) => k !== p.name), [p.name, asQueryString(bad)]]),
+          ),
+        )
     : valid;
   const repeated = params.length
-    ? fc.tuple(validPairs, fc.constantFrom(...params), fc.integer({ min: 2, max: 5 })).chain(([pairs, p, n]) =>
-        fc.array(validValue(doc, world, p.schema, p.name), { minLength: n, maxLength: n }).map((vs) => encodePairs([...pairs, ...vs.map((v) => [p.name, asQueryString(v)] as [string, string])])),
-      )
+    ? fc
+        .tuple(validPairs, fc.constantFrom(...params), fc.integer({ min: 2, max: 5 }))
+        .chain(([pairs, p, n]) =>
+          fc
+            .array(validValue(doc, world, p.schema, p.name), { minLength: n, maxLength: n })
+            .map((vs) => encodePairs([...pairs, ...vs.map((v) => [p.name, asQueryString(v)] as [string, string])])),
+        )
     : fc.constant('a=1&a=2');
-  const unknown = fc.tuple(validPairs, fc.oneof(letters, fc.constantFrom('__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'limit[]', 'a[b]', 'where', 'order', 'sort', 'select')), fc.string({ maxLength: 20 })).map(([pairs, k, v]) => encodePairs([...pairs, [k, v]]));
-  const broken = fc.constantFrom('%', '%%', '%zz=1', 'limit=%E0%A4%A', '=', '&&&', '==1', 'limit', 'limit=', 'limit=1&limit=', '%00=%00', 'a'.repeat(3000) + '=1', `x=${'y'.repeat(6000)}`);
+  const unknown = fc
+    .tuple(
+      validPairs,
+      fc.oneof(
+        letters,
+        fc.constantFrom(
+          '__proto__',
+          'constructor',
+          'prototype',
+          'hasOwnProperty',
+          'toString',
+          'limit[]',
+          'a[b]',
+          'where',
+          'order',
+          'sort',
+          'select',
+        ),
+      ),
+      fc.string({ maxLength: 20 }),
+    )
+    .map(([pairs, k, v]) => encodePairs([...pairs, [k, v]]));
+  const broken = fc.constantFrom(
+    '%',
+    '%%',
+    '%zz=1',
+    'limit=%E0%A4%A',
+    '=',
+    '&&&',
+    '==1',
+    'limit',
+    'limit=',
+    'limit=1&limit=',
+    '%00=%00',
+    'a'.repeat(3000) + '=1',
+    `x=${'y'.repeat(6000)}`,
+  );
   const hugeMany = fc.constant(Array.from({ length: 1200 }, (_, i) => `p${i}=${i}`).join('&'));
-  return fc.oneof({ arbitrary: valid, weight: 3 }, { arbitrary: invalidOne, weight: 4 }, { arbitrary: repeated, weight: 2 }, { arbitrary: unknown, weight: 2 }, { arbitrary: broken, weight: 1 }, { arbitrary: hugeMany, weight: 1 });
+  return fc.oneof(
+    { arbitrary: valid, weight: 3 },
+    { arbitrary: invalidOne, weight: 4 },
+    { arbitrary: repeated, weight: 2 },
+    { arbitrary: unknown, weight: 2 },
+    { arbitrary: broken, weight: 1 },
+    { arbitrary: hugeMany, weight: 1 },
+  );
 }
 
 /** Documented headers (If-Match, Idempotency-Key…): absent mostly, otherwise valid or garbage. */
@@ -368,23 +557,45 @@ export function headerValues(op: Operation, validOnly = false): fc.Arbitrary<Rec
         : name === 'idempotency-key'
           ? fc.uuid()
           : name === 'accept'
-            ? fc.constantFrom('application/json', 'text/csv', '*/*', 'text/csv;q=0.9, application/json', 'application/problem+json')
-            : fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 20 });
+            ? fc.constantFrom(
+                'application/json',
+                'text/csv',
+                '*/*',
+                'text/csv;q=0.9, application/json',
+                'application/problem+json',
+              )
+            : fc.string({
+                unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+                minLength: 1,
+                maxLength: 20,
+              });
     // Node refuses to send CR/LF/NUL in headers, so garbage is limited to what can travel.
     const garbage = fc.oneof(
       fc.constantFrom('', ' ', '"', '""', '"abc"', '"-1"', '"99999999999999999999"', '"1e3"', 'null', '\t', '"1", "2"'),
-      fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).map((c) => String.fromCharCode(c === 0x7f ? 0x7e : c)), maxLength: 40 }),
+      fc.string({
+        unit: fc.integer({ min: 0x20, max: 0xff }).map((c) => String.fromCharCode(c === 0x7f ? 0x7e : c)),
+        maxLength: 40,
+      }),
       fc.integer({ min: 256, max: 2000 }).map((n) => 'k'.repeat(n)),
       fc.constantFrom(...INJECTION_STRINGS.filter(sendableInHeader)),
     );
     const value = validOnly ? valid : fc.oneof({ arbitrary: valid, weight: 2 }, { arbitrary: garbage, weight: 2 });
-    return fc.option(value.map((v) => [h.name, v] as [string, string]), { nil: undefined, freq: 2 });
+    return fc.option(
+      value.map((v) => [h.name, v] as [string, string]),
+      { nil: undefined, freq: 2 },
+    );
   });
-  return fc.tuple(...perHeader).map((pairs) => Object.fromEntries(pairs.filter((p): p is [string, string] => p !== undefined)));
+  return fc
+    .tuple(...perHeader)
+    .map((pairs) => Object.fromEntries(pairs.filter((p): p is [string, string] => p !== undefined)));
 }
 
 /** Request bodies for an operation: valid per schema, and every way of breaking it. */
-export function bodyValue(doc: OpenApiDocument, op: Operation, world: FuzzWorld): fc.Arbitrary<{ kind: string; body?: unknown; raw?: string }> {
+export function bodyValue(
+  doc: OpenApiDocument,
+  op: Operation,
+  world: FuzzWorld,
+): fc.Arbitrary<{ kind: string; body?: unknown; raw?: string }> {
   const schema = op.body ?? { type: 'object', properties: {} };
   const valid = validValue(doc, world, schema) as fc.Arbitrary<Record<string, unknown>>;
   const props = Object.entries(schema.properties ?? {});
@@ -393,13 +604,50 @@ export function bodyValue(doc: OpenApiDocument, op: Operation, world: FuzzWorld)
   const variants: { arbitrary: fc.Arbitrary<{ kind: string; body?: unknown; raw?: string }>; weight: number }[] = [
     { arbitrary: valid.map((body) => ({ kind: 'valid body', body })), weight: 4 },
     {
-      arbitrary: fc.tuple(fc.dictionary(fc.oneof(letters, fc.constantFrom('id', 'version', 'createdAt', 'updatedAt', 'status', 'seq', 'key', 'keyHash', 'role', 'deletedAt', 'constructor', 'prototype')), fc.jsonValue({ maxDepth: 2 }), { minKeys: 1, maxKeys: 3 }), valid).map(([extra, body]) => ({
-        kind: 'extra fields',
-        body: { ...body, ...Object.fromEntries(Object.entries(extra).filter(([k]) => !(k in (schema.properties ?? {})))), zzUnknownField: 1 },
-      })),
+      arbitrary: fc
+        .tuple(
+          fc.dictionary(
+            fc.oneof(
+              letters,
+              fc.constantFrom(
+                'id',
+                'version',
+                'createdAt',
+                'updatedAt',
+                'status',
+                'seq',
+                'key',
+                'keyHash',
+                'role',
+                'deletedAt',
+                'constructor',
+                'prototype',
+              ),
+            ),
+            fc.jsonValue({ maxDepth: 2 }),
+            { minKeys: 1, maxKeys: 3 },
+          ),
+          valid,
+        )
+        .map(([extra, body]) => ({
+          kind: 'extra fields',
+          body: {
+            ...body,
+            ...Object.fromEntries(Object.entries(extra).filter(([k]) => !(k in (schema.properties ?? {})))),
+            zzUnknownField: 1,
+          },
+        })),
       weight: 2,
     },
-    { arbitrary: valid.map((body) => ({ kind: '__proto__ pollution', raw: JSON.stringify(body).replace(/^\{/, '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},').replace(/,\}$/, '}') })), weight: 1 },
+    {
+      arbitrary: valid.map((body) => ({
+        kind: '__proto__ pollution',
+        raw: JSON.stringify(body)
+          .replace(/^\{/, '{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},')
+          .replace(/,\}$/, '}'),
+      })),
+      weight: 1,
+    },
     {
       arbitrary: fc.constantFrom(
         { kind: 'array body', body: [{}] },
@@ -423,21 +671,33 @@ export function bodyValue(doc: OpenApiDocument, op: Operation, world: FuzzWorld)
   ];
   if (props.length) {
     variants.push({
-      arbitrary: fc.tuple(valid, fc.constantFrom(...props)).chain(([body, [name, propSchema]]) => invalidValue(doc, propSchema).map((bad) => ({ kind: `invalid ${name}`, body: { ...body, [name]: bad } }))),
+      arbitrary: fc
+        .tuple(valid, fc.constantFrom(...props))
+        .chain(([body, [name, propSchema]]) =>
+          invalidValue(doc, propSchema).map((bad) => ({ kind: `invalid ${name}`, body: { ...body, [name]: bad } })),
+        ),
       weight: 6,
     });
     variants.push({
-      arbitrary: fc.tuple(valid, fc.constantFrom(...props)).map(([body, [name]]) => ({ kind: `big number literal in ${name}`, raw: JSON.stringify({ ...body, [name]: '__BIG__' }).replace('"__BIG__"', '1e400') })),
+      arbitrary: fc.tuple(valid, fc.constantFrom(...props)).map(([body, [name]]) => ({
+        kind: `big number literal in ${name}`,
+        raw: JSON.stringify({ ...body, [name]: '__BIG__' }).replace('"__BIG__"', '1e400'),
+      })),
       weight: 1,
     });
     variants.push({
-      arbitrary: fc.tuple(valid, fc.constantFrom(...props), fc.integer({ min: 100_000, max: 900_000 })).map(([body, [name], n]) => ({ kind: `huge string in ${name}`, body: { ...body, [name]: 'x'.repeat(n) } })),
+      arbitrary: fc
+        .tuple(valid, fc.constantFrom(...props), fc.integer({ min: 100_000, max: 900_000 }))
+        .map(([body, [name], n]) => ({ kind: `huge string in ${name}`, body: { ...body, [name]: 'x'.repeat(n) } })),
       weight: 1,
     });
   }
   if (required.length) {
     variants.push({
-      arbitrary: fc.tuple(valid, fc.subarray(required, { minLength: 1 })).map(([body, drop]) => ({ kind: `missing ${drop.join(',')}`, body: Object.fromEntries(Object.entries(body).filter(([k]) => !drop.includes(k))) })),
+      arbitrary: fc.tuple(valid, fc.subarray(required, { minLength: 1 })).map(([body, drop]) => ({
+        kind: `missing ${drop.join(',')}`,
+        body: Object.fromEntries(Object.entries(body).filter(([k]) => !drop.includes(k))),
+      })),
       weight: 2,
     });
   }
@@ -445,13 +705,22 @@ export function bodyValue(doc: OpenApiDocument, op: Operation, world: FuzzWorld)
 }
 
 /** A whole request for `op`, valid in every part except (maybe) the one being fuzzed. */
-export function fuzzRequest(doc: OpenApiDocument, op: Operation, world: FuzzWorld, focus: 'body' | 'query' | 'path' | 'headers'): fc.Arbitrary<FuzzRequest> {
+export function fuzzRequest(
+  doc: OpenApiDocument,
+  op: Operation,
+  world: FuzzWorld,
+  focus: 'body' | 'query' | 'path' | 'headers',
+): fc.Arbitrary<FuzzRequest> {
   const pathParts = op.pathParams.length
-    ? fc.tuple(...op.pathParams.map((p) => pathValue(op, p, world, focus !== 'path').map((v) => [p.name, v] as const))).map((entries) => {
-        const raw = entries.some(([, v]) => v.raw);
-        const values = Object.fromEntries(entries.map(([k, v]) => [k, v.value]));
-        return raw ? op.path.replace(/\{([^}]+)\}/g, (_, n: string) => values[n]) : op.path.replace(/\{([^}]+)\}/g, (_, n: string) => encodeURIComponent(values[n]));
-      })
+    ? fc
+        .tuple(...op.pathParams.map((p) => pathValue(op, p, world, focus !== 'path').map((v) => [p.name, v] as const)))
+        .map((entries) => {
+          const raw = entries.some(([, v]) => v.raw);
+          const values = Object.fromEntries(entries.map(([k, v]) => [k, v.value]));
+          return raw
+            ? op.path.replace(/\{([^}]+)\}/g, (_, n: string) => values[n])
+            : op.path.replace(/\{([^}]+)\}/g, (_, n: string) => encodeURIComponent(values[n]));
+        })
     : fc.constant(op.path);
   const query = queryString(doc, op, world, focus !== 'query');
   const headers = headerValues(op, focus !== 'headers');
@@ -459,9 +728,15 @@ export function fuzzRequest(doc: OpenApiDocument, op: Operation, world: FuzzWorl
   const body = hasBody
     ? focus === 'body'
       ? bodyValue(doc, op, world)
-      : (validValue(doc, world, op.body) as fc.Arbitrary<unknown>).map((b) => ({ kind: 'valid body', body: b }) as { kind: string; body?: unknown; raw?: string })
+      : (validValue(doc, world, op.body) as fc.Arbitrary<unknown>).map(
+          (b) => ({ kind: 'valid body', body: b }) as { kind: string; body?: unknown; raw?: string },
+        )
     : focus === 'body'
-      ? fc.constantFrom<{ kind: string; body?: unknown; raw?: string }>({ kind: 'no body' }, { kind: 'unexpected body', body: { zz: 1 } }, { kind: 'unexpected raw body', raw: '{"broken' })
+      ? fc.constantFrom<{ kind: string; body?: unknown; raw?: string }>(
+          { kind: 'no body' },
+          { kind: 'unexpected body', body: { zz: 1 } },
+          { kind: 'unexpected raw body', raw: '{"broken' },
+        )
       : fc.constant<{ kind: string; body?: unknown; raw?: string }>({ kind: 'no body' });
   return fc.record({ path: pathParts, query, headers, body }).map(({ path, query: q, headers: h, body: b }) => ({
     kind: `${focus}: ${b.kind}`,

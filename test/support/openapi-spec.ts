@@ -78,7 +78,11 @@ export async function fetchOpenApi(t: TestApp): Promise<OpenApiDocument> {
   return doc;
 }
 
-export function resolveSchema(doc: OpenApiDocument, schema: SchemaObject | undefined, depth = 0): SchemaObject | undefined {
+export function resolveSchema(
+  doc: OpenApiDocument,
+  schema: SchemaObject | undefined,
+  depth = 0,
+): SchemaObject | undefined {
   if (!schema) return undefined;
   if (schema.$ref) {
     const name = schema.$ref.replace('#/components/schemas/', '');
@@ -166,10 +170,12 @@ const LEAKS = [
 /** Why the response breaks the error contract, or undefined when it keeps it. */
 export function contractViolation(res: AnyResponse): string | undefined {
   if (res.status >= 500) return `answered ${res.status} (a 5xx is a bug): ${res.text?.slice(0, 500)}`;
-  for (const leak of LEAKS) if (leak.test(res.text ?? '')) return `response leaks internals (${leak}): ${res.text.slice(0, 500)}`;
+  for (const leak of LEAKS)
+    if (leak.test(res.text ?? '')) return `response leaks internals (${leak}): ${res.text.slice(0, 500)}`;
   if (res.status < 400) return undefined;
   const type = String(res.headers['content-type'] ?? '');
-  if (!type.startsWith('application/problem+json')) return `${res.status} with Content-Type "${type}", not application/problem+json: ${res.text?.slice(0, 300)}`;
+  if (!type.startsWith('application/problem+json'))
+    return `${res.status} with Content-Type "${type}", not application/problem+json: ${res.text?.slice(0, 300)}`;
   let body: Record<string, unknown>;
   try {
     body = JSON.parse(res.text) as Record<string, unknown>;
@@ -179,8 +185,10 @@ export function contractViolation(res: AnyResponse): string | undefined {
   const missing = PROBLEM_FIELDS.filter((f) => body[f] === undefined || body[f] === null);
   if (missing.length) return `${res.status} problem lacks ${missing.join(', ')}: ${res.text.slice(0, 300)}`;
   if (body.status !== res.status) return `problem status ${String(body.status)} differs from HTTP status ${res.status}`;
-  for (const f of ['type', 'title', 'detail', 'code'] as const) if (typeof body[f] !== 'string') return `problem.${f} is not a string`;
-  if (!/^[A-Z][A-Z_]+$/.test(body.code as string)) return `problem.code "${String(body.code)}" is not an upper-case code`;
+  for (const f of ['type', 'title', 'detail', 'code'] as const)
+    if (typeof body[f] !== 'string') return `problem.${f} is not a string`;
+  if (!/^[A-Z][A-Z_]+$/.test(body.code as string))
+    return `problem.code "${String(body.code)}" is not an upper-case code`;
   return undefined;
 }
 
@@ -191,7 +199,9 @@ export function expectContract(res: AnyResponse, what: string): void {
 
 export function expectProblem(res: AnyResponse, status: number, code: string, what: string): void {
   if (res.status !== status || res.body?.code !== code) {
-    throw new Error(`${what}: expected ${status} ${code}, got ${res.status} ${String(res.body?.code)}: ${res.text?.slice(0, 300)}`);
+    throw new Error(
+      `${what}: expected ${status} ${code}, got ${res.status} ${String(res.body?.code)}: ${res.text?.slice(0, 300)}`,
+    );
   }
   expectContract(res, what);
 }
@@ -203,7 +213,9 @@ export function expectProblem(res: AnyResponse, status: number, code: string, wh
 const VOLATILE_COLUMNS: Record<string, string[]> = { api_keys: ['last_used_at'] };
 
 export async function publicTables(pool: Pool): Promise<string[]> {
-  const res = await pool.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+  const res = await pool.query<{ tablename: string }>(
+    `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
+  );
   return res.rows.map((r) => r.tablename);
 }
 
@@ -259,21 +271,24 @@ export function rawRequest(baseUrl: string, req: RawRequest): Promise<RawRespons
     headers['Content-Length'] = Buffer.byteLength(req.body);
   }
   return new Promise((resolve, reject) => {
-    const r = httpRequest({ host: url.hostname, port: url.port, method: req.method, path: req.path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: Record<string, unknown> | undefined;
-        try {
-          body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-      res.on('error', reject);
-    });
+    const r = httpRequest(
+      { host: url.hostname, port: url.port, method: req.method, path: req.path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: Record<string, unknown> | undefined;
+          try {
+            body = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        });
+        res.on('error', reject);
+      },
+    );
     r.on('error', reject);
     if (req.body !== undefined) r.write(req.body);
     r.end();

@@ -11,7 +11,11 @@ const ROOT = path.resolve(__dirname, '../..');
 export function buildService(name: string): string {
   const outDir = path.join(ROOT, '.test-build', name);
   fs.rmSync(outDir, { recursive: true, force: true });
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: ROOT, stdio: 'pipe' });
+  execFileSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', outDir],
+    { cwd: ROOT, stdio: 'pipe' },
+  );
   // Postgres runs as the postgres user when the tests run as root; it reads nothing from here,
   // but a non-root service process (see the process tests) must be able to read the build.
   fs.chmodSync(path.join(ROOT, '.test-build'), 0o755);
@@ -25,7 +29,11 @@ export interface ServiceProcess {
   exited(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startService(mainJs: string, env: Record<string, string>, options: { uid?: number; gid?: number; cwd?: string } = {}): ServiceProcess {
+export function startService(
+  mainJs: string,
+  env: Record<string, string>,
+  options: { uid?: number; gid?: number; cwd?: string } = {},
+): ServiceProcess {
   const child = spawn(process.execPath, [mainJs], {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', ...env },
@@ -41,7 +49,9 @@ export function startService(mainJs: string, env: Record<string, string>, option
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return {
     child,
     output: () => output,
@@ -67,7 +77,12 @@ export function startService(mainJs: string, env: Record<string, string>, option
     exited(timeoutMs = 15_000) {
       return Promise.race([
         exit,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`process did not exit within ${timeoutMs} ms:\n${output.slice(-3000)}`)), timeoutMs).unref()),
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`process did not exit within ${timeoutMs} ms:\n${output.slice(-3000)}`)),
+            timeoutMs,
+          ).unref(),
+        ),
       ]);
     },
   };

@@ -67,7 +67,11 @@ export interface TestAppOptions {
 }
 
 /** Starts the real application (same createApp/bootstrap as main.ts) on a fresh database and a free port. */
-export async function startTestApp(overrides: Partial<AppConfig> = {}, databaseUrl?: string, options: TestAppOptions = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Partial<AppConfig> = {},
+  databaseUrl?: string,
+  options: TestAppOptions = {},
+): Promise<TestApp> {
   const url = databaseUrl ?? (await createTestDatabase());
   const config = testConfig(overrides);
   const logger = options.logDestination
@@ -90,7 +94,12 @@ export async function startTestApp(overrides: Partial<AppConfig> = {}, databaseU
       const existing = keys.get(role);
       if (existing) return existing;
       const key = generateApiKey();
-      await pool.query(`INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ($1, $2, $3, $4)`, [`test-${role}`, role, hashApiKey(key), displayPrefix(key)]);
+      await pool.query(`INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ($1, $2, $3, $4)`, [
+        `test-${role}`,
+        role,
+        hashApiKey(key),
+        displayPrefix(key),
+      ]);
       keys.set(role, key);
       return key;
     },

@@ -1,6 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { PageDto, PageQuery, toIntegerOrRaw } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
 import { IsAddressOrPrefix, IsCanonicalCidr } from '../../common/validators';
@@ -14,12 +27,24 @@ const TAG_MESSAGE = 'each tag must be 1-64 characters: letters, digits and . _ :
 
 /** Either `prefix` (an explicit block) or `prefixLength` (the next free block of that size). */
 export class CreateAllocationDto {
-  @ApiPropertyOptional({ example: '185.10.20.0/26', description: 'Explicit block to claim. Give this or prefixLength, not both.' })
-  @IsOptionalNotNull() @IsCanonicalCidr()
+  @ApiPropertyOptional({
+    example: '185.10.20.0/26',
+    description: 'Explicit block to claim. Give this or prefixLength, not both.',
+  })
+  @IsOptionalNotNull()
+  @IsCanonicalCidr()
   prefix?: string;
 
-  @ApiPropertyOptional({ example: 26, minimum: 0, maximum: 32, description: 'Size of the next free block to take. Give this or prefix, not both.' })
-  @IsOptionalNotNull() @IsInt({ message: 'prefixLength must be an integer from 0 to 32 (a JSON number, not a string)' }) @Min(0) @Max(32)
+  @ApiPropertyOptional({
+    example: 26,
+    minimum: 0,
+    maximum: 32,
+    description: 'Size of the next free block to take. Give this or prefix, not both.',
+  })
+  @IsOptionalNotNull()
+  @IsInt({ message: 'prefixLength must be an integer from 0 to 32 (a JSON number, not a string)' })
+  @Min(0)
+  @Max(32)
   prefixLength?: number;
 
   @ApiProperty({ format: 'uuid', description: 'Where the addresses are used.' })
@@ -30,38 +55,61 @@ export class CreateAllocationDto {
   @IsUUID('all', { message: 'providerId must be a UUID' })
   providerId: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Lease to allocate from. Inferred for an explicit prefix; without it a next-free request chooses among all active leases.' })
-  @IsOptionalNotNull() @IsUUID('all', { message: 'leaseId must be a UUID' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Lease to allocate from. Inferred for an explicit prefix; without it a next-free request chooses among all active leases.',
+  })
+  @IsOptionalNotNull()
+  @IsUUID('all', { message: 'leaseId must be a UUID' })
   leaseId?: string;
 
-  @ApiPropertyOptional({ enum: STRATEGIES, default: 'best-fit', description: 'best-fit: the smallest free block that fits, lowest address first. first-fit: the lowest-addressed block that fits.' })
-  @IsOptionalNotNull() @IsIn(STRATEGIES, { message: 'strategy must be best-fit or first-fit' })
+  @ApiPropertyOptional({
+    enum: STRATEGIES,
+    default: 'best-fit',
+    description:
+      'best-fit: the smallest free block that fits, lowest address first. first-fit: the lowest-addressed block that fits.',
+  })
+  @IsOptionalNotNull()
+  @IsIn(STRATEGIES, { message: 'strategy must be best-fit or first-fit' })
   strategy?: Strategy;
 
   @ApiPropertyOptional({ type: String, example: 'NAT gateways, prod', maxLength: 1000, nullable: true })
-  @IsOptional() @IsString() @MaxLength(1000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
   description?: string | null;
 
   @ApiPropertyOptional({ type: [String], example: ['prod'] })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(50) @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
   tags?: string[];
 }
 
 export class UpdateAllocationDto {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptionalNotNull() @IsUUID('all', { message: 'regionId must be a UUID' })
+  @IsOptionalNotNull()
+  @IsUUID('all', { message: 'regionId must be a UUID' })
   regionId?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptionalNotNull() @IsUUID('all', { message: 'providerId must be a UUID' })
+  @IsOptionalNotNull()
+  @IsUUID('all', { message: 'providerId must be a UUID' })
   providerId?: string;
 
   @ApiPropertyOptional({ type: String, maxLength: 1000, nullable: true })
-  @IsOptional() @IsString() @MaxLength(1000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
   description?: string | null;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(50) @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
   tags?: string[];
 }
 
@@ -72,7 +120,12 @@ export class AllocationDto {
   @ApiProperty({ format: 'uuid' }) regionId: string;
   @ApiProperty({ format: 'uuid' }) providerId: string;
   @ApiProperty({ enum: ALLOCATION_STATUSES }) status: AllocationStatus;
-  @ApiProperty({ type: Number, nullable: true, description: 'The prefixLength asked for (null for an explicit prefix).' }) requestedPrefixLength: number | null;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'The prefixLength asked for (null for an explicit prefix).',
+  })
+  requestedPrefixLength: number | null;
   @ApiProperty({ enum: ['explicit', ...STRATEGIES] }) strategy: string;
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ type: [String] }) tags: string[];
@@ -108,41 +161,69 @@ export class CreateAllocationQuery {
 
 export class AllocationQuery extends PageQuery {
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', { message: 'leaseId must be a UUID' })
+  @IsOptional()
+  @IsUUID('all', { message: 'leaseId must be a UUID' })
   leaseId?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', { message: 'regionId must be a UUID' })
+  @IsOptional()
+  @IsUUID('all', { message: 'regionId must be a UUID' })
   regionId?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', { message: 'providerId must be a UUID' })
+  @IsOptional()
+  @IsUUID('all', { message: 'providerId must be a UUID' })
   providerId?: string;
 
-  @ApiPropertyOptional({ enum: ALLOCATION_STATUSES, default: 'active', description: 'Released allocations are listed only when asked for.' })
-  @IsOptional() @IsIn(ALLOCATION_STATUSES, { message: 'status must be active or released' })
+  @ApiPropertyOptional({
+    enum: ALLOCATION_STATUSES,
+    default: 'active',
+    description: 'Released allocations are listed only when asked for.',
+  })
+  @IsOptional()
+  @IsIn(ALLOCATION_STATUSES, { message: 'status must be active or released' })
   status?: AllocationStatus;
 
   @ApiPropertyOptional({ example: '185.10.20.7' })
-  @IsOptional() @IsAddressOrPrefix()
+  @IsOptional()
+  @IsAddressOrPrefix()
   contains?: string;
 
   @ApiPropertyOptional({ example: '185.10.20.0/22' })
-  @IsOptional() @IsCanonicalCidr()
+  @IsOptional()
+  @IsCanonicalCidr()
   within?: string;
 
   @ApiPropertyOptional({ example: 'prod' })
-  @IsOptional() @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
+  @IsOptional()
+  @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
   tag?: string;
 }
 
 export class FreeSpaceQuery {
-  @ApiPropertyOptional({ minimum: 0, maximum: 32, description: 'List every free block of exactly this length; without it, the maximal free blocks.' })
-  @IsOptional() @Transform(toIntegerOrRaw) @IsInt({ message: 'prefixLength must be an integer from 0 to 32' }) @Min(0) @Max(32)
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 32,
+    description: 'List every free block of exactly this length; without it, the maximal free blocks.',
+  })
+  @IsOptional()
+  @Transform(toIntegerOrRaw)
+  @IsInt({ message: 'prefixLength must be an integer from 0 to 32' })
+  @Min(0)
+  @Max(32)
   prefixLength?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 1000, default: 256, description: 'At most this many items; total still counts all.' })
-  @IsOptional() @Transform(toIntegerOrRaw) @IsInt({ message: 'limit must be an integer from 1 to 1000' }) @Min(1) @Max(1000)
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 1000,
+    default: 256,
+    description: 'At most this many items; total still counts all.',
+  })
+  @IsOptional()
+  @Transform(toIntegerOrRaw)
+  @IsInt({ message: 'limit must be an integer from 1 to 1000' })
+  @Min(1)
+  @Max(1000)
   limit?: number;
 }
 
@@ -153,6 +234,7 @@ export class FreeBlockDto {
 
 export class FreeSpaceDto {
   @ApiProperty({ type: [FreeBlockDto] }) items: FreeBlockDto[];
-  @ApiProperty({ example: 3, description: 'How many blocks there are in all (items may be capped by limit).' }) total: number;
+  @ApiProperty({ example: 3, description: 'How many blocks there are in all (items may be capped by limit).' })
+  total: number;
   @ApiProperty({ example: 960, description: 'Free addresses in the lease.' }) freeAddresses: number;
 }

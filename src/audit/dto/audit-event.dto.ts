@@ -13,7 +13,8 @@ export function parseRfc3339(value: unknown): Date | undefined {
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
   const calendar = new Date(Date.UTC(year, month - 1, day));
-  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
+  if (calendar.getUTCFullYear() !== year || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day)
+    return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   const offset = m[8];
   if (offset.length === 6 && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4, 6)) > 59)) return undefined;
@@ -33,34 +34,59 @@ const IsRfc3339 = () =>
 const UUID_MESSAGE = (field: string) => ({ message: `${field} must be a UUID` });
 
 export class AuditEventQuery extends PageQuery {
-  @ApiPropertyOptional({ example: 'lessor', description: 'The kind of entity: lessor, provider, region, lease, allocation, api_key, …' })
-  @IsOptional() @IsString() @Matches(/^[a-z][a-z_]{0,39}$/, { message: 'entityType must be a lower-case entity name such as lessor or api_key' })
+  @ApiPropertyOptional({
+    example: 'lessor',
+    description: 'The kind of entity: lessor, provider, region, lease, allocation, api_key, …',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z][a-z_]{0,39}$/, { message: 'entityType must be a lower-case entity name such as lessor or api_key' })
   entityType?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', UUID_MESSAGE('entityId'))
+  @IsOptional()
+  @IsUUID('all', UUID_MESSAGE('entityId'))
   entityId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The API key that made the change.' })
-  @IsOptional() @IsUUID('all', UUID_MESSAGE('actorKeyId'))
+  @IsOptional()
+  @IsUUID('all', UUID_MESSAGE('actorKeyId'))
   actorKeyId?: string;
 
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
-  @IsOptional() @IsIn(AUDIT_ACTIONS, { message: `action must be one of ${AUDIT_ACTIONS.join(', ')}` })
+  @IsOptional()
+  @IsIn(AUDIT_ACTIONS, { message: `action must be one of ${AUDIT_ACTIONS.join(', ')}` })
   action?: AuditAction;
 
-  @ApiPropertyOptional({ format: 'date-time', example: '2026-01-01T00:00:00Z', description: 'Events at or after this instant (RFC 3339).' })
-  @IsOptional() @IsRfc3339()
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-01-01T00:00:00Z',
+    description: 'Events at or after this instant (RFC 3339).',
+  })
+  @IsOptional()
+  @IsRfc3339()
   since?: string;
 
-  @ApiPropertyOptional({ format: 'date-time', example: '2026-02-01T00:00:00Z', description: 'Events before this instant (RFC 3339).' })
-  @IsOptional() @IsRfc3339()
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-02-01T00:00:00Z',
+    description: 'Events before this instant (RFC 3339).',
+  })
+  @IsOptional()
+  @IsRfc3339()
   until?: string;
 }
 
 export class AuditActorDto {
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The API key that made the change; null for the CLI and startup tasks.' }) keyId: string | null;
-  @ApiProperty({ type: String, nullable: true, description: 'The key\'s name at the time (or "cli:<user>").' }) name: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'The API key that made the change; null for the CLI and startup tasks.',
+  })
+  keyId: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'The key\'s name at the time (or "cli:<user>").' }) name:
+    string | null;
 }
 
 export class AuditEventDto {
@@ -70,9 +96,22 @@ export class AuditEventDto {
   @ApiProperty({ enum: AUDIT_ACTIONS }) action: AuditAction;
   @ApiProperty({ example: 'lessor' }) entityType: string;
   @ApiProperty({ format: 'uuid' }) entityId: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The entity as it was before (null for create).' }) before: unknown;
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'The entity as it is after (null for delete).' }) after: unknown;
-  @ApiProperty({ type: String, nullable: true, description: 'X-Request-Id of the request that made the change.' }) requestId: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The entity as it was before (null for create).',
+  })
+  before: unknown;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'The entity as it is after (null for delete).',
+  })
+  after: unknown;
+  @ApiProperty({ type: String, nullable: true, description: 'X-Request-Id of the request that made the change.' })
+  requestId: string | null;
 }
 
 export class AuditEventPageDto extends PageDto {

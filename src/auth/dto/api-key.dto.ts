@@ -7,12 +7,23 @@ import type { Role } from '../../common/request-context';
 const ROLE_MESSAGE = `role must be one of ${ROLES.join(', ')}`;
 
 export class CreateApiKeyDto {
-  @ApiProperty({ example: 'terraform-ci', maxLength: 100, description: 'What the key is for; shown in lists and the audit trail.' })
-  @IsString() @MinLength(1) @MaxLength(100)
+  @ApiProperty({
+    example: 'terraform-ci',
+    maxLength: 100,
+    description: 'What the key is for; shown in lists and the audit trail.',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
   @Matches(/^[^\p{Cc}]*\S[^\p{Cc}]*$/u, { message: 'name must not be blank or contain control characters' })
   name: string;
 
-  @ApiProperty({ enum: ROLES, example: 'engineer', description: 'admin: everything incl. keys; engineer: read/write inventory and allocations; finance: read everything and reports; viewer: read inventory.' })
+  @ApiProperty({
+    enum: ROLES,
+    example: 'engineer',
+    description:
+      'admin: everything incl. keys; engineer: read/write inventory and allocations; finance: read everything and reports; viewer: read inventory.',
+  })
   @IsIn(ROLES, { message: ROLE_MESSAGE })
   role: Role;
 }
@@ -21,10 +32,15 @@ export class ApiKeyDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'terraform-ci' }) name: string;
   @ApiProperty({ enum: ROLES }) role: Role;
-  @ApiProperty({ example: 'ipl_Xk3v9Q', description: 'The first characters of the key: enough to recognise it, never enough to use it.' }) keyPrefix: string;
+  @ApiProperty({
+    example: 'ipl_Xk3v9Q',
+    description: 'The first characters of the key: enough to recognise it, never enough to use it.',
+  })
+  keyPrefix: string;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
-  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated at most once a minute.' }) lastUsedAt: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated at most once a minute.' })
+  lastUsedAt: string | null;
 }
 
 export class CreatedApiKeyDto extends ApiKeyDto {
@@ -43,6 +59,7 @@ export class ApiKeyPageDto extends PageDto {
 
 export class ApiKeyQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ROLES })
-  @IsOptional() @IsIn(ROLES, { message: ROLE_MESSAGE })
+  @IsOptional()
+  @IsIn(ROLES, { message: ROLE_MESSAGE })
   role?: Role;
 }

@@ -1,5 +1,19 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsISO4217CurrencyCode, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO4217CurrencyCode,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { PageDto, PageQuery } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
 import { IsAddressOrPrefix, IsCalendarDate, IsCanonicalCidr, IsDecimalString } from '../../common/validators';
@@ -22,20 +36,37 @@ export class CreateLeaseDto {
   @IsCalendarDate()
   startDate: string;
 
-  @ApiPropertyOptional({ type: String, example: '2026-12-31', format: 'date', nullable: true, description: 'Last day of service (inclusive). Required with autoRenew.' })
-  @IsOptional() @IsCalendarDate()
+  @ApiPropertyOptional({
+    type: String,
+    example: '2026-12-31',
+    format: 'date',
+    nullable: true,
+    description: 'Last day of service (inclusive). Required with autoRenew.',
+  })
+  @IsOptional()
+  @IsCalendarDate()
   endDate?: string | null;
 
-  @ApiPropertyOptional({ default: false, description: 'Roll on past endDate in terms of renewalTermMonths until terminated.' })
-  @IsOptionalNotNull() @IsBoolean({ message: 'autoRenew must be true or false' })
+  @ApiPropertyOptional({
+    default: false,
+    description: 'Roll on past endDate in terms of renewalTermMonths until terminated.',
+  })
+  @IsOptionalNotNull()
+  @IsBoolean({ message: 'autoRenew must be true or false' })
   autoRenew?: boolean;
 
   @ApiPropertyOptional({ default: 12, minimum: 1, maximum: 120 })
-  @IsOptionalNotNull() @IsInt({ message: 'renewalTermMonths must be an integer' }) @Min(1) @Max(120)
+  @IsOptionalNotNull()
+  @IsInt({ message: 'renewalTermMonths must be an integer' })
+  @Min(1)
+  @Max(120)
   renewalTermMonths?: number;
 
   @ApiPropertyOptional({ default: 30, minimum: 0, maximum: 3650 })
-  @IsOptionalNotNull() @IsInt({ message: 'noticePeriodDays must be an integer' }) @Min(0) @Max(3650)
+  @IsOptionalNotNull()
+  @IsInt({ message: 'noticePeriodDays must be an integer' })
+  @Min(0)
+  @Max(3650)
   noticePeriodDays?: number;
 
   @ApiProperty({ example: '0.4500', description: 'Price per address per month, decimal string (up to 4 decimals).' })
@@ -47,42 +78,63 @@ export class CreateLeaseDto {
   currency: string;
 
   @ApiPropertyOptional({ type: String, example: 'IPXO-2026-0042', maxLength: 200, nullable: true })
-  @IsOptional() @IsString() @MaxLength(200)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   contractRef?: string | null;
 
   @ApiPropertyOptional({ type: 'integer', example: 64500, minimum: 1, maximum: 4294967295, nullable: true })
-  @IsOptional() @IsInt({ message: 'originAsn must be an integer' }) @Min(1) @Max(4294967295)
+  @IsOptional()
+  @IsInt({ message: 'originAsn must be an integer' })
+  @Min(1)
+  @Max(4294967295)
   originAsn?: number | null;
 
   @ApiPropertyOptional({ type: [String], example: ['prod', 'eu'] })
-  @IsOptionalNotNull() @IsArray() @ArrayMaxSize(50) @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
+  @IsOptionalNotNull()
+  @IsArray()
+  @ArrayMaxSize(50)
+  @Matches(TAG_PATTERN, { each: true, message: TAG_MESSAGE })
   tags?: string[];
 
   @ApiPropertyOptional({ type: String, maxLength: 10000, nullable: true })
-  @IsOptional() @IsString() @MaxLength(10000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
   notes?: string | null;
 }
 
 /** PATCH: any subset of the writable fields; null clears an optional one. */
-export class UpdateLeaseDto extends OmitType(CreateLeaseDto, ['prefix', 'lessorId', 'startDate', 'pricePerIpMonthly', 'currency'] as const) {
+export class UpdateLeaseDto extends OmitType(CreateLeaseDto, [
+  'prefix',
+  'lessorId',
+  'startDate',
+  'pricePerIpMonthly',
+  'currency',
+] as const) {
   @ApiPropertyOptional({ example: '185.10.20.0/22', description: 'Only while the lease has no active allocations.' })
-  @IsOptionalNotNull() @IsCanonicalCidr()
+  @IsOptionalNotNull()
+  @IsCanonicalCidr()
   prefix?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptionalNotNull() @IsUUID('all', { message: 'lessorId must be a UUID' })
+  @IsOptionalNotNull()
+  @IsUUID('all', { message: 'lessorId must be a UUID' })
   lessorId?: string;
 
   @ApiPropertyOptional({ example: '2026-01-01', format: 'date' })
-  @IsOptionalNotNull() @IsCalendarDate()
+  @IsOptionalNotNull()
+  @IsCalendarDate()
   startDate?: string;
 
   @ApiPropertyOptional({ example: '0.4500' })
-  @IsOptionalNotNull() @IsDecimalString()
+  @IsOptionalNotNull()
+  @IsDecimalString()
   pricePerIpMonthly?: string;
 
   @ApiPropertyOptional({ example: 'USD' })
-  @IsOptionalNotNull() @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  @IsOptionalNotNull()
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
   currency?: string;
 }
 
@@ -108,11 +160,21 @@ export class LeaseDto {
   @ApiProperty({ type: [String] }) tags: string[];
   @ApiProperty({ type: String, nullable: true }) notes: string | null;
   @ApiProperty({ enum: LEASE_STATUSES, description: 'Computed for today (UTC).' }) status: LeaseStatus;
-  @ApiProperty({ type: String, format: 'date', nullable: true, description: 'End of the running term (auto-renewals rolled on); null when open-ended.' }) currentTermEnd: string | null;
+  @ApiProperty({
+    type: String,
+    format: 'date',
+    nullable: true,
+    description: 'End of the running term (auto-renewals rolled on); null when open-ended.',
+  })
+  currentTermEnd: string | null;
   @ApiProperty({ type: String, format: 'date', nullable: true }) terminatedOn: string | null;
   @ApiProperty({ example: 1024 }) addressCount: number;
   @ApiProperty({ example: 256 }) allocatedAddressCount: number;
-  @ApiProperty({ example: '460.80', description: 'Full-month price: pricePerIpMonthly × addressCount, rounded to cents.' }) monthlyCost: string;
+  @ApiProperty({
+    example: '460.80',
+    description: 'Full-month price: pricePerIpMonthly × addressCount, rounded to cents.',
+  })
+  monthlyCost: string;
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -124,26 +186,32 @@ export class LeasePageDto extends PageDto {
 
 export class LeaseQuery extends PageQuery {
   @ApiPropertyOptional({ enum: LEASE_STATUSES })
-  @IsOptional() @IsIn(LEASE_STATUSES, { message: `status must be one of ${LEASE_STATUSES.join(', ')}` })
+  @IsOptional()
+  @IsIn(LEASE_STATUSES, { message: `status must be one of ${LEASE_STATUSES.join(', ')}` })
   status?: LeaseStatus;
 
   @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional() @IsUUID('all', { message: 'lessorId must be a UUID' })
+  @IsOptional()
+  @IsUUID('all', { message: 'lessorId must be a UUID' })
   lessorId?: string;
 
   @ApiPropertyOptional({ example: 'prod' })
-  @IsOptional() @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
+  @IsOptional()
+  @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
   tag?: string;
 
   @ApiPropertyOptional({ example: '185.10.20.7', description: 'Leases whose prefix contains this address or prefix.' })
-  @IsOptional() @IsAddressOrPrefix()
+  @IsOptional()
+  @IsAddressOrPrefix()
   contains?: string;
 
   @ApiPropertyOptional({ example: '185.0.0.0/8', description: 'Leases whose prefix lies within this prefix.' })
-  @IsOptional() @IsCanonicalCidr()
+  @IsOptional()
+  @IsCanonicalCidr()
   within?: string;
 
   @ApiPropertyOptional({ example: '2026-06-01', format: 'date', description: 'Leases whose term covers this day.' })
-  @IsOptional() @IsCalendarDate()
+  @IsOptional()
+  @IsCalendarDate()
   activeOn?: string;
 }

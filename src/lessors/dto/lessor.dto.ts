@@ -8,7 +8,10 @@ export type Rir = (typeof RIRS)[number];
 
 export class CreateLessorDto {
   @ApiProperty({ example: 'Example Networks Ltd', maxLength: 200, description: 'Unique (case-insensitive).' })
-  @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name: string;
 
   @ApiProperty({ enum: RIRS, example: 'RIPE' })
@@ -16,26 +19,45 @@ export class CreateLessorDto {
   rir: Rir;
 
   @ApiPropertyOptional({ type: String, example: 'ORG-EN1-RIPE', maxLength: 64, nullable: true })
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, { message: 'orgHandle must be an RIR handle: letters, digits and dashes' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, {
+    message: 'orgHandle must be an RIR handle: letters, digits and dashes',
+  })
   orgHandle?: string | null;
 
-  @ApiPropertyOptional({ type: String, format: 'email', example: 'leasing@example.net', maxLength: 254, nullable: true })
-  @IsOptional() @IsEmail({}, { message: 'contactEmail must be an email address' }) @MaxLength(254)
+  @ApiPropertyOptional({
+    type: String,
+    format: 'email',
+    example: 'leasing@example.net',
+    maxLength: 254,
+    nullable: true,
+  })
+  @IsOptional()
+  @IsEmail({}, { message: 'contactEmail must be an email address' })
+  @MaxLength(254)
   contactEmail?: string | null;
 
   @ApiPropertyOptional({ type: String, example: 'Framework agreement 2026', maxLength: 10000, nullable: true })
-  @IsOptional() @IsString() @MaxLength(10000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
   notes?: string | null;
 }
 
 /** PATCH: any subset; null clears an optional field; name and rir cannot be cleared. */
 export class UpdateLessorDto extends OmitType(CreateLessorDto, ['name', 'rir'] as const) {
   @ApiPropertyOptional({ example: 'Example Networks Ltd', maxLength: 200 })
-  @IsOptionalNotNull() @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsOptionalNotNull()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name?: string;
 
   @ApiPropertyOptional({ enum: RIRS, example: 'RIPE' })
-  @IsOptionalNotNull() @IsIn(RIRS, { message: `rir must be one of ${RIRS.join(', ')}` })
+  @IsOptionalNotNull()
+  @IsIn(RIRS, { message: `rir must be one of ${RIRS.join(', ')}` })
   rir?: Rir;
 }
 
@@ -57,10 +79,13 @@ export class LessorPageDto extends PageDto {
 
 export class LessorQuery extends PageQuery {
   @ApiPropertyOptional({ enum: RIRS })
-  @IsOptional() @IsIn(RIRS, { message: `rir must be one of ${RIRS.join(', ')}` })
+  @IsOptional()
+  @IsIn(RIRS, { message: `rir must be one of ${RIRS.join(', ')}` })
   rir?: Rir;
 
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the name.' })
-  @IsOptional() @IsString() @MaxLength(200)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
   q?: string;
 }

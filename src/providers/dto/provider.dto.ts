@@ -4,7 +4,8 @@ import { PageDto, PageQuery } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
 
 export const PROVIDER_CODE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const PROVIDER_CODE_MESSAGE = 'code must be a lowercase slug: a letter or digit, then up to 62 letters, digits or dashes';
+export const PROVIDER_CODE_MESSAGE =
+  'code must be a lowercase slug: a letter or digit, then up to 62 letters, digits or dashes';
 export const DEFAULT_MIN_PREFIX_LENGTH = 8;
 export const DEFAULT_MAX_PREFIX_LENGTH = 32;
 
@@ -12,15 +13,28 @@ const prefixLengthMessage = (field: string) => ({ message: `${field} must be an 
 
 export class CreateProviderDto {
   @ApiProperty({ example: 'aws', pattern: PROVIDER_CODE.source, maxLength: 63, description: 'Unique lowercase slug.' })
-  @IsString() @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
+  @IsString()
+  @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
   code: string;
 
   @ApiProperty({ example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
-  @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name: string;
 
-  @ApiPropertyOptional({ example: 8, minimum: 0, maximum: 32, default: DEFAULT_MIN_PREFIX_LENGTH, description: 'Shortest prefix length (largest block) allocations to this provider may have.' })
-  @IsOptionalNotNull() @IsInt(prefixLengthMessage('minPrefixLength')) @Min(0, prefixLengthMessage('minPrefixLength')) @Max(32, prefixLengthMessage('minPrefixLength'))
+  @ApiPropertyOptional({
+    example: 8,
+    minimum: 0,
+    maximum: 32,
+    default: DEFAULT_MIN_PREFIX_LENGTH,
+    description: 'Shortest prefix length (largest block) allocations to this provider may have.',
+  })
+  @IsOptionalNotNull()
+  @IsInt(prefixLengthMessage('minPrefixLength'))
+  @Min(0, prefixLengthMessage('minPrefixLength'))
+  @Max(32, prefixLengthMessage('minPrefixLength'))
   minPrefixLength?: number;
 
   @ApiPropertyOptional({
@@ -28,24 +42,36 @@ export class CreateProviderDto {
     minimum: 0,
     maximum: 32,
     default: DEFAULT_MAX_PREFIX_LENGTH,
-    description: 'Longest prefix length (smallest block) allocations to this provider may have; at least minPrefixLength. AWS, GCP and Azure BYOIP need 24.',
+    description:
+      'Longest prefix length (smallest block) allocations to this provider may have; at least minPrefixLength. AWS, GCP and Azure BYOIP need 24.',
   })
-  @IsOptionalNotNull() @IsInt(prefixLengthMessage('maxPrefixLength')) @Min(0, prefixLengthMessage('maxPrefixLength')) @Max(32, prefixLengthMessage('maxPrefixLength'))
+  @IsOptionalNotNull()
+  @IsInt(prefixLengthMessage('maxPrefixLength'))
+  @Min(0, prefixLengthMessage('maxPrefixLength'))
+  @Max(32, prefixLengthMessage('maxPrefixLength'))
   maxPrefixLength?: number;
 
   @ApiPropertyOptional({ type: String, example: 'BYOIP in eu-west-1 and us-east-1', maxLength: 10000, nullable: true })
-  @IsOptional() @IsString() @MaxLength(10000)
+  @IsOptional()
+  @IsString()
+  @MaxLength(10000)
   notes?: string | null;
 }
 
 /** PATCH: any subset; null clears notes; code, name and the prefix lengths cannot be cleared. */
 export class UpdateProviderDto extends OmitType(CreateProviderDto, ['code', 'name'] as const) {
   @ApiPropertyOptional({ example: 'aws', pattern: PROVIDER_CODE.source, maxLength: 63 })
-  @IsOptionalNotNull() @IsString() @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
+  @IsOptionalNotNull()
+  @IsString()
+  @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
   code?: string;
 
   @ApiPropertyOptional({ example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
-  @IsOptionalNotNull() @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsOptionalNotNull()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name?: string;
 }
 
@@ -67,6 +93,8 @@ export class ProviderPageDto extends PageDto {
 
 export class ProviderQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'aws', description: 'Exact provider code.' })
-  @IsOptional() @IsString() @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
+  @IsOptional()
+  @IsString()
+  @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
   code?: string;
 }

@@ -5,36 +5,81 @@ import { IsOptionalNotNull } from '../../common/validation';
 import { countryCodeProblem, isCountryCode, isSubdivisionCode, subdivisionCodeProblem } from '../iso-codes';
 
 export const REGION_CODE = /^[a-z0-9][a-z0-9-]{0,62}$/;
-export const REGION_CODE_MESSAGE = 'code must be a lowercase slug: a letter or digit, then up to 62 letters, digits or dashes';
+export const REGION_CODE_MESSAGE =
+  'code must be a lowercase slug: a letter or digit, then up to 62 letters, digits or dashes';
 /** city is written into an RFC 8805 geofeed line, so it cannot carry a field or line separator. */
 const CITY_TEXT = /^[^,\p{Cc}\u2028\u2029]*$/u;
-const CITY_TEXT_MESSAGE = 'city must not contain commas, line breaks or control characters (it is written into the RFC 8805 geofeed CSV)';
+const CITY_TEXT_MESSAGE =
+  'city must not contain commas, line breaks or control characters (it is written into the RFC 8805 geofeed CSV)';
 
 const IsCountryCode = () =>
-  ValidateBy({ name: 'isCountryCode', validator: { validate: (value) => isCountryCode(value), defaultMessage: (args) => countryCodeProblem(args?.property ?? 'countryCode', args?.value) } });
+  ValidateBy({
+    name: 'isCountryCode',
+    validator: {
+      validate: (value) => isCountryCode(value),
+      defaultMessage: (args) => countryCodeProblem(args?.property ?? 'countryCode', args?.value),
+    },
+  });
 
 const IsSubdivisionCode = () =>
-  ValidateBy({ name: 'isSubdivisionCode', validator: { validate: (value) => isSubdivisionCode(value), defaultMessage: (args) => subdivisionCodeProblem(args?.property ?? 'subdivisionCode', args?.value) } });
+  ValidateBy({
+    name: 'isSubdivisionCode',
+    validator: {
+      validate: (value) => isSubdivisionCode(value),
+      defaultMessage: (args) => subdivisionCodeProblem(args?.property ?? 'subdivisionCode', args?.value),
+    },
+  });
 
 export class CreateRegionDto {
-  @ApiProperty({ example: 'eu-west-1', pattern: REGION_CODE.source, maxLength: 63, description: 'Unique lowercase slug.' })
-  @IsString() @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
+  @ApiProperty({
+    example: 'eu-west-1',
+    pattern: REGION_CODE.source,
+    maxLength: 63,
+    description: 'Unique lowercase slug.',
+  })
+  @IsString()
+  @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
   code: string;
 
   @ApiProperty({ example: 'AWS Europe (Ireland)', maxLength: 200 })
-  @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name: string;
 
-  @ApiProperty({ example: 'IE', minLength: 2, maxLength: 2, description: 'Assigned ISO 3166-1 alpha-2 code, upper case (GB, not UK).' })
+  @ApiProperty({
+    example: 'IE',
+    minLength: 2,
+    maxLength: 2,
+    description: 'Assigned ISO 3166-1 alpha-2 code, upper case (GB, not UK).',
+  })
   @IsCountryCode()
   countryCode: string;
 
-  @ApiPropertyOptional({ type: String, example: 'IE-D', nullable: true, description: 'ISO 3166-2 code within countryCode (it starts with "<countryCode>-").' })
-  @IsOptional() @IsSubdivisionCode()
+  @ApiPropertyOptional({
+    type: String,
+    example: 'IE-D',
+    nullable: true,
+    description: 'ISO 3166-2 code within countryCode (it starts with "<countryCode>-").',
+  })
+  @IsOptional()
+  @IsSubdivisionCode()
   subdivisionCode?: string | null;
 
-  @ApiPropertyOptional({ type: String, example: 'Dublin', maxLength: 100, nullable: true, description: 'Free text without commas or line breaks (geofeed CSV).' })
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(100) @Matches(/\S/, { message: 'city must not be blank' }) @Matches(CITY_TEXT, { message: CITY_TEXT_MESSAGE })
+  @ApiPropertyOptional({
+    type: String,
+    example: 'Dublin',
+    maxLength: 100,
+    nullable: true,
+    description: 'Free text without commas or line breaks (geofeed CSV).',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  @Matches(/\S/, { message: 'city must not be blank' })
+  @Matches(CITY_TEXT, { message: CITY_TEXT_MESSAGE })
   city?: string | null;
 }
 
@@ -44,15 +89,22 @@ export class CreateRegionDto {
  */
 export class UpdateRegionDto extends OmitType(CreateRegionDto, ['code', 'name', 'countryCode'] as const) {
   @ApiPropertyOptional({ example: 'eu-west-1', pattern: REGION_CODE.source, maxLength: 63 })
-  @IsOptionalNotNull() @IsString() @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
+  @IsOptionalNotNull()
+  @IsString()
+  @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
   code?: string;
 
   @ApiPropertyOptional({ example: 'AWS Europe (Ireland)', maxLength: 200 })
-  @IsOptionalNotNull() @IsString() @MinLength(1) @MaxLength(200) @Matches(/\S/, { message: 'name must not be blank' })
+  @IsOptionalNotNull()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name?: string;
 
   @ApiPropertyOptional({ example: 'IE', minLength: 2, maxLength: 2 })
-  @IsOptionalNotNull() @IsCountryCode()
+  @IsOptionalNotNull()
+  @IsCountryCode()
   countryCode?: string;
 }
 
@@ -74,10 +126,13 @@ export class RegionPageDto extends PageDto {
 
 export class RegionQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'IE', description: 'ISO 3166-1 alpha-2 country code.' })
-  @IsOptional() @IsCountryCode()
+  @IsOptional()
+  @IsCountryCode()
   countryCode?: string;
 
   @ApiPropertyOptional({ example: 'eu-west-1', description: 'Exact region code.' })
-  @IsOptional() @IsString() @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
+  @IsOptional()
+  @IsString()
+  @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
   code?: string;
 }

@@ -8,7 +8,9 @@
 
   function el(name, attrs, text) {
     var node = document.createElementNS(SVG, name);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    Object.keys(attrs || {}).forEach(function (k) {
+      node.setAttribute(k, String(attrs[k]));
+    });
     if (text !== undefined) node.textContent = text;
     return node;
   }
@@ -39,13 +41,21 @@
    * highlight: category, color }
    */
   function bars(container, opts) {
-    var W = 1000, H = 250, left = 48, right = 8, top = 26, bottom = 34;
+    var W = 1000,
+      H = 250,
+      left = 48,
+      right = 8,
+      top = 26,
+      bottom = 34;
     var n = opts.categories.length;
     if (n === 0) return empty(container, 'Nothing to show.');
     var max = niceMax(Math.max.apply(null, opts.values.concat([0])));
     var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': opts.title || 'bar chart' });
     if (opts.title) svg.appendChild(el('text', { x: 0, y: 14, class: 'value', 'font-weight': 600 }, opts.title));
-    var plotH = H - top - bottom, plotW = W - left - right, step = plotW / n, barW = Math.max(4, step * 0.62);
+    var plotH = H - top - bottom,
+      plotW = W - left - right,
+      step = plotW / n,
+      barW = Math.max(4, step * 0.62);
     for (var t = 0; t <= 4; t++) {
       var y = top + plotH - (plotH * t) / 4;
       svg.appendChild(el('line', { x1: left, x2: W - right, y1: y, y2: y, class: 'axis' }));
@@ -56,12 +66,24 @@
       var h = (value / max) * plotH;
       var x = left + i * step + (step - barW) / 2;
       var bar = el('rect', {
-        x: x, y: top + plotH - h, width: barW, height: Math.max(h, value > 0 ? 1 : 0), rx: 2,
-        fill: opts.color || '#2f6fde', 'fill-opacity': category === opts.highlight ? 1 : 0.55,
+        x: x,
+        y: top + plotH - h,
+        width: barW,
+        height: Math.max(h, value > 0 ? 1 : 0),
+        rx: 2,
+        fill: opts.color || '#2f6fde',
+        'fill-opacity': category === opts.highlight ? 1 : 0.55,
       });
       bar.appendChild(el('title', {}, category + ': ' + opts.texts[i]));
       svg.appendChild(bar);
-      if (n <= 24) svg.appendChild(el('text', { x: x + barW / 2, y: top + plotH - h - 4, 'text-anchor': 'middle', class: 'value', 'font-size': 10 }, opts.texts[i]));
+      if (n <= 24)
+        svg.appendChild(
+          el(
+            'text',
+            { x: x + barW / 2, y: top + plotH - h - 4, 'text-anchor': 'middle', class: 'value', 'font-size': 10 },
+            opts.texts[i],
+          ),
+        );
       svg.appendChild(el('text', { x: x + barW / 2, y: H - bottom + 16, 'text-anchor': 'middle' }, category));
     });
     container.appendChild(svg);
@@ -70,14 +92,34 @@
   /** Horizontal bars. rows: [{ label, value, text, idle }] */
   function hbars(container, rows) {
     if (rows.length === 0) return empty(container, 'No cost in this month.');
-    var rowH = 26, W = 520, labelW = 150, textW = 110, H = rows.length * rowH + 6;
-    var max = niceMax(Math.max.apply(null, rows.map(function (r) { return r.value; }).concat([0])));
+    var rowH = 26,
+      W = 520,
+      labelW = 150,
+      textW = 110,
+      H = rows.length * rowH + 6;
+    var max = niceMax(
+      Math.max.apply(
+        null,
+        rows
+          .map(function (r) {
+            return r.value;
+          })
+          .concat([0]),
+      ),
+    );
     var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'bar chart' });
     rows.forEach(function (row, i) {
       var y = i * rowH + 4;
       var w = ((W - labelW - textW) * row.value) / max;
       svg.appendChild(el('text', { x: labelW - 8, y: y + 15, 'text-anchor': 'end', class: 'value' }, row.label));
-      var bar = el('rect', { x: labelW, y: y + 2, width: Math.max(w, row.value > 0 ? 1 : 0), height: rowH - 10, rx: 2, fill: row.idle ? '#d9822b' : '#2f6fde' });
+      var bar = el('rect', {
+        x: labelW,
+        y: y + 2,
+        width: Math.max(w, row.value > 0 ? 1 : 0),
+        height: rowH - 10,
+        rx: 2,
+        fill: row.idle ? '#d9822b' : '#2f6fde',
+      });
       bar.appendChild(el('title', {}, row.label + ': ' + row.text));
       svg.appendChild(bar);
       svg.appendChild(el('text', { x: labelW + w + 6, y: y + 15, class: 'value' }, row.text));

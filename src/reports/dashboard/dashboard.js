@@ -7,36 +7,58 @@
   'use strict';
   var STORAGE_KEY = 'iplease.reports.apiKey';
   var API = '/api/v1/reports';
-  var $ = function (id) { return document.getElementById(id); };
+  var $ = function (id) {
+    return document.getElementById(id);
+  };
   var charts = window.IpleaseCharts;
 
-  function apiKey() { return sessionStorage.getItem(STORAGE_KEY); }
+  function apiKey() {
+    return sessionStorage.getItem(STORAGE_KEY);
+  }
 
-  function AuthProblem(message) { this.message = message; }
+  function AuthProblem(message) {
+    this.message = message;
+  }
 
-  function monthOf(date) { return date.toISOString().slice(0, 7); }
+  function monthOf(date) {
+    return date.toISOString().slice(0, 7);
+  }
   function shiftMonth(month, delta) {
     var d = new Date(Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1 + delta, 1));
     return monthOf(d);
   }
 
   function request(path, accept) {
-    return fetch(path, { headers: { Authorization: 'Bearer ' + apiKey(), Accept: accept || 'application/json' } }).then(function (res) {
-      if (res.ok) return res;
-      return res.json().catch(function () { return {}; }).then(function (problem) {
-        var detail = problem.detail || res.status + ' ' + res.statusText;
-        if (res.status === 401) {
-          sessionStorage.removeItem(STORAGE_KEY);
-          throw new AuthProblem('The API key was refused: ' + detail);
-        }
-        if (res.status === 403) throw new AuthProblem('This key may not read reports (the admin or finance role is needed): ' + detail);
-        throw new Error(detail);
-      });
+    return fetch(path, { headers: { Authorization: 'Bearer ' + apiKey(), Accept: accept || 'application/json' } }).then(
+      function (res) {
+        if (res.ok) return res;
+        return res
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (problem) {
+            var detail = problem.detail || res.status + ' ' + res.statusText;
+            if (res.status === 401) {
+              sessionStorage.removeItem(STORAGE_KEY);
+              throw new AuthProblem('The API key was refused: ' + detail);
+            }
+            if (res.status === 403)
+              throw new AuthProblem('This key may not read reports (the admin or finance role is needed): ' + detail);
+            throw new Error(detail);
+          });
+      },
+    );
+  }
+  function getJson(path) {
+    return request(path).then(function (res) {
+      return res.json();
     });
   }
-  function getJson(path) { return request(path).then(function (res) { return res.json(); }); }
 
-  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
+  function clear(node) {
+    while (node.firstChild) node.removeChild(node.firstChild);
+  }
   function append(parent, tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -44,10 +66,14 @@
     parent.appendChild(node);
     return node;
   }
-  function money(amount, currency) { return amount + ' ' + currency; }
+  function money(amount, currency) {
+    return amount + ' ' + currency;
+  }
   function byCurrency(rows) {
     var out = {};
-    rows.forEach(function (r) { (out[r.currency] = out[r.currency] || []).push(r); });
+    rows.forEach(function (r) {
+      (out[r.currency] = out[r.currency] || []).push(r);
+    });
     return out;
   }
 
@@ -73,9 +99,13 @@
   function renderKpis(month, forecast, byProvider) {
     var kpis = $('kpis');
     clear(kpis);
-    var spend = forecast.rows.filter(function (r) { return r.key === month; });
+    var spend = forecast.rows.filter(function (r) {
+      return r.key === month;
+    });
     var idle = {};
-    byProvider.rows.forEach(function (r) { if (r.key === 'unallocated') idle[r.currency] = r; });
+    byProvider.rows.forEach(function (r) {
+      if (r.key === 'unallocated') idle[r.currency] = r;
+    });
     if (spend.length === 0) {
       var none = append(kpis, 'div', 'kpi');
       append(none, 'div', 'name', 'Spend ' + month);
@@ -94,7 +124,8 @@
       idleCard.setAttribute('data-testid', 'idle-' + row.currency);
       append(idleCard, 'div', 'name', 'Idle cost ' + month + ' · ' + row.currency);
       append(idleCard, 'div', 'value', money(idleRow ? idleRow.cost : '0.00', row.currency));
-      var share = idleRow && Number(row.cost) > 0 ? Math.round((1000 * Number(idleRow.cost)) / Number(row.cost)) / 10 : 0;
+      var share =
+        idleRow && Number(row.cost) > 0 ? Math.round((1000 * Number(idleRow.cost)) / Number(row.cost)) / 10 : 0;
       append(idleCard, 'div', 'sub', share + '% of the spend is for addresses not allocated to any provider');
     });
   }
@@ -102,7 +133,9 @@
   function renderMonths(month, forecast) {
     var container = $('chart-months');
     clear(container);
-    $('months-range').textContent = forecast.rows.length ? forecast.from + ' to ' + shiftMonth(forecast.from, forecast.months - 1) : '';
+    $('months-range').textContent = forecast.rows.length
+      ? forecast.from + ' to ' + shiftMonth(forecast.from, forecast.months - 1)
+      : '';
     var groups = byCurrency(forecast.rows);
     var currencies = Object.keys(groups).sort();
     if (currencies.length === 0) {
@@ -113,9 +146,15 @@
       var rows = groups[currency];
       charts.bars(container, {
         title: currency,
-        categories: rows.map(function (r) { return r.key; }),
-        values: rows.map(function (r) { return Number(r.cost); }),
-        texts: rows.map(function (r) { return r.cost; }),
+        categories: rows.map(function (r) {
+          return r.key;
+        }),
+        values: rows.map(function (r) {
+          return Number(r.cost);
+        }),
+        texts: rows.map(function (r) {
+          return r.cost;
+        }),
         highlight: month,
       });
     });
@@ -124,10 +163,18 @@
   function renderGroups(id, report) {
     var container = $(id);
     clear(container);
-    charts.hbars(container, report.rows.map(function (r) {
-      var idle = r.key === 'unallocated';
-      return { label: (idle ? 'unallocated (idle)' : r.label) + ' · ' + r.currency, value: Number(r.cost), text: money(r.cost, r.currency), idle: idle };
-    }));
+    charts.hbars(
+      container,
+      report.rows.map(function (r) {
+        var idle = r.key === 'unallocated';
+        return {
+          label: (idle ? 'unallocated (idle)' : r.label) + ' · ' + r.currency,
+          value: Number(r.cost),
+          text: money(r.cost, r.currency),
+          idle: idle,
+        };
+      }),
+    );
   }
 
   function renderRenewals(report) {
@@ -140,7 +187,12 @@
       var deadline = append(tr, 'td', r.daysToNoticeDeadline < 0 ? 'passed' : '', r.noticeDeadline);
       if (r.daysToNoticeDeadline < 0) deadline.title = 'passed ' + -r.daysToNoticeDeadline + ' day(s) ago';
       var action = append(tr, 'td');
-      append(action, 'span', r.action === 'renew' ? 'tag renew' : 'tag cancel', r.action === 'renew' ? 'renew' : 'cancel before auto-renewal');
+      append(
+        action,
+        'span',
+        r.action === 'renew' ? 'tag renew' : 'tag cancel',
+        r.action === 'renew' ? 'renew' : 'cancel before auto-renewal',
+      );
       append(tr, 'td', '', r.prefix);
       append(tr, 'td', '', r.lessor);
       append(tr, 'td', '', r.currentTermEnd);
@@ -150,10 +202,26 @@
 
   var DOWNLOADS = function (month, today) {
     return [
-      ['Monthly cost by lessor', 'monthly-cost?month=' + month + '&groupBy=lessor', 'monthly-cost-' + month + '-lessor.csv'],
-      ['Monthly cost by provider', 'monthly-cost?month=' + month + '&groupBy=provider', 'monthly-cost-' + month + '-provider.csv'],
-      ['Monthly cost by region', 'monthly-cost?month=' + month + '&groupBy=region', 'monthly-cost-' + month + '-region.csv'],
-      ['Monthly cost by lease', 'monthly-cost?month=' + month + '&groupBy=lease', 'monthly-cost-' + month + '-lease.csv'],
+      [
+        'Monthly cost by lessor',
+        'monthly-cost?month=' + month + '&groupBy=lessor',
+        'monthly-cost-' + month + '-lessor.csv',
+      ],
+      [
+        'Monthly cost by provider',
+        'monthly-cost?month=' + month + '&groupBy=provider',
+        'monthly-cost-' + month + '-provider.csv',
+      ],
+      [
+        'Monthly cost by region',
+        'monthly-cost?month=' + month + '&groupBy=region',
+        'monthly-cost-' + month + '-region.csv',
+      ],
+      [
+        'Monthly cost by lease',
+        'monthly-cost?month=' + month + '&groupBy=lease',
+        'monthly-cost-' + month + '-lease.csv',
+      ],
       ['Forecast, 12 months', 'forecast?from=' + month + '&months=12', 'forecast-' + month + '-12m.csv'],
       ['Renewals, 90 days', 'renewals?withinDays=90', 'renewals-' + today + '.csv'],
       ['Utilization by lessor', 'utilization?groupBy=lessor', 'utilization-lessor-' + today + '.csv'],
@@ -177,7 +245,9 @@
     if (!a) return;
     event.preventDefault();
     request(a.getAttribute('href'), 'text/csv')
-      .then(function (res) { return res.blob(); })
+      .then(function (res) {
+        return res.blob();
+      })
       .then(function (blob) {
         var url = window.URL.createObjectURL(blob);
         var link = document.createElement('a');
@@ -186,7 +256,9 @@
         document.body.appendChild(link);
         link.click();
         link.remove();
-        window.setTimeout(function () { window.URL.revokeObjectURL(url); }, 10000);
+        window.setTimeout(function () {
+          window.URL.revokeObjectURL(url);
+        }, 10000);
       })
       .catch(fail);
   }
@@ -199,7 +271,9 @@
   function load() {
     var month = $('month').value || monthOf(new Date());
     $('month').value = month;
-    document.querySelectorAll('.month-label').forEach(function (node) { node.textContent = month; });
+    document.querySelectorAll('.month-label').forEach(function (node) {
+      node.textContent = month;
+    });
     setStatus('Loading…');
     $('refresh').disabled = true;
     return Promise.all([
@@ -216,10 +290,14 @@
         renderGroups('chart-regions', reports[2]);
         renderRenewals(reports[3]);
         renderDownloads(month, reports[3].asOf);
-        setStatus('Figures as of ' + reports[3].asOf + ' (UTC). Costs are pro rata by day and never summed across currencies.');
+        setStatus(
+          'Figures as of ' + reports[3].asOf + ' (UTC). Costs are pro rata by day and never summed across currencies.',
+        );
       })
       .catch(fail)
-      .finally(function () { $('refresh').disabled = false; });
+      .finally(function () {
+        $('refresh').disabled = false;
+      });
   }
 
   function start() {

@@ -11,10 +11,14 @@ export type CostGroup = (typeof COST_GROUPS)[number];
 
 /** A calendar month from 1900-01 to 9999-12. */
 export const MONTH_PATTERN = /^(19\d\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/;
-const MONTH_MESSAGE = (field: string) => `${field} must be a calendar month YYYY-MM (month 01-12, year 1900-9999), like 2026-05`;
+const MONTH_MESSAGE = (field: string) =>
+  `${field} must be a calendar month YYYY-MM (month 01-12, year 1900-9999), like 2026-05`;
 
 export class FormatQuery {
-  @ApiPropertyOptional({ enum: REPORT_FORMATS, description: 'Overrides the Accept header: `csv` answers text/csv with the same columns as the JSON rows.' })
+  @ApiPropertyOptional({
+    enum: REPORT_FORMATS,
+    description: 'Overrides the Accept header: `csv` answers text/csv with the same columns as the JSON rows.',
+  })
   @IsOptional()
   @IsIn(REPORT_FORMATS, { message: 'format must be json or csv' })
   format?: ReportFormat;
@@ -32,7 +36,12 @@ export class MonthlyCostQuery extends FormatQuery {
 }
 
 export class RenewalsQuery extends FormatQuery {
-  @ApiPropertyOptional({ minimum: 0, maximum: 3650, default: 90, description: 'Window length in days: today (UTC) to today + withinDays, inclusive.' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 3650,
+    default: 90,
+    description: 'Window length in days: today (UTC) to today + withinDays, inclusive.',
+  })
   @IsOptional()
   @Transform(toIntegerOrRaw)
   @IsInt({ message: 'withinDays must be an integer from 0 to 3650' })
@@ -49,7 +58,11 @@ export class UtilizationQuery extends FormatQuery {
 }
 
 export class ForecastQuery extends FormatQuery {
-  @ApiPropertyOptional({ example: '2026-05', pattern: MONTH_PATTERN.source, description: 'First month of the forecast; default: the current month (UTC).' })
+  @ApiPropertyOptional({
+    example: '2026-05',
+    pattern: MONTH_PATTERN.source,
+    description: 'First month of the forecast; default: the current month (UTC).',
+  })
   @IsOptional()
   @Matches(MONTH_PATTERN, { message: MONTH_MESSAGE('from') })
   from?: string;

@@ -3,13 +3,28 @@ import { COST_GROUPS } from './report-query.dto';
 import type { CostGroup } from './report-query.dto';
 
 const MONEY = { example: '460.80', description: 'Decimal string, rounded to cents once at the end.' };
-const ADDRESS_MONTHS = { example: '1024.00', description: 'Address-months: addresses × (days held in the month ÷ days in the month), 2 decimals.' };
+const ADDRESS_MONTHS = {
+  example: '1024.00',
+  description: 'Address-months: addresses × (days held in the month ÷ days in the month), 2 decimals.',
+};
 
 /** Every report row starts with these: the group's id (or "unallocated"), a readable label and the currency. */
 class ReportRowDto {
-  @ApiProperty({ example: '3f1c…', description: 'Id of the group (lessor, provider, region or lease), or "unallocated".' }) key: string;
-  @ApiProperty({ example: 'RIPE Lessor Ltd', description: 'Lessor name, provider or region code, lease prefix; "unallocated".' }) label: string;
-  @ApiProperty({ example: 'USD', description: 'ISO 4217. Currencies are never summed together: one row per group and currency.' }) currency: string;
+  @ApiProperty({
+    example: '3f1c…',
+    description: 'Id of the group (lessor, provider, region or lease), or "unallocated".',
+  })
+  key: string;
+  @ApiProperty({
+    example: 'RIPE Lessor Ltd',
+    description: 'Lessor name, provider or region code, lease prefix; "unallocated".',
+  })
+  label: string;
+  @ApiProperty({
+    example: 'USD',
+    description: 'ISO 4217. Currencies are never summed together: one row per group and currency.',
+  })
+  currency: string;
 }
 
 export class MonthlyCostRowDto extends ReportRowDto {
@@ -37,16 +52,20 @@ export class RenewalRowDto extends ReportRowDto {
   @ApiProperty({ example: 'RIPE Lessor Ltd', description: 'Lessor name.' }) lessor: string;
   @ApiProperty({
     enum: RENEWAL_ACTIONS,
-    description: '`renew`: no auto-renewal, the lease ends on currentTermEnd unless renewed. `cancel-before-auto-renewal`: it renews by itself unless notice is given by noticeDeadline.',
+    description:
+      '`renew`: no auto-renewal, the lease ends on currentTermEnd unless renewed. `cancel-before-auto-renewal`: it renews by itself unless notice is given by noticeDeadline.',
   })
   action: RenewalAction;
   @ApiProperty() autoRenew: boolean;
   @ApiProperty({ example: 30 }) noticePeriodDays: number;
-  @ApiProperty({ format: 'date', example: '2026-12-01', description: 'currentTermEnd − noticePeriodDays.' }) noticeDeadline: string;
+  @ApiProperty({ format: 'date', example: '2026-12-01', description: 'currentTermEnd − noticePeriodDays.' })
+  noticeDeadline: string;
   @ApiProperty({ format: 'date', example: '2026-12-31' }) currentTermEnd: string;
-  @ApiProperty({ example: 4, description: 'Days from today (UTC) to noticeDeadline; negative when it has passed.' }) daysToNoticeDeadline: number;
+  @ApiProperty({ example: 4, description: 'Days from today (UTC) to noticeDeadline; negative when it has passed.' })
+  daysToNoticeDeadline: number;
   @ApiProperty({ example: 34 }) daysToTermEnd: number;
-  @ApiProperty({ ...MONEY, description: 'Full-month price of the lease (pricePerIpMonthly × addresses).' }) monthlyCost: string;
+  @ApiProperty({ ...MONEY, description: 'Full-month price of the lease (pricePerIpMonthly × addresses).' })
+  monthlyCost: string;
 }
 
 export class RenewalsReportDto {
@@ -60,8 +79,13 @@ export class UtilizationRowDto extends ReportRowDto {
   @ApiProperty({ example: 1024 }) leasedAddresses: number;
   @ApiProperty({ example: 768 }) allocatedAddresses: number;
   @ApiProperty({ example: 256 }) freeAddresses: number;
-  @ApiProperty({ example: '0.7500', description: 'allocatedAddresses ÷ leasedAddresses, 4 decimals.' }) utilization: string;
-  @ApiProperty({ example: '0.2500', description: 'leasedAddresses ÷ all leased addresses in this currency, 4 decimals.' }) shareOfLeased: string;
+  @ApiProperty({ example: '0.7500', description: 'allocatedAddresses ÷ leasedAddresses, 4 decimals.' })
+  utilization: string;
+  @ApiProperty({
+    example: '0.2500',
+    description: 'leasedAddresses ÷ all leased addresses in this currency, 4 decimals.',
+  })
+  shareOfLeased: string;
   @ApiProperty({ ...MONEY, description: 'Full-month price of leasedAddresses.' }) monthlyCost: string;
   @ApiProperty({ ...MONEY, description: 'Full-month price of freeAddresses.' }) idleMonthlyCost: string;
 }
@@ -85,12 +109,50 @@ export class ForecastReportDto {
 }
 
 /** CSV columns, in order: the JSON row fields. One list, so the header can never drift from the JSON. */
-export const MONTHLY_COST_COLUMNS = ['key', 'label', 'currency', 'addresses', 'cost', 'allocatedAddresses', 'allocatedCost', 'idleAddresses', 'idleCost'] as const satisfies readonly (keyof MonthlyCostRowDto)[];
+export const MONTHLY_COST_COLUMNS = [
+  'key',
+  'label',
+  'currency',
+  'addresses',
+  'cost',
+  'allocatedAddresses',
+  'allocatedCost',
+  'idleAddresses',
+  'idleCost',
+] as const satisfies readonly (keyof MonthlyCostRowDto)[];
 export const RENEWAL_COLUMNS = [
-  'key', 'label', 'currency', 'prefix', 'lessorId', 'lessor', 'action', 'autoRenew', 'noticePeriodDays',
-  'noticeDeadline', 'currentTermEnd', 'daysToNoticeDeadline', 'daysToTermEnd', 'monthlyCost',
+  'key',
+  'label',
+  'currency',
+  'prefix',
+  'lessorId',
+  'lessor',
+  'action',
+  'autoRenew',
+  'noticePeriodDays',
+  'noticeDeadline',
+  'currentTermEnd',
+  'daysToNoticeDeadline',
+  'daysToTermEnd',
+  'monthlyCost',
 ] as const satisfies readonly (keyof RenewalRowDto)[];
 export const UTILIZATION_COLUMNS = [
-  'key', 'label', 'currency', 'leasedAddresses', 'allocatedAddresses', 'freeAddresses', 'utilization', 'shareOfLeased', 'monthlyCost', 'idleMonthlyCost',
+  'key',
+  'label',
+  'currency',
+  'leasedAddresses',
+  'allocatedAddresses',
+  'freeAddresses',
+  'utilization',
+  'shareOfLeased',
+  'monthlyCost',
+  'idleMonthlyCost',
 ] as const satisfies readonly (keyof UtilizationRowDto)[];
-export const FORECAST_COLUMNS = ['key', 'label', 'currency', 'leases', 'addresses', 'cost'] as const satisfies readonly (keyof ForecastRowDto)[];
+export const FORECAST_COLUMNS = [
+  'key',
+  'label',
+  'currency',
+  'leases',
+  'addresses',
+  'cost',
+] as const satisfies readonly (keyof ForecastRowDto)[];

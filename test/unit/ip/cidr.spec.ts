@@ -168,9 +168,9 @@ describe('parseCanonicalCidr', () => {
       fc.constantFrom('00', '01', '010', '0x1', '', ' 1', '1 ', '\u0661', '-0', '+1'),
     );
     const candidate = fc.oneof(
-      fc.tuple(octetish, octetish, octetish, octetish, fc.oneof(octetish, fc.constant('24'))).map(
-        ([a, b, c, d, n]) => `${a}.${b}.${c}.${d}/${n}`,
-      ),
+      fc
+        .tuple(octetish, octetish, octetish, octetish, fc.oneof(octetish, fc.constant('24')))
+        .map(([a, b, c, d, n]) => `${a}.${b}.${c}.${d}/${n}`),
       fc.string({ maxLength: 24 }),
       fc.string({ unit: 'binary', maxLength: 24 }),
     );
@@ -349,8 +349,8 @@ describe('formatting and arithmetic', () => {
   });
 
   it('compareCidrs orders by address, then the larger block first', () => {
-    const sorted = ['10.0.0.128/25', '10.0.0.0/32', '9.0.0.0/8', '10.0.0.0/24'].map(
-      (t) => accepted(parseCanonicalCidr(t)),
+    const sorted = ['10.0.0.128/25', '10.0.0.0/32', '9.0.0.0/8', '10.0.0.0/24'].map((t) =>
+      accepted(parseCanonicalCidr(t)),
     );
     sorted.sort(compareCidrs);
     expect(sorted.map(formatCidr)).toEqual(['9.0.0.0/8', '10.0.0.0/24', '10.0.0.0/32', '10.0.0.128/25']);

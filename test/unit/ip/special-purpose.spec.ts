@@ -1,11 +1,5 @@
 import fc from 'fast-check';
-import {
-  Cidr,
-  SPECIAL_PURPOSE_ENTRIES,
-  cidrFromString,
-  findSpecialPurpose,
-  leasabilityError,
-} from '../../../src/ip';
+import { Cidr, SPECIAL_PURPOSE_ENTRIES, cidrFromString, findSpecialPurpose, leasabilityError } from '../../../src/ip';
 import { oracleLast, oracleNetwork, oracleParseCidr } from './oracle';
 
 // Written out independently of the source table so a typo in either one fails.
@@ -71,17 +65,50 @@ describe('special-purpose registry', () => {
   });
 
   it.each([
-    ['10.1.0.0/16', '10.1.0.0/16 lies in 10.0.0.0/8 (Private-Use, RFC 1918) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['100.64.1.0/24', '100.64.1.0/24 lies in 100.64.0.0/10 (Shared Address Space, RFC 6598) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['127.0.0.1/32', '127.0.0.1/32 lies in 127.0.0.0/8 (Loopback, RFC 1122) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['172.31.255.0/24', '172.31.255.0/24 lies in 172.16.0.0/12 (Private-Use, RFC 1918) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['192.168.1.0/24', '192.168.1.0/24 lies in 192.168.0.0/16 (Private-Use, RFC 1918) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['198.19.0.0/16', '198.19.0.0/16 lies in 198.18.0.0/15 (Benchmarking, RFC 2544) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['192.0.0.0/29', '192.0.0.0/29 lies in 192.0.0.0/24 (IETF Protocol Assignments, RFC 6890) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['232.0.0.0/8', '232.0.0.0/8 lies in 224.0.0.0/4 (Multicast, RFC 5771) of the IANA IPv4 Address Space Registry; it cannot be leased'],
-    ['255.255.255.254/31', '255.255.255.254/31 lies in 240.0.0.0/4 (Reserved, RFC 1112) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['240.0.0.0/4', '240.0.0.0/4 lies in 240.0.0.0/4 (Reserved, RFC 1112) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
-    ['250.0.0.0/8', '250.0.0.0/8 lies in 240.0.0.0/4 (Reserved, RFC 1112) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased'],
+    [
+      '10.1.0.0/16',
+      '10.1.0.0/16 lies in 10.0.0.0/8 (Private-Use, RFC 1918) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '100.64.1.0/24',
+      '100.64.1.0/24 lies in 100.64.0.0/10 (Shared Address Space, RFC 6598) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '127.0.0.1/32',
+      '127.0.0.1/32 lies in 127.0.0.0/8 (Loopback, RFC 1122) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '172.31.255.0/24',
+      '172.31.255.0/24 lies in 172.16.0.0/12 (Private-Use, RFC 1918) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '192.168.1.0/24',
+      '192.168.1.0/24 lies in 192.168.0.0/16 (Private-Use, RFC 1918) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '198.19.0.0/16',
+      '198.19.0.0/16 lies in 198.18.0.0/15 (Benchmarking, RFC 2544) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '192.0.0.0/29',
+      '192.0.0.0/29 lies in 192.0.0.0/24 (IETF Protocol Assignments, RFC 6890) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '232.0.0.0/8',
+      '232.0.0.0/8 lies in 224.0.0.0/4 (Multicast, RFC 5771) of the IANA IPv4 Address Space Registry; it cannot be leased',
+    ],
+    [
+      '255.255.255.254/31',
+      '255.255.255.254/31 lies in 240.0.0.0/4 (Reserved, RFC 1112) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '240.0.0.0/4',
+      '240.0.0.0/4 lies in 240.0.0.0/4 (Reserved, RFC 1112) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
+    [
+      '250.0.0.0/8',
+      '250.0.0.0/8 lies in 240.0.0.0/4 (Reserved, RFC 1112) of the IANA IPv4 Special-Purpose Address Registry; it cannot be leased',
+    ],
   ])('refuses %s, which lies inside an entry', (prefix, message) => {
     expect(leasabilityError(cidrFromString(prefix))).toBe(message);
   });
@@ -104,7 +131,11 @@ describe('special-purpose registry', () => {
     const c = cidrFromString(prefix);
     expect(findSpecialPurpose(c)?.prefix).toBe(entryPrefix);
     const message = leasabilityError(c);
-    expect(message).toMatch(new RegExp(`^${escape(prefix)} contains ${escape(entryPrefix)} \\(${escape(name)}, RFC \\d+\\) of the IANA IPv4 `));
+    expect(message).toMatch(
+      new RegExp(
+        `^${escape(prefix)} contains ${escape(entryPrefix)} \\(${escape(name)}, RFC \\d+\\) of the IANA IPv4 `,
+      ),
+    );
     expect(message).toMatch(/; it cannot be leased$/);
   });
 

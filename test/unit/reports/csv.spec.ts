@@ -58,7 +58,8 @@ describe('toCsv', () => {
 });
 
 describe('negotiateFormat', () => {
-  const req = (accept?: string) => Object.assign(Object.create(express.request), { headers: accept === undefined ? {} : { accept } }) as Request;
+  const req = (accept?: string) =>
+    Object.assign(Object.create(express.request), { headers: accept === undefined ? {} : { accept } }) as Request;
 
   it.each([
     [undefined, undefined, 'json'],
@@ -74,7 +75,9 @@ describe('negotiateFormat', () => {
   });
 
   it('refuses an Accept it cannot serve with NOT_ACCEPTABLE', () => {
-    expect(() => negotiateFormat(req('image/png'), undefined)).toThrow(expect.objectContaining({ code: 'NOT_ACCEPTABLE' }));
+    expect(() => negotiateFormat(req('image/png'), undefined)).toThrow(
+      expect.objectContaining({ code: 'NOT_ACCEPTABLE' }),
+    );
   });
 });
 
@@ -92,5 +95,8 @@ describe('months', () => {
   });
 
   it.each(['2026-05', '1900-01', '9999-12'])('accepts %s', (month) => expect(MONTH_PATTERN.test(month)).toBe(true));
-  it.each(['2026-13', '2026-00', '2026-5', '1899-12', '26-05', '2026-05-01', ' 2026-05', '2026-05\n'])('refuses %p', (month) => expect(MONTH_PATTERN.test(month)).toBe(false));
+  it.each(['2026-13', '2026-00', '2026-5', '1899-12', '26-05', '2026-05-01', ' 2026-05', '2026-05\n'])(
+    'refuses %p',
+    (month) => expect(MONTH_PATTERN.test(month)).toBe(false),
+  );
 });

@@ -21,7 +21,9 @@ describe('findDashboardDir', () => {
 
   it('falls back to the source tree for a plain tsc build', () => {
     touch(path.join(root, 'src/reports/dashboard/index.html'));
-    expect(findDashboardDir(path.join(root, '.test-build/service/src/reports'))).toBe(path.join(root, 'src/reports/dashboard'));
+    expect(findDashboardDir(path.join(root, '.test-build/service/src/reports'))).toBe(
+      path.join(root, 'src/reports/dashboard'),
+    );
   });
 
   it('answers undefined when the page is nowhere', () => {
@@ -29,6 +31,8 @@ describe('findDashboardDir', () => {
   });
 
   it('finds the real page from the source module', () => {
-    expect(findDashboardDir(path.resolve(__dirname, '../../../src/reports'))).toBe(path.resolve(__dirname, '../../../src/reports/dashboard'));
+    expect(findDashboardDir(path.resolve(__dirname, '../../../src/reports'))).toBe(
+      path.resolve(__dirname, '../../../src/reports/dashboard'),
+    );
   });
 });
