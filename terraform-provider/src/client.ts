@@ -119,7 +119,7 @@ export class ApiClient {
         if (!RETRYABLE_STATUS.has(response.status) || attempt >= maxAttempts) {
           throw new ApiError(response.status, lastProblem, method, url.pathname);
         }
-        waitMs = retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(attempt);
+        waitMs = Math.round(retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(attempt));
         log('WARN', `${method} ${url.pathname} answered ${response.status}; retry ${attempt} in ${waitMs} ms`);
       } catch (error) {
         if (error instanceof ApiError) throw error;
@@ -133,7 +133,7 @@ export class ApiClient {
             url.pathname,
           );
         }
-        waitMs = backoffMs(attempt);
+        waitMs = Math.round(backoffMs(attempt));
         log('WARN', `${method} ${url.pathname} failed (${reason}); retry ${attempt} in ${waitMs} ms`);
       }
       await sleep(Math.min(waitMs, maxBackoffMs), stopSignal);

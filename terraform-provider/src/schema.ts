@@ -136,8 +136,8 @@ export function sameDecimal(a: Value, b: Value): boolean {
   return x !== undefined && x === canonical(b);
 }
 
-/** A set of strings with null and empty meaning the same: no tags. */
-export function sameStringSet(a: Value, b: Value): boolean {
+/** Sets (of strings or numbers) with null and empty meaning the same: no tags. */
+export function sameSet(a: Value, b: Value): boolean {
   const items = (v: Value) => (v === null ? [] : Array.isArray(v) ? (v as Value[]) : undefined);
   const xs = items(a);
   const ys = items(b);

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildMirror, findTerraform, TfWorkspace } from '../support/terraform';
+import { spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { buildMirror, findTerraform, launcherIn, TfWorkspace } from '../support/terraform';
 import { ADMIN_KEY, bearer, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -190,6 +192,73 @@ output "region_name" {
     },
     300_000,
   );
+
+  it.concurrent(
+    'the documented example (examples/terraform) applies, plans clean and destroys',
+    async () => {
+      const ws = workspace();
+      ws.write(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', 'terraform', 'main.tf'), 'utf8'));
+      await ws.expect(0, 'init', '-no-color');
+      await ws.expect(0, 'apply', '-auto-approve', '-no-color');
+      const outputs = JSON.parse((await ws.expect(0, 'output', '-json')).stdout);
+      expect(outputs.aws_byoip_prefix.value).toBe('185.10.20.0/24');
+      expect(new Set(outputs.server_prefixes.value).size).toBe(8);
+      expect(outputs.free_24s.value).toHaveLength(2);
+      expect(outputs.first_server_region.value).toMatch(/^[0-9a-f-]{36}$/);
+      await ws.expect(0, 'plan', '-detailed-exitcode', '-no-color');
+      await ws.expect(0, 'destroy', '-auto-approve', '-no-color');
+    },
+    300_000,
+  );
+
+  it('go-plugin handshake: one line on stdout, unpadded DER certificate; exits when its parent dies', async () => {
+    const launcher = launcherIn(mirror);
+    const clientCert = (await import('selfsigned')).generate([{ name: 'commonName', value: 'localhost' }], {
+      keyType: 'ec',
+      curve: 'P-256',
+    });
+    const child = spawn('sh', ['-c', `"${launcher}" & echo "pid:$!"; sleep 2`], {
+      env: {
+        PATH: process.env.PATH,
+        TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2',
+        PLUGIN_PROTOCOL_VERSIONS: '5,6',
+        PLUGIN_CLIENT_CERT: (await clientCert).cert,
+      },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await new Promise((resolve) => child.on('close', resolve));
+    const lines = out.trim().split('\n');
+    const pid = Number(lines.find((l) => l.startsWith('pid:'))?.slice(4));
+    const handshake = lines.filter((l) => !l.startsWith('pid:'));
+    expect(handshake).toHaveLength(1);
+    const [core, app, network, address, protocol, cert] = handshake[0].split('|');
+    expect([core, app, network, protocol]).toEqual(['1', '6', 'unix', 'grpc']);
+    expect(address).toMatch(/tf\.sock$/);
+    expect(cert).not.toMatch(/=$/);
+    expect(new X509Certificate(Buffer.from(cert, 'base64')).subject).toMatch(/CN=localhost/);
+    // The shell (its parent) has exited: the provider notices and exits too, leaving no orphan.
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+    }
+    expect(alive).toBe(false);
+
+    const direct = spawn(launcher, [], { env: { PATH: process.env.PATH } });
+    let stderr = '';
+    let stdout = '';
+    direct.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    direct.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const code = await new Promise((resolve) => direct.on('close', resolve));
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/This binary is a plugin/);
+  });
 
   it.concurrent(
     'import {} blocks: everything made through the API is adopted with no change planned afterwards',

@@ -111,3 +111,11 @@ export class TfWorkspace {
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/** The provider executable inside a mirror built by buildMirror. */
+export function launcherIn(mirror: string): string {
+  const base = path.join(mirror, 'registry.terraform.io', 'iplease', 'iplease');
+  const version = fs.readdirSync(base)[0];
+  const platformDir = path.join(base, version, fs.readdirSync(path.join(base, version))[0]);
+  return path.join(platformDir, `terraform-provider-iplease_v${version}`);
+}

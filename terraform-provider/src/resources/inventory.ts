@@ -1,7 +1,7 @@
 import { ApiClient, ApiError } from '../client';
 import { attrDiag, Diag } from '../diagnostics';
 import { canonicalPrefixProblem, decimalProblem } from '../validate';
-import { Attr, sameDecimal, sameIgnoringCase, sameStringSet, Schema } from '../schema';
+import { Attr, sameDecimal, sameIgnoringCase, sameSet, Schema } from '../schema';
 import { ObjectValue } from '../values';
 import { ApiResource, Private } from './resource';
 
@@ -10,7 +10,7 @@ const TAGS: Attr = {
   name: 'tags',
   type: ['set', 'string'],
   optional: true,
-  equivalent: sameStringSet,
+  equivalent: sameSet,
   description: 'Free-form tags. Order does not matter; an empty set and no tags are the same.',
 };
 
@@ -67,6 +67,13 @@ export class ProviderResource extends ApiResource {
         computed: true,
         stable: true,
         description: 'Longest prefix length allocations to it may have (API default 32; BYOIP clouds need 24).',
+      },
+      {
+        name: 'required_origin_asns',
+        type: ['set', 'number'],
+        optional: true,
+        equivalent: sameSet,
+        description: 'ASNs that must be authorised (by ROAs) to announce its allocations, e.g. AWS `[16509, 14618]`.',
       },
       { name: 'notes', type: 'string', optional: true, description: 'Free text.' },
     ],
@@ -265,6 +272,12 @@ export class AllocationResource extends ApiResource {
         forceNew: true,
         description: '`best-fit` (default) or `first-fit` for `prefix_length`; `explicit` when `prefix` is given.',
       },
+      {
+        name: 'name',
+        type: 'string',
+        optional: true,
+        description: 'A name you choose, unique among active allocations (find-or-create long after any retry window).',
+      },
       { name: 'region_id', type: 'string', required: true, description: 'Where the addresses are used.' },
       { name: 'provider_id', type: 'string', required: true, description: 'Who hosts or announces them.' },
       { name: 'description', type: 'string', optional: true, description: 'Free text.' },
@@ -273,7 +286,7 @@ export class AllocationResource extends ApiResource {
         name: 'origin_asn',
         type: 'number',
         optional: true,
-        description: 'The AS that announces the block (needs an API with allocation origin ASNs).',
+        description: 'The AS that announces the block.',
       },
       {
         name: 'address_count',
