@@ -3,7 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const root = path.resolve(__dirname, '..', '..');
+/** The repository root, from the sources or from a compiled copy (the bench's .test-build). */
+function repoRoot(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, 'utf8')).name === 'iplease') return dir;
+  }
+  throw new Error('cannot find the iplease package.json');
+}
+const root = repoRoot();
 
 /** The terraform binary to drive: TERRAFORM_BIN, else `terraform` on PATH; undefined when neither runs. */
 export function findTerraform(): string | undefined {
