@@ -33,7 +33,9 @@ docs/benchmarks.md. Each option also reads an environment variable (BENCH_<NAME>
   --pg=name=value            extra PostgreSQL setting (repeatable), e.g. --pg=synchronous_commit=off
   --log-level=info           the service's LOG_LEVEL (its log goes to a file in the temp folder)
   --no-docs                  do not touch docs/benchmarks.md
-  --keep                     keep the temp folder (database and service log) afterwards`;
+  --keep                     keep the temp folder (database and service log) afterwards
+  --cpu-prof=DIR             run the service with node --cpu-prof, writing its profile into DIR
+                             (summarise with: node scripts/cpu-profile-summary.js DIR/*.cpuprofile)`;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -51,6 +53,7 @@ function parseOptions() {
       'log-level': { type: 'string' },
       'no-docs': { type: 'boolean' },
       keep: { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -98,6 +101,7 @@ function parseOptions() {
     logLevel: pick('log-level') ?? 'info',
     writeDocs: !values['no-docs'],
     keep: !!values.keep,
+    cpuProfileDir: pick('cpu-prof'),
   };
 }
 
@@ -110,7 +114,7 @@ function repoRoot(): string {
 }
 
 async function main(): Promise<void> {
-  const { options, pgSettings, logLevel, writeDocs, keep } = parseOptions();
+  const { options, pgSettings, logLevel, writeDocs, keep, cpuProfileDir } = parseOptions();
   const optional = loadOptionalModules();
   const all = [...BENCHMARKS, ...optional.benchmarks];
   const unknown = options.only?.filter((name) => !all.some((b) => b.name === name)) ?? [];
@@ -165,6 +169,7 @@ async function main(): Promise<void> {
       mainJs,
       { DATABASE_URL: pg.url, ADMIN_API_KEY: apiKey, LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: '0' },
       workDir,
+      cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfileDir)}`] : [],
     );
     http = new HttpClient(service.baseUrl, apiKey, Math.max(64, options.concurrency));
 
