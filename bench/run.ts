@@ -30,6 +30,8 @@ docs/benchmarks.md. Each option also reads an environment variable (BENCH_<NAME>
   --read-leases=100000       leases seeded for the read benchmark
   --read-allocations=1000000 allocations seeded for the read benchmark
   --read-samples=500         sequential requests per read measurement
+  --scale-allocations=0      opt-in: seed this many /28s in address order and compare next-free and
+                             lookup latency with the empty case (10000000 takes several minutes)
   --pg=name=value            extra PostgreSQL setting (repeatable), e.g. --pg=synchronous_commit=off
   --log-level=info           the service's LOG_LEVEL (its log goes to a file in the temp folder)
   --no-docs                  do not touch docs/benchmarks.md
@@ -49,6 +51,7 @@ function parseOptions() {
       'read-leases': { type: 'string' },
       'read-allocations': { type: 'string' },
       'read-samples': { type: 'string' },
+      'scale-allocations': { type: 'string' },
       pg: { type: 'string', multiple: true },
       'log-level': { type: 'string' },
       'no-docs': { type: 'boolean' },
@@ -86,6 +89,7 @@ function parseOptions() {
     readLeases: int('read-leases', 100_000),
     readAllocations: int('read-allocations', 1_000_000),
     readSamples: int('read-samples', 500),
+    scaleAllocations: pick('scale-allocations') === '0' ? 0 : int('scale-allocations', 0),
     only,
   };
   const pgSettings = Object.fromEntries(

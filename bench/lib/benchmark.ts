@@ -46,6 +46,8 @@ export interface BenchOptions {
   readLeases: number;
   readAllocations: number;
   readSamples: number;
+  /** Allocations seeded by the opt-in scale module (0: skipped). */
+  scaleAllocations: number;
   only?: string[];
 }
 
