@@ -140,8 +140,13 @@ async function main(): Promise<void> {
   let service: ServiceHandle | undefined;
   let db: Pool | undefined;
   let http: HttpClient | undefined;
+  const extras: { service: ServiceHandle; http: HttpClient }[] = [];
   const cleanup = async () => {
     http?.close();
+    for (const extra of extras) {
+      extra.http.close();
+      await extra.service.stop().catch(() => undefined);
+    }
     await db?.end().catch(() => undefined);
     await service?.stop().catch(() => undefined);
     await pg?.stop().catch(() => undefined);
@@ -169,9 +174,10 @@ async function main(): Promise<void> {
     const apiKey = `ipl_bench_${randomBytes(16).toString('hex')}`;
     const mainJs = path.resolve(__dirname, '..', 'src', 'main.js');
     log(`starting the service (${path.relative(repoRoot(), mainJs)})`);
+    const serviceEnv = { DATABASE_URL: pg.url, ADMIN_API_KEY: apiKey, LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: '0' };
     service = await startService(
       mainJs,
-      { DATABASE_URL: pg.url, ADMIN_API_KEY: apiKey, LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: '0' },
+      serviceEnv,
       workDir,
       cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfileDir)}`] : [],
     );
@@ -196,6 +202,16 @@ async function main(): Promise<void> {
           log(`  ${row.metric}: ${row.value.toFixed(2)} ${row.unit}`);
         },
         results,
+        startService: async (env) => {
+          const extraDir = fs.mkdtempSync(path.join(workDir, 'service-'));
+          const extra = await startService(mainJs, { ...serviceEnv, ...env }, extraDir);
+          const client = {
+            service: extra,
+            http: new HttpClient(extra.baseUrl, apiKey, Math.max(64, options.concurrency)),
+          };
+          extras.push(client);
+          return client;
+        },
         log: (m) => log(`  ${m}`),
         datasets,
       };

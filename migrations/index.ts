@@ -2,6 +2,7 @@ import { Inventory1764000000000 } from './1764000000000-Inventory';
 import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
+import { RateLimits1772000001000 } from './1772000001000-RateLimits';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Allocations1764000001000,
   Idempotency1764000002000,
   AllocationsSpgist1772000000000,
+  RateLimits1772000001000,
 ];
