@@ -814,7 +814,10 @@ export interface components {
             currency: string;
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
-            /** @example 64500 */
+            /**
+             * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
+             * @example 16509
+             */
             originAsn?: number | null;
             /**
              * @example [
@@ -843,7 +846,10 @@ export interface components {
             noticePeriodDays?: number;
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
-            /** @example 64500 */
+            /**
+             * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
+             * @example 16509
+             */
             originAsn?: number | null;
             /**
              * @example [
@@ -931,6 +937,10 @@ export interface components {
             requestedPrefixLength: number | null;
             /** @enum {string} */
             strategy: "explicit" | "best-fit" | "first-fit";
+            /** @example eu-west-1-nat */
+            name: string | null;
+            /** @example 16509 */
+            originAsn: number | null;
             description: string | null;
             tags: string[];
             /** @example 64 */
@@ -981,6 +991,16 @@ export interface components {
              * @enum {string}
              */
             strategy?: "best-fit" | "first-fit";
+            /**
+             * @description A name automation chooses: 1-128 printable characters, no leading or trailing whitespace, unique among active allocations (409 ALREADY_EXISTS). Null clears it.
+             * @example eu-west-1-nat
+             */
+            name?: string | null;
+            /**
+             * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
+             * @example 16509
+             */
+            originAsn?: number | null;
             /** @example NAT gateways, prod */
             description?: string | null;
             /**
@@ -1012,6 +1032,16 @@ export interface components {
             regionId?: string;
             /** Format: uuid */
             providerId?: string;
+            /**
+             * @description A name automation chooses: 1-128 printable characters, no leading or trailing whitespace, unique among active allocations (409 ALREADY_EXISTS). Null clears it.
+             * @example eu-west-1-nat
+             */
+            name?: string | null;
+            /**
+             * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
+             * @example 16509
+             */
+            originAsn?: number | null;
             description?: string | null;
             tags?: string[];
         };
@@ -1045,6 +1075,13 @@ export interface components {
             minPrefixLength: number;
             /** @example 24 */
             maxPrefixLength: number;
+            /**
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns: number[];
             notes: string | null;
             /** @example 1 */
             version: number;
@@ -1078,6 +1115,14 @@ export interface components {
              * @example 24
              */
             maxPrefixLength?: number;
+            /**
+             * @description Origin ASNs that must be authorised (a ROA making the route valid) before space is announced through this provider (BYOIP): AWS [16509, 14618], Azure [8075].
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns?: number[];
             /** @example BYOIP in eu-west-1 and us-east-1 */
             notes?: string | null;
         };
@@ -1094,6 +1139,14 @@ export interface components {
              * @example 24
              */
             maxPrefixLength?: number;
+            /**
+             * @description Origin ASNs that must be authorised (a ROA making the route valid) before space is announced through this provider (BYOIP): AWS [16509, 14618], Azure [8075].
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns?: number[];
             /** @example BYOIP in eu-west-1 and us-east-1 */
             notes?: string | null;
             /** @example aws */
@@ -3079,6 +3132,8 @@ export interface operations {
                 contains?: string;
                 within?: string;
                 tag?: string;
+                /** @description Exact allocation name. */
+                name?: string;
             };
             header?: never;
             path?: never;
