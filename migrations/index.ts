@@ -3,6 +3,8 @@ import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
+import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
+import { RateLimits1772000001000 } from './1772000001000-RateLimits';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +13,6 @@ export const MIGRATIONS = [
   Idempotency1764000002000,
   Archiving1770000000000,
   AllocationNamesAndOrigins1771000000000,
+  AllocationsSpgist1772000000000,
+  RateLimits1772000001000,
 ];
