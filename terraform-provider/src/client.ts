@@ -18,6 +18,8 @@ export class ApiError extends Error {
     readonly problem: Problem,
     readonly method: string,
     readonly path: string,
+    /** How many attempts were sent: above 1, an earlier one may have taken effect unseen. */
+    readonly attempts = 1,
   ) {
     super(`${method} ${path}: ${status} ${problem.code ?? ''} ${problem.detail ?? problem.title ?? ''}`.trim());
   }
@@ -117,7 +119,7 @@ export class ApiClient {
         lastStatus = response.status;
         lastProblem = (body && typeof body === 'object' ? body : { detail: text }) as Problem;
         if (!RETRYABLE_STATUS.has(response.status) || attempt >= maxAttempts) {
-          throw new ApiError(response.status, lastProblem, method, url.pathname);
+          throw new ApiError(response.status, lastProblem, method, url.pathname, attempt);
         }
         waitMs = Math.round(retryAfterMs(response.headers.get('retry-after')) ?? backoffMs(attempt));
         log('WARN', `${method} ${url.pathname} answered ${response.status}; retry ${attempt} in ${waitMs} ms`);
@@ -131,6 +133,7 @@ export class ApiClient {
             { code: 'UNREACHABLE', detail: `${reason} (after ${attempt} attempts)` },
             method,
             url.pathname,
+            attempt,
           );
         }
         waitMs = Math.round(backoffMs(attempt));

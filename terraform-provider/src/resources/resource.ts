@@ -1,6 +1,6 @@
 import { ApiClient, ApiError } from '../client';
 import { Diag, attrDiag } from '../diagnostics';
-import { apiField, Attr, keepSpelling, Schema, writable } from '../schema';
+import { apiField, Attr, equivalent, keepSpelling, Schema, writable } from '../schema';
 import { isUnknown, ObjectValue, UNKNOWN, Value } from '../values';
 
 /** What the provider keeps in Terraform's private state: the ETag the API gave last. */
@@ -67,11 +67,22 @@ export abstract class ApiResource {
 
   async update(client: ApiClient, planned: ObjectValue, prior: ObjectValue, priv: Private, changed: Attr[]) {
     if (changed.length === 0) return this.read(client, planned, priv);
-    const res = await client.request('PATCH', `${this.collection}/${prior.id as string}`, {
-      body: this.updateBody(planned, prior, changed),
-      ifMatch: priv.etag,
-    });
-    return this.applied(res.body, res.etag, planned);
+    try {
+      const res = await client.request('PATCH', `${this.collection}/${prior.id as string}`, {
+        body: this.updateBody(planned, prior, changed),
+        ifMatch: priv.etag,
+      });
+      return this.applied(res.body, res.etag, planned);
+    } catch (error) {
+      // A retried PATCH whose first attempt did land (unseen, e.g. a timeout) meets its own new
+      // version: 412. When the object now holds exactly what was planned, that is success.
+      if (!(error instanceof ApiError && error.status === 412 && error.attempts > 1)) throw error;
+      const fresh = await this.read(client, planned, priv);
+      const landed =
+        fresh.state && changed.every((a) => equivalent(a, planned[a.name] ?? null, fresh.state?.[a.name] ?? null));
+      if (!landed) throw error;
+      return fresh;
+    }
   }
 
   async destroy(client: ApiClient, prior: ObjectValue, priv: Private): Promise<void> {

@@ -2,7 +2,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import type { AddressInfo } from 'node:net';
 import { ApiClient, ApiError, Stopped } from '../../../terraform-provider/src/client';
 import { apiErrorDiags } from '../../../terraform-provider/src/diagnostics';
-import { AllocationResource } from '../../../terraform-provider/src/resources/inventory';
+import { AllocationResource, LessorResource } from '../../../terraform-provider/src/resources/inventory';
 
 type Step = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -161,5 +161,57 @@ describe('problem+json as diagnostics', () => {
 
   it('leaves the path off for resource-wide answers such as IN_USE', () => {
     expect(diags({ code: 'IN_USE', detail: 'still used' })[0].attribute).toBeUndefined();
+  });
+});
+
+describe('updates under retries', () => {
+  const lessor = new LessorResource();
+  const prior = { id: 'l1', name: 'Acme', rir: 'RIPE', org_handle: null, contact_email: null, notes: 'old' };
+  const planned = { ...prior, notes: 'new' };
+  const changed = lessor.schema.attrs.filter((a) => a.name === 'notes');
+  const current: Step = (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', etag: '"2"' });
+    res.end(
+      JSON.stringify({
+        id: 'l1',
+        name: 'Acme',
+        rir: 'RIPE',
+        orgHandle: null,
+        contactEmail: null,
+        notes: 'new',
+        version: 2,
+      }),
+    );
+  };
+  const stale: Step = (_req, res) => {
+    res.writeHead(412, { 'content-type': 'application/problem+json' });
+    res.end(JSON.stringify({ code: 'PRECONDITION_FAILED', status: 412 }));
+  };
+
+  it('a retried PATCH that meets its own earlier success (412) reads back and succeeds', async () => {
+    const s = await scripted([silent, stale, current]);
+    try {
+      const result = await lessor.update(s.client(300), planned, prior, { etag: '"1"' }, changed);
+      expect(result.state).toMatchObject({ notes: 'new' });
+      expect(result.private.etag).toBe('"2"');
+      expect(s.seen.map((r) => [r.method, r.ifMatch])).toEqual([
+        ['PATCH', '"1"'],
+        ['PATCH', '"1"'],
+        ['GET', undefined],
+      ]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a 412 on the first attempt is someone else’s change: an error, not a silent overwrite', async () => {
+    const s = await scripted([stale, current]);
+    try {
+      const error = await lessor.update(s.client(), planned, prior, { etag: '"1"' }, changed).catch((e: unknown) => e);
+      expect((error as ApiError).problem.code).toBe('PRECONDITION_FAILED');
+      expect(s.seen).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
   });
 });
