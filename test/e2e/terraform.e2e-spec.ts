@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
+import { selfSignedCertificate } from '../../terraform-provider/src/tls';
 import { buildMirror, findTerraform, launcherIn, TfWorkspace } from '../support/terraform';
 import { ADMIN_KEY, bearer, startTestApp, TestApp } from '../support/test-app';
 
@@ -215,16 +215,13 @@ output "region_name" {
 
   it('go-plugin handshake: one line on stdout, unpadded DER certificate; exits when its parent dies', async () => {
     const launcher = launcherIn(mirror);
-    const clientCert = generate([{ name: 'commonName', value: 'localhost' }], {
-      keyType: 'ec',
-      curve: 'P-256',
-    });
+    const clientCert = selfSignedCertificate().cert;
     const child = spawn('sh', ['-c', `"${launcher}" & echo "pid:$!"; sleep 2`], {
       env: {
         PATH: process.env.PATH,
         TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2',
         PLUGIN_PROTOCOL_VERSIONS: '5,6',
-        PLUGIN_CLIENT_CERT: (await clientCert).cert,
+        PLUGIN_CLIENT_CERT: clientCert,
       },
     });
     let out = '';
