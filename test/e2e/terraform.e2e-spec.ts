@@ -343,6 +343,34 @@ resource "iplease_allocation" "a" {
   provider_id   = iplease_provider.p.id
   description   = "imported"
 }
+
+data "iplease_lease" "by_prefix" {
+  prefix = "185.77.2.0/23"
+}
+
+data "iplease_lessor" "by_name" {
+  name = "imported holdings"
+}
+
+data "iplease_provider" "by_code" {
+  code = "imp-cloud"
+}
+
+data "iplease_lookup" "ip" {
+  ip = "${allocation.prefix.replace(/0\/24$/, '9')}"
+}
+
+output "found" {
+  value = {
+    lease      = data.iplease_lease.by_prefix.id
+    price      = data.iplease_lease.by_prefix.price_per_ip_monthly
+    lessor     = data.iplease_lessor.by_name.id
+    provider   = data.iplease_provider.by_code.id
+    max_length = data.iplease_provider.by_code.max_prefix_length
+    allocation = data.iplease_lookup.ip.allocation_id
+    region     = data.iplease_lookup.ip.region_id
+  }
+}
 `);
       await ws.expect(0, 'init', '-no-color');
       const plan = await ws.expect(2, 'plan', '-detailed-exitcode', '-no-color');
@@ -352,6 +380,16 @@ resource "iplease_allocation" "a" {
       expect(after.stdout).toMatch(/No changes/);
       const state = await ws.state();
       expect(state['iplease_allocation.a']).toMatchObject({ id: allocation.id, prefix: allocation.prefix });
+      const found = JSON.parse((await ws.expect(0, 'output', '-json')).stdout).found.value;
+      expect(found).toEqual({
+        lease: lease.id,
+        price: '0.4500',
+        lessor: lessor.id,
+        provider: provider.id,
+        max_length: 24,
+        allocation: allocation.id,
+        region: region.id,
+      });
 
       // A change after import is an in-place update with If-Match.
       ws.write(fs.readFileSync(path.join(ws.workDir, 'main.tf'), 'utf8').replace('"imported"', '"adopted"'));
