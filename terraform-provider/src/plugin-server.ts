@@ -106,9 +106,16 @@ export async function serve(provider = new IpleaseProvider()): Promise<void> {
     exiting = true;
     provider.stop();
     for (const stream of stdioStreams) stream.end();
-    server.forceShutdown();
-    rmSync(socketDir, { recursive: true, force: true });
-    process.exit(code);
+    const done = () => {
+      rmSync(socketDir, { recursive: true, force: true });
+      process.exit(code);
+    };
+    // Let answers in flight (Shutdown's own) reach Terraform, but never hang on a stuck call.
+    setTimeout(() => {
+      server.forceShutdown();
+      done();
+    }, 2000).unref();
+    server.tryShutdown(done);
   };
 
   const impl: Record<string, grpc.handleUnaryCall<Rpc, Rpc>> = {};

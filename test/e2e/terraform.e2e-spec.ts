@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
+import { loadServices } from '../../terraform-provider/src/plugin-server';
 import { selfSignedCertificate } from '../../terraform-provider/src/tls';
 import { buildMirror, findTerraform, launcherIn, TfWorkspace } from '../support/terraform';
 import { ADMIN_KEY, bearer, startTestApp, TestApp } from '../support/test-app';
@@ -17,6 +19,12 @@ if (!terraform) {
   );
 }
 const describeTf = terraform ? describe : describe.skip;
+
+interface ProviderSchema {
+  server_capabilities: { get_provider_schema_optional: boolean };
+  resource_schemas: Record<string, unknown>;
+  data_source_schemas: Record<string, unknown>;
+}
 
 const HEADER = `terraform {
   required_providers {
@@ -257,6 +265,55 @@ output "region_name" {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/This binary is a plugin/);
+  });
+
+  it('speaks tfplugin6 over mutual TLS: schema with get_provider_schema_optional, then Shutdown ends the process', async () => {
+    const client = selfSignedCertificate();
+    const child = spawn(launcherIn(mirror), [], {
+      env: {
+        PATH: process.env.PATH,
+        TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2',
+        PLUGIN_PROTOCOL_VERSIONS: '6',
+        PLUGIN_CLIENT_CERT: client.cert,
+      },
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const line = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+    );
+    const [, , , socket, , certField] = line.trim().split('|');
+    const serverPem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(certField, 'base64').toString('base64')}\n-----END CERTIFICATE-----\n`;
+    const credentials = grpc.credentials.createSsl(
+      Buffer.from(serverPem),
+      Buffer.from(client.key),
+      Buffer.from(client.cert),
+    );
+    const services = loadServices();
+    const options = { 'grpc.ssl_target_name_override': 'localhost' };
+    const Provider = grpc.makeGenericClientConstructor(services.provider, 'Provider');
+    const Controller = grpc.makeGenericClientConstructor(services.controller, 'GRPCController');
+    const provider = new Provider(`unix://${socket}`, credentials, options) as unknown as Record<
+      string,
+      (req: object, cb: (err: Error | null, res: ProviderSchema) => void) => void
+    >;
+    const schema = await new Promise<ProviderSchema>((resolve, reject) =>
+      provider.GetProviderSchema({}, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+    expect(schema.server_capabilities.get_provider_schema_optional).toBe(true);
+    expect(Object.keys(schema.resource_schemas).sort()).toEqual([
+      'iplease_allocation',
+      'iplease_lease',
+      'iplease_lessor',
+      'iplease_provider',
+      'iplease_region',
+    ]);
+    expect(Object.keys(schema.data_source_schemas)).toContain('iplease_free_blocks');
+    const controller = new Controller(`unix://${socket}`, credentials, options) as unknown as Record<
+      string,
+      (req: object, cb: (err: Error | null) => void) => void
+    >;
+    await new Promise<void>((resolve, reject) => controller.Shutdown({}, (err) => (err ? reject(err) : resolve())));
+    expect(await exited).toBe(0);
   });
 
   it.concurrent(
