@@ -4,8 +4,6 @@ import type { CostGroup } from './dto/report-query.dto';
 
 /** Address count of a prefix, as SQL over the column `c`. */
 const size = (c: string) => `(1::bigint << (32 - masklen(${c})))`;
-/** The UTC calendar day of a timestamptz (independent of the session's TimeZone). */
-const utcDay = (c: string) => `((${c}) AT TIME ZONE 'UTC')::date`;
 
 /** Per grouping: the table that names the group and the column that labels it. */
 const GROUP_TABLES: Record<CostGroup, { table: string; label: string }> = {
