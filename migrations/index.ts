@@ -3,6 +3,7 @@ import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Time1766000000000 } from './1766000000000-Time';
 import { SharedSpace1766000001000 } from './1766000001000-SharedSpace';
+import { Archiving1770000000000 } from './1770000000000-Archiving';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Idempotency1764000002000,
   Time1766000000000,
   SharedSpace1766000001000,
+  Archiving1770000000000,
 ];
