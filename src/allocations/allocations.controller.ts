@@ -154,7 +154,7 @@ export class AllocationsController {
     description:
       'Periods oldest first; `validTo` is inclusive and null while open. Reports attribute every day to the period holding it.',
   })
-  @ApiOkResponse({ type: AllocationHistoryDto })
+  @ApiOkResponse({ type: AllocationHistoryDto, description: 'The periods, oldest first.' })
   @ApiProblems(400, 403, 404)
   history(@Param('id', UuidPipe) id: string): Promise<AllocationHistoryDto> {
     return this.allocations.history(id);
@@ -173,7 +173,7 @@ export class AllocationsController {
   @ApiIfMatch()
   @ApiBody({
     type: MoveAllocationDto,
-    examples: { successor: { summary: 'To the successor lease', value: { leaseId: '<id of the new lease>' } } },
+    examples: { successor: { summary: 'To the successor lease', value: { leaseId: '<id of a lease>' } } },
   })
   @ApiOkResponse({ type: AllocationDto, description: 'The allocation in its new lease.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)

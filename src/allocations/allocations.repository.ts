@@ -212,6 +212,11 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
     );
   }
 
+  /** 409 PERIOD_CLOSED (SQL function period_assert_open, the guard every trigger uses) when `day` is in a closed month. */
+  async assertPeriodOpen(q: Queryable, day: string, what: string): Promise<void> {
+    await q.query(`SELECT period_assert_open($1::date, $2)`, [day, what]);
+  }
+
   leaseStart(q: Queryable, leaseId: string): Promise<{ start_date: string; prefix: string; active: boolean }[]> {
     return q.query(
       `SELECT start_date, prefix::text AS prefix, term @> current_date AS active FROM leases WHERE id = $1`,

@@ -236,6 +236,7 @@ export class AllocationsService {
     if (effectiveDate > (await this.today(tx))) {
       throw ValidationFailed.field('effectiveDate', 'effectiveDate must not be in the future');
     }
+    await this.allocations.assertPeriodOpen(tx, effectiveDate, `An allocation effective ${effectiveDate}`);
     const [lease] = await this.allocations.leaseStart(tx, placement.leaseId);
     if (effectiveDate < lease.start_date) {
       throw ValidationFailed.field(

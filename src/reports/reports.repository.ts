@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { Database, Queryable } from '../database/database.service';
 import type { CostGroup } from './dto/report-query.dto';
+import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 
 /** Address count of a prefix, as SQL over the column `c`. */
 const size = (c: string) => `(1::bigint << (32 - masklen(${c})))`;
@@ -41,6 +42,17 @@ export interface MonthlyCostRow {
   allocated_cost: string;
   idle_addresses: string;
   idle_cost: string;
+}
+
+export interface StrandedRow {
+  id: string;
+  prefix: string;
+  lease_id: string;
+  lease_prefix: string;
+  lease_status: string;
+  lease_ended_on: string;
+  region_id: string;
+  provider_id: string;
 }
 
 export interface RenewalRow {
@@ -106,7 +118,7 @@ export class ReportsRepository {
    * groups); leases are aggregated separately and the two are joined per group and currency.
    * $1 is the month's first day, $2 the next month's.
    */
-  monthlyCost(monthStart: string, groupBy: CostGroup): Promise<MonthlyCostRow[]> {
+  monthlyCost(monthStart: string, groupBy: CostGroup, q: Queryable = this.db): Promise<MonthlyCostRow[]> {
     const byAllocation = groupBy === 'provider' || groupBy === 'region';
     const group = GROUP_TABLES[groupBy];
     const allocationGroup = {
@@ -130,7 +142,7 @@ export class ReportsRepository {
                 coalesce(a.address_days, 0) AS allocated_address_days, coalesce(a.cost_num, 0) AS allocated_cost_num
            FROM leased l
            LEFT JOIN alloc a ON a.group_id = l.group_id AND a.currency = l.currency`;
-    return this.db.query<MonthlyCostRow[]>(
+    return q.query<MonthlyCostRow[]>(
       `WITH lease_days AS MATERIALIZED (
          -- [first, next): the lease's days inside the month.
          SELECT l.id, l.lessor_id, ${size('l.prefix')} AS size,
@@ -183,6 +195,51 @@ export class ReportsRepository {
         ORDER BY r.sort, label, r.currency, key`,
       [monthStart, nextMonthStart(monthStart)],
     );
+  }
+
+  /** Active allocations whose lease term has ended: space in use that is no longer leased. */
+  stranded(): Promise<StrandedRow[]> {
+    return this.db.query<StrandedRow[]>(
+      `SELECT a.id, a.prefix::text AS prefix, a.lease_id, l.prefix::text AS lease_prefix, ${LEASE_STATUS_SQL.replace(/leases\./g, 'l.')} AS lease_status,
+              upper(l.term) - 1 AS lease_ended_on, a.region_id, a.provider_id
+         FROM allocations a
+         JOIN leases l ON l.id = a.lease_id
+        WHERE a.status = 'active' AND upper(l.term) <= current_date
+        ORDER BY upper(l.term), a.prefix, a.id`,
+    );
+  }
+
+  async strandedCount(): Promise<number> {
+    const rows = await this.db.query<{ count: string }[]>(
+      `SELECT count(*) AS count FROM allocations a JOIN leases l ON l.id = a.lease_id
+        WHERE a.status = 'active' AND upper(l.term) <= current_date`,
+    );
+    return Number(rows[0].count);
+  }
+
+  /** Stores a closed month's rows exactly as computed at close; they are served from here until it is reopened. */
+  async freezeMonthlyCost(q: Queryable, monthStart: string, groupBy: CostGroup, rows: MonthlyCostRow[]): Promise<void> {
+    await q.query(
+      `INSERT INTO closed_month_reports (month, group_by, rows) VALUES ($1, $2, $3::jsonb)
+       ON CONFLICT ON CONSTRAINT closed_month_reports_pkey DO UPDATE SET rows = EXCLUDED.rows, frozen_at = now()`,
+      [monthStart, groupBy, JSON.stringify(rows)],
+    );
+  }
+
+  /**
+   * A closed month's frozen rows: `closed` when the month is closed; `rows` null when nothing was
+   * frozen for it (a month before any lease: its live answer is empty and no write can change that).
+   */
+  async frozenMonthlyCost(
+    monthStart: string,
+    groupBy: CostGroup,
+  ): Promise<{ closed: boolean; rows: MonthlyCostRow[] | null }> {
+    const found = await this.db.query<{ closed: boolean; rows: MonthlyCostRow[] | null }[]>(
+      `SELECT coalesce($1::date <= period_closed_through(), false) AS closed,
+              (SELECT rows FROM closed_month_reports WHERE month = $1::date AND group_by = $2) AS rows`,
+      [monthStart, groupBy],
+    );
+    return found[0];
   }
 
   /** Leases not terminated whose current term end or notice deadline falls in [today, today + withinDays]. */
