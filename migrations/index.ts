@@ -4,6 +4,7 @@ import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Time1766000000000 } from './1766000000000-Time';
 import { SharedSpace1766000001000 } from './1766000001000-SharedSpace';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
+import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Time1766000000000,
   SharedSpace1766000001000,
   Archiving1770000000000,
+  AllocationNamesAndOrigins1771000000000,
 ];

@@ -5,8 +5,9 @@ import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { Database, Tx } from '../database/database.service';
-import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
+import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode, UNIQUE_VIOLATION } from '../database/pg-errors';
 import {
+  AlreadyExists,
   NoCapacity,
   NotFound,
   NotInActiveLease,
@@ -39,6 +40,8 @@ export function toAllocationDto(row: AllocationRow): AllocationDto {
     status: row.status,
     requestedPrefixLength: row.requested_prefix_length,
     strategy: row.strategy,
+    name: row.name,
+    originAsn: row.origin_asn === null ? null : Number(row.origin_asn),
     description: row.description,
     tags: row.tags,
     addressCount: addressCount(cidrFromString(row.prefix).length),
@@ -113,6 +116,8 @@ export class AllocationsService {
           provider_id: dto.providerId,
           requested_prefix_length: dto.prefix !== undefined ? null : length,
           strategy,
+          name: dto.name ?? null,
+          origin_asn: dto.originAsn ?? null,
           description: dto.description ?? null,
           tags: [...new Set(dto.tags ?? [])],
         };
@@ -122,6 +127,8 @@ export class AllocationsService {
           ]);
           if (exists.length === 0)
             throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
+          if (dto.name && (await this.allocations.activeNamed(tx, dto.name)))
+            throw new AlreadyExists(`An active allocation named "${dto.name}" already exists.`, 'name');
           throw new DryRunRollback({
             dryRun: true,
             leaseId: placement.leaseId,
@@ -141,7 +148,7 @@ export class AllocationsService {
       });
     } catch (error) {
       if (error instanceof DryRunRollback) return error.preview;
-      throw await this.translate(error, dto.prefix);
+      throw await this.translate(error, dto.prefix, dto.name);
     }
   }
 
@@ -150,6 +157,8 @@ export class AllocationsService {
     if (dto.regionId !== undefined) columns.region_id = dto.regionId;
     if (dto.providerId !== undefined) columns.provider_id = dto.providerId;
     if (dto.description !== undefined) columns.description = dto.description;
+    if (dto.name !== undefined) columns.name = dto.name;
+    if (dto.originAsn !== undefined) columns.origin_asn = dto.originAsn;
     if (dto.tags !== undefined) columns.tags = [...new Set(dto.tags)];
     try {
       return (await this.writes.mutate(this.spec, id, ifMatch, 'update', async (tx, current) => {
@@ -166,7 +175,7 @@ export class AllocationsService {
         return row;
       })) as AllocationDto;
     } catch (error) {
-      throw await this.translate(error);
+      throw await this.translate(error, undefined, dto.name);
     }
   }
 
@@ -379,7 +388,9 @@ export class AllocationsService {
     }
   }
 
-  private async translate(error: unknown, prefix?: string): Promise<unknown> {
+  private async translate(error: unknown, prefix?: string, name?: string | null): Promise<unknown> {
+    if (isPgCode(error, UNIQUE_VIOLATION, 'allocations_name_active_key'))
+      return new AlreadyExists(`An active allocation named "${name ?? ''}" already exists.`, 'name');
     if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_region_id_fkey'))
       return ValidationFailed.field('regionId', 'regionId does not name an existing region');
     if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_provider_id_fkey'))
