@@ -61,9 +61,4 @@ export class PeriodsRepository {
   async thaw(q: Queryable, through: string | null): Promise<void> {
     await q.query(`DELETE FROM closed_month_reports WHERE $1::date IS NULL OR month > $1::date`, [through]);
   }
-
-  /** 409 PERIOD_CLOSED (raised by the SQL function every guard uses) when `day` lies in a closed month. */
-  async assertOpen(q: Queryable, day: string, what: string): Promise<void> {
-    await q.query(`SELECT period_assert_open($1::date, $2)`, [day, what]);
-  }
 }

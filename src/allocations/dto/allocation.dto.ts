@@ -16,7 +16,13 @@ import {
 } from 'class-validator';
 import { PageDto, PageQuery, toIntegerOrRaw } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
-import { IsAddressOrPrefix, IsAllocationName, IsCalendarDate, IsCanonicalCidr, IsOriginAsn } from '../../common/validators';
+import {
+  IsAddressOrPrefix,
+  IsAllocationName,
+  IsCalendarDate,
+  IsCanonicalCidr,
+  IsOriginAsn,
+} from '../../common/validators';
 import { TAG_PATTERN } from '../../leases/dto/lease.dto';
 
 export const STRATEGIES = ['best-fit', 'first-fit'] as const;

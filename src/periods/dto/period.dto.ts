@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { MONTH_PATTERN } from '../../reports/dto/report-query.dto';
 
 export const PERIOD_ACTIONS = ['close', 'reopen'] as const;

@@ -425,6 +425,63 @@ export interface paths {
         patch: operations["updateProvider"];
         trace?: never;
     };
+    "/api/v1/periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which months are closed, and every close and reopen */
+        get: operations["getPeriods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/periods/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a month and every earlier one
+         * @description Only months that have ended. The monthly-cost figures of the newly closed months are frozen: from then on the report of a closed month answers exactly the same rows (with `closed: true`), and every write whose effect reaches a closed month is 409 PERIOD_CLOSED. Closing a month that is already closed changes nothing.
+         */
+        post: operations["closePeriods"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/periods/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move closedThrough back (admin only, with a reason)
+         * @description The reopened months are computed live again until they are closed anew. Audited.
+         */
+        post: operations["reopenPeriods"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions": {
         parameters: {
             query?: never;
@@ -517,6 +574,26 @@ export interface paths {
          * @description Leases active today (UTC) and their active allocations, in whole addresses. By lessor or lease: each row is a set of leases. By provider or region: each row is the space allocated to the group (utilization 1), and the row `unallocated` is the free rest; shareOfLeased says which part of the currency's leased space a row is.
          */
         get: operations["utilizationReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/stranded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stranded space: active allocations whose lease term has ended
+         * @description The space is in use (announced) but no longer leased. Renew the lease (POST /leases/{id}/renew), move the allocation to a successor lease (POST /allocations/{id}/move), or release it. Longest stranded first.
+         */
+        get: operations["strandedReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1443,6 +1520,50 @@ export interface components {
             /** @example Amazon Web Services (BYOIP) */
             name?: string;
         };
+        PeriodActorDto: {
+            /** Format: uuid */
+            keyId: string | null;
+            /** @example finance-bot */
+            name: string | null;
+        };
+        PeriodEventDto: {
+            /** @enum {string} */
+            action: "close" | "reopen";
+            /**
+             * @description The last closed month after this action (null: none).
+             * @example 2026-09
+             */
+            through: string | null;
+            reason: string | null;
+            /** Format: date-time */
+            at: string;
+            actor: components["schemas"]["PeriodActorDto"];
+        };
+        PeriodsDto: {
+            /**
+             * @description The last closed month, or null.
+             * @example 2026-09
+             */
+            closedThrough: string | null;
+            /** @description Every close and reopen, oldest first. */
+            history: components["schemas"]["PeriodEventDto"][];
+        };
+        ClosePeriodDto: {
+            /**
+             * @description Close this month and every earlier one. Only months that have ended.
+             * @example 2026-09
+             */
+            through: string;
+        };
+        ReopenPeriodDto: {
+            /**
+             * @description The new last closed month (earlier than the current one), or null to reopen every month.
+             * @example 2026-08
+             */
+            through: string | null;
+            /** @example Invoice 2026-09 from RIPE Lessor Ltd was corrected */
+            reason: string;
+        };
         RegionDto: {
             /** Format: uuid */
             id: string;
@@ -1564,6 +1685,11 @@ export interface components {
             groupBy: "lessor" | "provider" | "region" | "lease";
             /** @example 31 */
             daysInMonth: number;
+            /**
+             * @description true when the month is closed: the rows are the figures frozen when it was closed, identical whatever happened since.
+             * @example false
+             */
+            closed: boolean;
             rows: components["schemas"]["MonthlyCostRowDto"][];
         };
         RenewalRowDto: {
@@ -1684,6 +1810,46 @@ export interface components {
             /** Format: date */
             asOf: string;
             rows: components["schemas"]["UtilizationRowDto"][];
+        };
+        StrandedRowDto: {
+            /**
+             * Format: uuid
+             * @description The allocation id.
+             */
+            key: string;
+            /**
+             * @description The allocation prefix.
+             * @example 185.10.20.0/26
+             */
+            label: string;
+            /** Format: uuid */
+            leaseId: string;
+            /** @example 185.10.20.0/22 */
+            leasePrefix: string;
+            /**
+             * @description The lease status today.
+             * @example expired
+             */
+            leaseStatus: string;
+            /**
+             * Format: date
+             * @description The last day of the lease term.
+             * @example 2026-09-30
+             */
+            leaseEndedOn: string;
+            /** Format: uuid */
+            regionId: string;
+            /** Format: uuid */
+            providerId: string;
+        };
+        StrandedReportDto: {
+            /**
+             * Format: date
+             * @example 2026-11-29
+             */
+            asOf: string;
+            /** @description Longest stranded first. */
+            rows: components["schemas"]["StrandedRowDto"][];
         };
         ForecastRowDto: {
             /**
@@ -4252,6 +4418,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The periods, oldest first. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5009,6 +5176,290 @@ export interface operations {
             };
         };
     };
+    getPeriods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    closePeriods: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClosePeriodDto"];
+            };
+        };
+        responses: {
+            /** @description The periods after closing. */
+            200: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    reopenPeriods: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReopenPeriodDto"];
+            };
+        };
+        responses: {
+            /** @description The periods after reopening. */
+            200: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     listRegions: {
         parameters: {
             query?: {
@@ -5679,6 +6130,87 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UtilizationReportDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    strandedReport: {
+        parameters: {
+            query?: {
+                /** @description Overrides the Accept header: `csv` answers text/csv with the same columns as the JSON rows. */
+                format?: "json" | "csv";
+            };
+            header?: {
+                /** @description `text/csv` for CSV (or pass `?format=csv`); JSON otherwise. */
+                Accept?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,leaseId,leasePrefix,leaseStatus,leaseEndedOn,regionId,providerId`, sent as an attachment named like `stranded-2026-05-01.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrandedReportDto"];
                     "text/csv": string;
                 };
             };
