@@ -14,7 +14,7 @@ export class PeriodsController {
   @Get()
   @Allow(...READ_FINANCE)
   @ApiOperation({ operationId: 'getPeriods', summary: 'Which months are closed, and every close and reopen' })
-  @ApiOkResponse({ type: PeriodsDto })
+  @ApiOkResponse({ type: PeriodsDto, description: 'The last closed month and the history of closes and reopens.' })
   @ApiProblems(400, 403)
   get(): Promise<PeriodsDto> {
     return this.periods.get();

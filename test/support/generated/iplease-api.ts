@@ -5185,6 +5185,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The last closed month and the history of closes and reopens. */
             200: {
                 headers: {
                     [name: string]: unknown;
