@@ -5,6 +5,8 @@ import { Time1766000000000 } from './1766000000000-Time';
 import { SharedSpace1766000001000 } from './1766000001000-SharedSpace';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
+import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
+import { RateLimits1772000001000 } from './1772000001000-RateLimits';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -15,4 +17,6 @@ export const MIGRATIONS = [
   SharedSpace1766000001000,
   Archiving1770000000000,
   AllocationNamesAndOrigins1771000000000,
+  AllocationsSpgist1772000000000,
+  RateLimits1772000001000,
 ];

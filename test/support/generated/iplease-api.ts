@@ -1959,7 +1959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2030,7 +2030,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2140,7 +2140,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2216,7 +2216,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2299,7 +2299,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2450,7 +2450,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2562,7 +2562,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2640,7 +2640,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2735,7 +2735,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2856,7 +2856,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2935,7 +2935,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3047,7 +3047,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3125,7 +3125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3220,7 +3220,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3341,7 +3341,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3817,7 +3817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3894,7 +3894,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3974,7 +3974,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4102,7 +4102,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4180,7 +4180,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4266,7 +4266,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4387,7 +4387,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4678,7 +4678,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4750,7 +4750,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4862,7 +4862,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -4940,7 +4940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5035,7 +5035,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5156,7 +5156,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5515,7 +5515,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5627,7 +5627,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5705,7 +5705,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5800,7 +5800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -5921,7 +5921,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6005,7 +6005,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6088,7 +6088,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6170,7 +6170,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6335,7 +6335,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
                     [name: string]: unknown;
