@@ -275,7 +275,7 @@ describe('time: property tests over random API operation sequences', () => {
       }),
       { numRuns: 12 },
     );
-  });
+  }, 300_000);
 
   it('with no month closed, every past month equals a day-by-day oracle of the accepted operations', async () => {
     await fc.assert(
@@ -376,5 +376,5 @@ describe('time: property tests over random API operation sequences', () => {
       }),
       { numRuns: 25 },
     );
-  });
+  }, 300_000);
 });
