@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { requestContext } from '../common/request-context';
 import { claimIdempotencyKey } from '../idempotency/idempotency.claim';
+import { Unavailable } from '../errors/domain-errors';
 import { isRetryableTransactionError } from './pg-errors';
 
 /** A query runner bound to a transaction, or the pool when none. Repositories accept either. */
@@ -50,7 +51,9 @@ export class Database implements Queryable {
         if (claim) claim.claimed = true;
         return result;
       } catch (caught) {
-        const error = connectionError !== undefined && isReleasedQueryRunner(caught) ? connectionError : caught;
+        // TypeORM only releases a transaction's runner when its connection failed; when the socket's own
+        // error has not been seen (yet), the loss is still a lost database.
+        const error = isReleasedQueryRunner(caught) ? (connectionError ?? new Unavailable()) : caught;
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       } finally {
