@@ -48,7 +48,7 @@ function main() {
     launcher,
     [
       '#!/bin/sh',
-      `# iplease Terraform provider ${VERSION}: needs Node.js ${MIN_NODE_MAJOR} or newer on PATH (or IPLEASE_NODE).`,
+      `# iplease Terraform provider ${VERSION}: needs Node.js 20.3 or newer on PATH (or IPLEASE_NODE).`,
       'here=$(dirname "$0")',
       'exec "${IPLEASE_NODE:-node}" "$here/lib/iplease-provider.js" "$@"',
       '',
