@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { EventsModule } from './events/events.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { APP_CONFIG, AppConfig } from './config/config';
@@ -24,6 +25,7 @@ export class AppModule {
       imports: [
         DatabaseModule.forRoot(databaseUrl, config.dbPoolSize),
         CommonModule,
+        EventsModule,
         AuditModule,
         AuthModule,
         IdempotencyModule,

@@ -35,7 +35,7 @@ jest.setTimeout(120_000);
 
 const ROLES: Role[] = ['admin', 'engineer', 'finance', 'viewer'];
 
-type Permission = 'public' | 'read-inventory' | 'write-inventory' | 'read-audit' | 'reports' | 'api-keys';
+type Permission = 'public' | 'read-inventory' | 'write-inventory' | 'read-audit' | 'reports' | 'api-keys' | 'webhooks';
 
 /** The contract's role table (API.md, Auth): who may do what. */
 const ALLOWED: Record<Exclude<Permission, 'public'>, Role[]> = {
@@ -44,6 +44,7 @@ const ALLOWED: Record<Exclude<Permission, 'public'>, Role[]> = {
   'read-audit': ['admin', 'engineer', 'finance'],
   reports: ['admin', 'finance'],
   'api-keys': ['admin'],
+  webhooks: ['admin'],
 };
 
 /** Public without a key (API.md, Auth; the /reports page itself is public, its data is not). */
@@ -65,6 +66,8 @@ function classify(method: string, path: string): Permission | undefined {
   if (/^\/api\/v1\/audit-events(\/|$)/.test(path)) return get ? 'read-audit' : undefined; // the audit trail has no writes
   if (/^\/api\/v1\/reports\/[^/]+$/.test(path)) return get ? 'reports' : undefined;
   if (/^\/api\/v1\/api-keys(\/|$)/.test(path)) return 'api-keys';
+  if (/^\/api\/v1\/events$/.test(path)) return get ? 'read-inventory' : undefined; // the feed has no writes
+  if (/^\/api\/v1\/webhooks(\/|$)/.test(path)) return 'webhooks';
   return undefined;
 }
 

@@ -2,6 +2,26 @@
 // Do not edit: change the decorators in src/ and regenerate. The openapi e2e test fails when this file is stale.
 
 export interface paths {
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Poll the event feed (every committed change, and time-driven lease events)
+         * @description Events in commit-safe order: an event is served only once every transaction that started before it has ended, so polling with `after=<nextCursor>` never misses or repeats an event, also with several instances writing at once. An event becomes visible here a moment after its commit (as soon as older transactions end).
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-events": {
         parameters: {
             query?: never;
@@ -531,6 +551,54 @@ export interface components {
             instance?: string;
             errors?: components["schemas"]["FieldErrorDto"][];
             conflicts?: components["schemas"]["ConflictDto"][];
+        };
+        EventActorDto: {
+            /**
+             * Format: uuid
+             * @description The API key that made the change.
+             */
+            keyId: string | null;
+            /** @description The key's name at the time (or "cli:<user>"). */
+            name: string | null;
+        };
+        EventDto: {
+            /**
+             * Format: uuid
+             * @description Also the `webhook-id` of every delivery of this event.
+             */
+            id: string;
+            /**
+             * @description Insertion sequence; unique, but not the feed order (see `cursor`).
+             * @example 1042
+             */
+            seq: number;
+            /** @description This event's position in the feed: pass it as `after` to resume just after it. */
+            cursor: string;
+            /** @example allocation.created */
+            type: string;
+            /** Format: date-time */
+            occurredAt: string;
+            /** @example allocation */
+            entityType: string;
+            /** Format: uuid */
+            entityId: string;
+            /** @description Who made the change; null for time-driven events written by the scheduler. */
+            actor: components["schemas"]["EventActorDto"] | null;
+            /** @description X-Request-Id of the request that made the change. */
+            requestId: string | null;
+            /** @description The API representation after the change (null for deletes). Scheduler events carry the entity as it is when they fire, plus `threshold` and `daysLeft` for notice deadlines. */
+            data: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The API representation before the change (null for creates and time-driven events). */
+            previous: {
+                [key: string]: unknown;
+            } | null;
+        };
+        EventPageDto: {
+            items: components["schemas"]["EventDto"][];
+            /** @description Pass as `after` on the next poll. The feed has no last page: poll again with it later. It equals the `after` you sent when nothing new is ready (null if you sent none). */
+            nextCursor: string | null;
         };
         AuditActorDto: {
             /**
@@ -1382,6 +1450,80 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Resume after this position: the `nextCursor` (or an event's `cursor`) from a previous answer. Omit to start at the oldest event. */
+                after?: string;
+                /** @description An exact event type, or a family such as `lease.*`. */
+                type?: string;
+                /** @description Only events about this entity. */
+                entityId?: string;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The next events after `after`, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key; see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     listAuditEvents: {
         parameters: {
             query?: {
