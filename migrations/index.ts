@@ -2,6 +2,7 @@ import { Inventory1764000000000 } from './1764000000000-Inventory';
 import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Events1769000000000 } from './1769000000000-Events';
+import { Archiving1770000000000 } from './1770000000000-Archiving';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   Allocations1764000001000,
   Idempotency1764000002000,
   Events1769000000000,
+  Archiving1770000000000,
 ];

@@ -111,7 +111,9 @@ export class AllocationsService {
           tags: [...new Set(dto.tags ?? [])],
         };
         if (dryRun) {
-          const exists = await tx.query<unknown[]>(`SELECT 1 FROM regions WHERE id = $1`, [dto.regionId]);
+          const exists = await tx.query<unknown[]>(`SELECT 1 FROM regions WHERE id = $1 AND archived_at IS NULL`, [
+            dto.regionId,
+          ]);
           if (exists.length === 0)
             throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
           throw new DryRunRollback({
@@ -275,7 +277,7 @@ export class AllocationsService {
 
   private async checkProviderRule(providerId: string, length: number, field: string): Promise<void> {
     const rows = await this.db.query<{ code: string; min_prefix_length: number; max_prefix_length: number }[]>(
-      `SELECT code, min_prefix_length, max_prefix_length FROM providers WHERE id = $1`,
+      `SELECT code, min_prefix_length, max_prefix_length FROM providers WHERE id = $1 AND archived_at IS NULL`,
       [providerId],
     );
     const provider = rows[0];

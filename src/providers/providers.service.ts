@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
+import { ArchivableSpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
 import { Database } from '../database/database.service';
 import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
 import {
@@ -44,7 +44,7 @@ function checkPrefixLengthRange(
 
 @Injectable()
 export class ProvidersService {
-  private readonly spec: EntitySpec<ProviderRow, ProviderDto>;
+  private readonly spec: ArchivableSpec<ProviderRow, ProviderDto>;
 
   constructor(
     private readonly providers: ProvidersRepository,
@@ -98,11 +98,13 @@ export class ProvidersService {
     );
   }
 
+  /** Contract "Archiving": deleted when nothing ever referred to it, archived when only history does. */
   delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
-      const allocations = await this.providers.referencingAllocations(this.db, id);
+    return this.writes.deleteOrArchive(this.spec, id, ifMatch, async (tx) => {
+      const allocations = await this.providers.currentReferences(tx, id);
+      if (allocations.length === 0) return undefined;
       return new InUse(
-        `provider ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
+        `provider ${id} is still used by ${allocations.length} active allocation(s); move or release them first.`,
         allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
       );
     });

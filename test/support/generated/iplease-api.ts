@@ -161,7 +161,10 @@ export interface paths {
         get: operations["getLessor"];
         put?: never;
         post?: never;
-        /** Delete a lessor without leases */
+        /**
+         * Delete or archive a lessor
+         * @description Deletes a lessor nothing ever referred to. One that only history refers to is archived: 404 on reads, absent from lists, refused as a reference in new writes, its unique name free for reuse; reports, history and audit keep its last label. While a lease neither terminated nor ended (or one still holding active allocations) refers to it: 409 IN_USE listing them in conflicts.
+         */
         delete: operations["deleteLessor"];
         options?: never;
         head?: never;
@@ -350,7 +353,10 @@ export interface paths {
         get: operations["getProvider"];
         put?: never;
         post?: never;
-        /** Delete a provider no allocation refers to */
+        /**
+         * Delete or archive a provider
+         * @description Deletes a provider nothing ever referred to. One that only history refers to is archived: 404 on reads, absent from lists, refused as a reference in new writes, its unique code free for reuse; reports, history and audit keep its last label. While an active allocation refers to it: 409 IN_USE listing them in conflicts.
+         */
         delete: operations["deleteProvider"];
         options?: never;
         head?: never;
@@ -387,7 +393,10 @@ export interface paths {
         get: operations["getRegion"];
         put?: never;
         post?: never;
-        /** Delete a region no allocation refers to */
+        /**
+         * Delete or archive a region
+         * @description Deletes a region nothing ever referred to. One that only history refers to is archived: 404 on reads, absent from lists, refused as a reference in new writes, its unique code free for reuse; reports, history and audit keep its last label. While an active allocation refers to it: 409 IN_USE listing them in conflicts.
+         */
         delete: operations["deleteRegion"];
         options?: never;
         head?: never;
@@ -2299,7 +2308,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted. */
+            /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4036,7 +4045,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted. */
+            /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4516,7 +4525,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted. */
+            /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
                     [name: string]: unknown;
