@@ -44,7 +44,8 @@ export class Events1769000000000 implements MigrationInterface {
       FOR EACH ROW EXECUTE FUNCTION events_append_only()`);
 
     // One row per time-driven event that fired: the primary key is "once per entity, kind, term
-    // and threshold", so any number of scheduler instances fire each at most once.
+    // and threshold", so any number of scheduler instances fire each at most once. The key is
+    // claimed before its event is written (same transaction), hence the deferred foreign key.
     await q.query(`
       CREATE TABLE scheduled_fires (
         entity_id  uuid NOT NULL,
@@ -54,7 +55,7 @@ export class Events1769000000000 implements MigrationInterface {
         event_id   uuid NOT NULL,
         fired_at   timestamptz NOT NULL DEFAULT now(),
         CONSTRAINT scheduled_fires_pkey PRIMARY KEY (entity_id, kind, term_end, threshold),
-        CONSTRAINT scheduled_fires_event_id_fkey FOREIGN KEY (event_id) REFERENCES events (id)
+        CONSTRAINT scheduled_fires_event_id_fkey FOREIGN KEY (event_id) REFERENCES events (id) DEFERRABLE INITIALLY DEFERRED
       )`);
 
     // Does a subscription's filter ("*", "lease.*", "allocation.created") take this event type?
@@ -97,7 +98,7 @@ export class Events1769000000000 implements MigrationInterface {
         event_id        uuid NOT NULL,
         attempt         integer NOT NULL DEFAULT 1,
         status          text NOT NULL DEFAULT 'pending',
-        next_attempt_at timestamptz NOT NULL DEFAULT now(),
+        next_attempt_at timestamptz DEFAULT now(),
         locked_until    timestamptz,
         locked_by       uuid,
         response_status integer,
@@ -110,7 +111,8 @@ export class Events1769000000000 implements MigrationInterface {
         CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES events (id),
         CONSTRAINT webhook_deliveries_attempt_key UNIQUE (webhook_id, event_id, attempt),
         CONSTRAINT webhook_deliveries_attempt_check CHECK (attempt >= 1),
-        CONSTRAINT webhook_deliveries_status_check CHECK (status IN ('pending', 'succeeded', 'failed', 'gave-up'))
+        CONSTRAINT webhook_deliveries_status_check CHECK (status IN ('pending', 'succeeded', 'failed', 'gave-up')),
+        CONSTRAINT webhook_deliveries_due_check CHECK (status <> 'pending' OR next_attempt_at IS NOT NULL)
       )`);
     await q.query(`CREATE UNIQUE INDEX webhook_deliveries_seq_key ON webhook_deliveries (seq)`);
     await q.query(`CREATE INDEX webhook_deliveries_webhook_idx ON webhook_deliveries (webhook_id, seq)`);

@@ -15,6 +15,8 @@ import { ProvidersModule } from './providers/providers.module';
 import { RegionsModule } from './regions/regions.module';
 import { ReportsModule } from './reports/reports.module';
 import { GeofeedModule } from './geofeed/geofeed.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -38,6 +40,8 @@ export class AppModule {
         RegionsModule,
         ReportsModule,
         GeofeedModule,
+        WebhooksModule,
+        SchedulerModule,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],

@@ -5,6 +5,8 @@ import { eventsWritten } from '../health/metrics';
 import type { EventPosition } from './event-cursor';
 
 export interface NewEvent {
+  /** Preset when something must refer to the event before it is written (the scheduler's fire key). */
+  id?: string;
   type: string;
   entityType: string;
   entityId: string;
@@ -46,8 +48,8 @@ export class EventsRepository {
     const ctx = requestContext.current();
     const rows = await tx.query<{ id: string }[]>(
       `WITH event AS (
-         INSERT INTO events (type, entity_type, entity_id, actor_key_id, actor_name, request_id, data, previous)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         INSERT INTO events (id, type, entity_type, entity_id, actor_key_id, actor_name, request_id, data, previous)
+         VALUES (coalesce($9::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8)
          RETURNING id, type
        ), queued AS (
          INSERT INTO webhook_deliveries (webhook_id, event_id)
@@ -63,6 +65,7 @@ export class EventsRepository {
         ctx?.requestId ?? null,
         event.data === undefined ? null : JSON.stringify(event.data),
         event.previous === undefined ? null : JSON.stringify(event.previous),
+        event.id ?? null,
       ],
     );
     afterCommit(tx, () => eventsWritten.inc({ type: event.type }));

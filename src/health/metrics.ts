@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const metricsRegistry = new Registry();
 collectDefaultMetrics({ register: metricsRegistry, prefix: 'iplease_' });
@@ -23,4 +23,20 @@ export const webhookDeliveries = new Counter({
   help: 'Webhook delivery attempts made by this instance, by outcome (succeeded, failed, gave-up, refused)',
   labelNames: ['outcome'] as const,
   registers: [metricsRegistry],
+});
+
+let oldestUndelivered: (() => Promise<number>) | undefined;
+
+/** Where the gauge below reads from (the running application's database). */
+export function setOldestUndeliveredSource(source: () => Promise<number>): void {
+  oldestUndelivered = source;
+}
+
+export const oldestUndeliveredEventAge = new Gauge({
+  name: 'iplease_webhook_oldest_undelivered_event_age_seconds',
+  help: 'Age of the oldest event still waiting to be delivered to an active webhook (0 when none)',
+  registers: [metricsRegistry],
+  async collect() {
+    this.set(oldestUndelivered ? await oldestUndelivered().catch(() => 0) : 0);
+  },
 });
