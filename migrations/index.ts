@@ -3,6 +3,7 @@ import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Events1769000000000 } from './1769000000000-Events';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
+import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Idempotency1764000002000,
   Events1769000000000,
   Archiving1770000000000,
+  AllocationNamesAndOrigins1771000000000,
 ];

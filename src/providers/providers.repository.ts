@@ -8,6 +8,7 @@ export interface ProviderRow extends VersionedRow {
   name: string;
   min_prefix_length: number;
   max_prefix_length: number;
+  required_origin_asns: string[];
   notes: string | null;
 }
 

@@ -20,6 +20,7 @@ export function toProviderDto(row: ProviderRow): ProviderDto {
     name: row.name,
     minPrefixLength: row.min_prefix_length,
     maxPrefixLength: row.max_prefix_length,
+    requiredOriginAsns: row.required_origin_asns.map(Number),
     notes: row.notes,
     version: row.version,
     createdAt: row.created_at.toISOString(),
@@ -74,6 +75,7 @@ export class ProvidersService {
           name: dto.name,
           min_prefix_length: min,
           max_prefix_length: max,
+          required_origin_asns: [...new Set(dto.requiredOriginAsns ?? [])],
           notes: dto.notes ?? null,
         }),
       ),
@@ -87,6 +89,7 @@ export class ProvidersService {
     if (dto.minPrefixLength !== undefined) values.min_prefix_length = dto.minPrefixLength;
     if (dto.maxPrefixLength !== undefined) values.max_prefix_length = dto.maxPrefixLength;
     if (dto.notes !== undefined) values.notes = dto.notes;
+    if (dto.requiredOriginAsns !== undefined) values.required_origin_asns = [...new Set(dto.requiredOriginAsns)];
     return this.uniqueCode(dto.code, () =>
       this.writes.update(this.spec, id, ifMatch, values, async (_tx, current) => {
         checkPrefixLengthRange(

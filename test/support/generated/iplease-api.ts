@@ -979,7 +979,10 @@ export interface components {
             currency: string;
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
-            /** @example 64500 */
+            /**
+             * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
+             * @example 16509
+             */
             originAsn?: number | null;
             /**
              * @example [
@@ -1008,7 +1011,10 @@ export interface components {
             noticePeriodDays?: number;
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
-            /** @example 64500 */
+            /**
+             * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
+             * @example 16509
+             */
             originAsn?: number | null;
             /**
              * @example [
@@ -1096,6 +1102,10 @@ export interface components {
             requestedPrefixLength: number | null;
             /** @enum {string} */
             strategy: "explicit" | "best-fit" | "first-fit";
+            /** @example eu-west-1-nat */
+            name: string | null;
+            /** @example 16509 */
+            originAsn: number | null;
             description: string | null;
             tags: string[];
             /** @example 64 */
@@ -1146,6 +1156,16 @@ export interface components {
              * @enum {string}
              */
             strategy?: "best-fit" | "first-fit";
+            /**
+             * @description A name automation chooses: 1-128 printable characters, no leading or trailing whitespace, unique among active allocations (409 ALREADY_EXISTS). Null clears it.
+             * @example eu-west-1-nat
+             */
+            name?: string | null;
+            /**
+             * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
+             * @example 16509
+             */
+            originAsn?: number | null;
             /** @example NAT gateways, prod */
             description?: string | null;
             /**
@@ -1177,6 +1197,16 @@ export interface components {
             regionId?: string;
             /** Format: uuid */
             providerId?: string;
+            /**
+             * @description A name automation chooses: 1-128 printable characters, no leading or trailing whitespace, unique among active allocations (409 ALREADY_EXISTS). Null clears it.
+             * @example eu-west-1-nat
+             */
+            name?: string | null;
+            /**
+             * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
+             * @example 16509
+             */
+            originAsn?: number | null;
             description?: string | null;
             tags?: string[];
         };
@@ -1210,6 +1240,13 @@ export interface components {
             minPrefixLength: number;
             /** @example 24 */
             maxPrefixLength: number;
+            /**
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns: number[];
             notes: string | null;
             /** @example 1 */
             version: number;
@@ -1243,6 +1280,14 @@ export interface components {
              * @example 24
              */
             maxPrefixLength?: number;
+            /**
+             * @description Origin ASNs that must be authorised (a ROA making the route valid) before space is announced through this provider (BYOIP): AWS [16509, 14618], Azure [8075].
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns?: number[];
             /** @example BYOIP in eu-west-1 and us-east-1 */
             notes?: string | null;
         };
@@ -1259,6 +1304,14 @@ export interface components {
              * @example 24
              */
             maxPrefixLength?: number;
+            /**
+             * @description Origin ASNs that must be authorised (a ROA making the route valid) before space is announced through this provider (BYOIP): AWS [16509, 14618], Azure [8075].
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns?: number[];
             /** @example BYOIP in eu-west-1 and us-east-1 */
             notes?: string | null;
             /** @example aws */
@@ -3451,6 +3504,8 @@ export interface operations {
                 contains?: string;
                 within?: string;
                 tag?: string;
+                /** @description Exact allocation name. */
+                name?: string;
             };
             header?: never;
             path?: never;
