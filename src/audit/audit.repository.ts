@@ -51,20 +51,11 @@ export class AuditRepository {
   constructor(private readonly events: EventsRepository) {}
 
   async record(tx: Queryable, entry: AuditEntry): Promise<void> {
-    const type = eventTypeFor(entry.entityType, entry.action);
-    if (type)
-      await this.events.append(tx, {
-        type,
-        entityType: entry.entityType,
-        entityId: entry.entityId,
-        data: entry.after,
-        previous: entry.before,
-      });
     const ctx = requestContext.current();
-    await tx.query(
-      `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
+    const audit = {
+      sql: `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      params: [
         ctx?.actor?.keyId ?? null,
         ctx?.actor?.name ?? ctx?.operator ?? null,
         entry.action,
@@ -74,7 +65,20 @@ export class AuditRepository {
         entry.after === undefined ? null : JSON.stringify(entry.after),
         ctx?.requestId ?? null,
       ],
-    );
+    };
+    const type = eventTypeFor(entry.entityType, entry.action);
+    if (!type) {
+      await tx.query(audit.sql, audit.params);
+      return;
+    }
+    const event = {
+      type,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      data: entry.after,
+      previous: entry.before,
+    };
+    await this.events.append(tx, event, audit);
   }
 
   /** Keyset page in recording order; fetches limit+1 rows so toPage can tell whether more exist. */

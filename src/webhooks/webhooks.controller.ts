@@ -123,7 +123,11 @@ export class WebhooksController {
     description: 'The new secret signs every attempt made from now on, retries included; the old one stops at once.',
   })
   @ApiIfMatch()
-  @ApiOkResponse({ type: WebhookWithSecretDto, description: 'The webhook with its new `secret`, shown only here.' })
+  @ApiOkResponse({
+    type: WebhookWithSecretDto,
+    description: 'The webhook with its new `secret`, shown only here; ETag is its new version.',
+    headers: ETAG_HEADER,
+  })
   @ApiProblems(400, 403, 404, 412, 422)
   async rotate(
     @Param('id', UuidPipe) id: string,
@@ -141,7 +145,10 @@ export class WebhooksController {
     operationId: 'listWebhookDeliveries',
     summary: 'The delivery log: one entry per attempt, oldest first',
   })
-  @ApiOkResponse({ type: DeliveryPageDto })
+  @ApiOkResponse({
+    type: DeliveryPageDto,
+    description: 'One page of attempts in the order they were queued; pass nextCursor as ?cursor= for the next.',
+  })
   @ApiProblems(400, 403, 404)
   deliveries(@Param('id', UuidPipe) id: string, @Query() query: DeliveryQuery) {
     return this.webhooks.deliveryLog(id, query);

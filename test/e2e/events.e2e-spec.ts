@@ -30,8 +30,10 @@ describe('event log (GET /events)', () => {
     await t.close();
   });
 
-  const poll = async (query: Record<string, string | number> = {}): Promise<FeedPage> =>
-    (await t.http.get('/api/v1/events').query(query).set(bearer()).expect(200)).body;
+  const poll = async (query: Record<string, string | number | undefined> = {}): Promise<FeedPage> => {
+    const given = Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined));
+    return (await t.http.get('/api/v1/events').query(given).set(bearer()).expect(200)).body;
+  };
 
   /** Everything after `after`, page by page. */
   const drain = async (after?: string, limit = 500): Promise<{ items: FeedEvent[]; cursor?: string }> => {
@@ -194,6 +196,39 @@ describe('event log (GET /events)', () => {
       expect((await poll({ after: late.nextCursor as string })).items).toEqual([]);
     });
 
+    it('orders positions numerically when transaction ids gain a digit (9999 before 10000)', async () => {
+      const c = await connect();
+      let straddled = false;
+      for (let tries = 0; tries < 3 && !straddled; tries++) {
+        const start = await tail();
+        const next = BigInt((await c.query(`SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x`)).rows[0].x);
+        const boundary = 10n ** BigInt(next.toString().length);
+        // Each subtransaction that writes takes an xid: burn up to just below the boundary in one statement.
+        const burn = Number(boundary - next - 4n);
+        if (burn > 0)
+          await c.query(`DO $$ BEGIN
+              CREATE TEMP TABLE IF NOT EXISTS xid_burn (x int);
+              FOR i IN 1..${burn} LOOP BEGIN INSERT INTO xid_burn VALUES (i); EXCEPTION WHEN others THEN NULL; END; END LOOP;
+            END $$`);
+        const written: string[] = [];
+        for (let i = 0; i < 8; i++) written.push(await write(c, `digits-${i}`));
+        const xids = (
+          await c.query(`SELECT id, xid::text AS xid FROM events WHERE id = ANY($1::uuid[])`, [written])
+        ).rows.map((r) => BigInt(r.xid));
+        straddled = xids.some((x) => x < boundary) && xids.some((x) => x >= boundary);
+        const served: string[] = [];
+        let cursor = start;
+        for (;;) {
+          const page = await poll({ after: cursor, limit: 1 });
+          if (page.items.length === 0) break;
+          served.push(page.items[0].id);
+          cursor = page.nextCursor ?? undefined;
+        }
+        expect(served).toEqual(written);
+      }
+      expect(straddled).toBe(true);
+    });
+
     it('a poller racing concurrent writers that commit and roll back out of order sees each committed event exactly once', async () => {
       const start = await tail();
       const writers = await Promise.all(Array.from({ length: 6 }, () => connect()));
@@ -215,12 +250,12 @@ describe('event log (GET /events)', () => {
         }
       };
       const seen: FeedEvent[] = [];
-      let cursor = start as string;
+      let cursor = start;
       const pollerLoop = async () => {
         while (writing) {
           const page = await poll({ after: cursor, limit: 7 });
           seen.push(...page.items);
-          cursor = page.nextCursor as string;
+          cursor = page.nextCursor ?? undefined;
         }
       };
       const poller = pollerLoop();

@@ -5868,9 +5868,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The webhook with its new `secret`, shown only here. */
+            /** @description The webhook with its new `secret`, shown only here; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -5981,6 +5983,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description One page of attempts in the order they were queued; pass nextCursor as ?cursor= for the next. */
             200: {
                 headers: {
                     [name: string]: unknown;
