@@ -15,6 +15,7 @@ import { ProvidersModule } from './providers/providers.module';
 import { RegionsModule } from './regions/regions.module';
 import { ReportsModule } from './reports/reports.module';
 import { GeofeedModule } from './geofeed/geofeed.module';
+import { PeriodsModule } from './periods/periods.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -37,6 +38,7 @@ export class AppModule {
         LookupModule,
         AllocationsModule,
         ProvidersModule,
+        PeriodsModule,
         RegionsModule,
         ReportsModule,
         GeofeedModule,

@@ -5,7 +5,19 @@ import type { Queryable } from '../database/database.service';
 import { eventTypeFor } from '../events/event-types';
 import { EventsRepository } from '../events/events.repository';
 
-export const AUDIT_ACTIONS = ['create', 'update', 'delete', 'release', 'terminate', 'revoke'] as const;
+export const AUDIT_ACTIONS = [
+  'create',
+  'update',
+  'delete',
+  'release',
+  'terminate',
+  'revoke',
+  'amend',
+  'renew',
+  'move',
+  'close',
+  'reopen',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {

@@ -6,6 +6,8 @@ const PAST: Record<string, string> = {
   release: 'released',
   terminate: 'terminated',
   amend: 'amended',
+  renew: 'renewed',
+  move: 'moved',
   close: 'closed',
   reopen: 'reopened',
   revoke: 'revoked',

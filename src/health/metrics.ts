@@ -40,3 +40,24 @@ export const oldestUndeliveredEventAge = new Gauge({
     this.set(oldestUndelivered ? await oldestUndelivered().catch(() => 0) : 0);
   },
 });
+
+let strandedSource: (() => Promise<number>) | undefined;
+
+/** The reports module tells the gauge how to count; the count is taken at scrape time. */
+export function countStrandedAllocationsWith(source: (() => Promise<number>) | undefined): void {
+  strandedSource = source;
+}
+
+export const strandedAllocations = new Gauge({
+  name: 'iplease_stranded_allocations',
+  help: 'Active allocations whose lease term has ended (space in use that is no longer leased)',
+  registers: [metricsRegistry],
+  async collect() {
+    if (!strandedSource) return;
+    try {
+      this.set(await strandedSource());
+    } catch {
+      // Database unreachable: the scrape still answers, with the last known count.
+    }
+  },
+});
