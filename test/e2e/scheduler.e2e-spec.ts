@@ -88,11 +88,8 @@ describe('scheduler: time-driven events', () => {
         .send({ prefixLength: 28, leaseId: leases.expired, regionId: world.regionId, providerId: world.providerId })
         .expect(201)
     ).body.id;
-    await t.http
-      .patch(`/api/v1/leases/${leases.expired}`)
-      .set(bearer())
-      .send({ endDate: day(-1) })
-      .expect(200);
+    // The API refuses to end a lease under live allocations; time does not ask. Move the end behind its back.
+    await t.pool.query(`UPDATE leases SET end_date = $2 WHERE id = $1`, [leases.expired, day(-1)]);
     // Recorded long after it ended (an import of history): no lease.expired.
     leases.history = await createLease(t, world, '185.30.5.0/24', { startDate: day(-800), endDate: day(-500) });
     instances.push(...(await start(2)));
