@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { createLease, seedWorld } from '../support/fixtures';
 import { bearer, startTestApp, TestApp } from '../support/test-app';
+import { feedCaughtUp } from '../support/webhook-receiver';
 
 interface FeedEvent {
   id: string;
@@ -37,6 +38,7 @@ describe('event log (GET /events)', () => {
 
   /** Everything after `after`, page by page. */
   const drain = async (after?: string, limit = 500): Promise<{ items: FeedEvent[]; cursor?: string }> => {
+    await feedCaughtUp(t.pool);
     const items: FeedEvent[] = [];
     let cursor = after;
     for (;;) {
@@ -191,6 +193,7 @@ describe('event log (GET /events)', () => {
       expect(early.items).toEqual([]);
       expect(early.nextCursor).toBe(start);
 
+      await feedCaughtUp(t.pool);
       const late = await poll({ after: start as string });
       expect(late.items.map((e) => e.id)).toEqual([first, second]);
       expect((await poll({ after: late.nextCursor as string })).items).toEqual([]);
@@ -216,6 +219,7 @@ describe('event log (GET /events)', () => {
           await c.query(`SELECT id, xid::text AS xid FROM events WHERE id = ANY($1::uuid[])`, [written])
         ).rows.map((r) => BigInt(r.xid));
         straddled = xids.some((x) => x < boundary) && xids.some((x) => x >= boundary);
+        await feedCaughtUp(t.pool);
         const served: string[] = [];
         let cursor = start;
         for (;;) {

@@ -1,6 +1,7 @@
 import { SchedulerService } from '../../src/scheduler/scheduler.service';
 import { createLease, seedWorld, World } from '../support/fixtures';
 import { bearer, createTestDatabase, dropTestDatabase, startTestApp, TestApp } from '../support/test-app';
+import { feedCaughtUp } from '../support/webhook-receiver';
 
 /**
  * Time-driven events, driven by leases dated relative to the database's real current_date (no
@@ -147,6 +148,7 @@ describe('scheduler: time-driven events', () => {
 
   it('publishes the lease as the API shows it, with threshold and daysLeft, and terms from the SQL functions', async () => {
     const t = instances[0];
+    await feedCaughtUp(t.pool);
     const feed = (
       await t.http
         .get('/api/v1/events')

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { typeMatches } from '../../src/events/event-types';
 import { bearer, startTestApp, TestApp } from '../support/test-app';
-import { eventually, WebhookReceiver } from '../support/webhook-receiver';
+import { eventually, feedCaughtUp, WebhookReceiver } from '../support/webhook-receiver';
 
 interface Delivery {
   id: string;
@@ -107,6 +107,7 @@ describe('webhooks', () => {
     expect(rotated.body.version).toBe(3);
 
     // The event log publishes webhook changes, never their secret.
+    await feedCaughtUp(t.pool);
     const events = await t.http.get('/api/v1/events').query({ entityId: id }).set(bearer()).expect(200);
     expect(events.body.items.map((e: { type: string }) => e.type)).toEqual([
       'webhook.created',
@@ -165,6 +166,7 @@ describe('webhooks', () => {
       timestamp: string;
       data: { id: string; entityId: string };
     };
+    await feedCaughtUp(t.pool);
     const event = (await t.http.get('/api/v1/events').query({ entityId: lessor.id }).set(bearer()).expect(200)).body
       .items[0];
     expect(payload).toEqual({ type: 'lessor.created', timestamp: event.occurredAt, data: event });

@@ -72,3 +72,20 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Waits until the event feed serves everything written so far: events appear once every older
+ * transaction in the cluster has ended, and other test files' transactions count too.
+ */
+export async function feedCaughtUp(pool: { query: (sql: string) => Promise<{ rows: { ready: boolean }[] }> }) {
+  await eventually(
+    async () =>
+      (
+        await pool.query(
+          `SELECT coalesce(max(xid) < pg_snapshot_xmin(pg_current_snapshot()), true) AS ready FROM events`,
+        )
+      ).rows[0].ready || undefined,
+    60_000,
+    'the event feed to catch up',
+  );
+}
