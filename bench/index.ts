@@ -7,9 +7,10 @@ import type { Benchmark, Target } from './lib/benchmark';
 import { ceilingTarget, ratioTarget } from './lib/report';
 import { benchmark as rateLimit } from './rate-limit-overhead';
 import { benchmark as reads } from './read-latency';
+import { benchmark as events } from './events-webhooks';
 
 /** The benchmarks of one `npm run bench`, in the order they run (later ones may reuse datasets). */
-export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLatency, rateLimit, reads];
+export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLatency, rateLimit, events, reads];
 
 /**
  * Modules that join the run when their file exists, after the ones above, with no edit here:

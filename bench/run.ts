@@ -174,7 +174,14 @@ async function main(): Promise<void> {
     const apiKey = `ipl_bench_${randomBytes(16).toString('hex')}`;
     const mainJs = path.resolve(__dirname, '..', 'src', 'main.js');
     log(`starting the service (${path.relative(repoRoot(), mainJs)})`);
-    const serviceEnv = { DATABASE_URL: pg.url, ADMIN_API_KEY: apiKey, LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: '0' };
+    // Private targets allowed: the events benchmark's webhook receiver listens on loopback.
+    const serviceEnv = {
+      DATABASE_URL: pg.url,
+      ADMIN_API_KEY: apiKey,
+      LOG_LEVEL: logLevel,
+      RATE_LIMIT_PER_MINUTE: '0',
+      WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
+    };
     service = await startService(
       mainJs,
       serviceEnv,

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
+import { EventsModule } from './events/events.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { APP_CONFIG, AppConfig } from './config/config';
@@ -15,6 +16,8 @@ import { RegionsModule } from './regions/regions.module';
 import { ReportsModule } from './reports/reports.module';
 import { GeofeedModule } from './geofeed/geofeed.module';
 import { PeriodsModule } from './periods/periods.module';
+import { SchedulerModule } from './scheduler/scheduler.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
@@ -25,6 +28,7 @@ export class AppModule {
       imports: [
         DatabaseModule.forRoot(databaseUrl, config.dbPoolSize),
         CommonModule,
+        EventsModule,
         AuditModule,
         AuthModule,
         IdempotencyModule,
@@ -38,6 +42,8 @@ export class AppModule {
         RegionsModule,
         ReportsModule,
         GeofeedModule,
+        WebhooksModule,
+        SchedulerModule,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],

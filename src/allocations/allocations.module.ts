@@ -6,5 +6,6 @@ import { AllocationsService } from './allocations.service';
 @Module({
   controllers: [AllocationsController, LeaseFreeSpaceController],
   providers: [AllocationsService, AllocationsRepository],
+  exports: [AllocationsRepository],
 })
 export class AllocationsModule {}

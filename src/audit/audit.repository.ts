@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../common/pagination';
 import { requestContext } from '../common/request-context';
 import type { Queryable } from '../database/database.service';
+import { eventTypeFor } from '../events/event-types';
+import { EventsRepository } from '../events/events.repository';
 
 export const AUDIT_ACTIONS = [
   'create',
@@ -51,15 +53,21 @@ export interface AuditFilter {
   until?: Date;
 }
 
-/** Writes audit events inside the caller's transaction, so an event exists exactly when its change does. */
+/**
+ * Writes audit events inside the caller's transaction, so an event exists exactly when its change
+ * does. Every write path records its change here, so this is also where the change is published
+ * to the event log (and so to webhooks), in the same transaction.
+ */
 @Injectable()
 export class AuditRepository {
+  constructor(private readonly events: EventsRepository) {}
+
   async record(tx: Queryable, entry: AuditEntry): Promise<void> {
     const ctx = requestContext.current();
-    await tx.query(
-      `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
+    const audit = {
+      sql: `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      params: [
         ctx?.actor?.keyId ?? null,
         ctx?.actor?.name ?? ctx?.operator ?? null,
         entry.action,
@@ -69,7 +77,20 @@ export class AuditRepository {
         entry.after === undefined ? null : JSON.stringify(entry.after),
         ctx?.requestId ?? null,
       ],
-    );
+    };
+    const type = eventTypeFor(entry.entityType, entry.action);
+    if (!type) {
+      await tx.query(audit.sql, audit.params);
+      return;
+    }
+    const event = {
+      type,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      data: entry.after,
+      previous: entry.before,
+    };
+    await this.events.append(tx, event, audit);
   }
 
   /** Keyset page in recording order; fetches limit+1 rows so toPage can tell whether more exist. */

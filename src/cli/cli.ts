@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { AuditRepository } from '../audit/audit.repository';
+import { EventsRepository } from '../events/events.repository';
 import { ApiKeysRepository } from '../auth/api-keys.repository';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { ApiKeyDto, CreateApiKeyDto } from '../auth/dto/api-key.dto';
@@ -65,7 +66,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     );
     return 1;
   }
-  const keys = new ApiKeysService(new ApiKeysRepository(database.db), new AuditRepository(), database.db);
+  const keys = new ApiKeysService(
+    new ApiKeysRepository(database.db),
+    new AuditRepository(new EventsRepository()),
+    database.db,
+  );
   // Audit events written from here name the operating-system user; they carry no API key.
   const context = { requestId: `cli-${randomUUID()}`, operator: `cli:${safeUsername()}` };
   try {

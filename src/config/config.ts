@@ -91,6 +91,42 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(200)
   DB_POOL_SIZE: number = 20;
+
+  /** Days before a lease's notice deadline at which lease.notice_deadline_approaching fires, once each. */
+  @IsOptional()
+  @Matches(/^\s*\d{1,4}(\s*,\s*\d{1,4})*\s*$/, {
+    message: 'must be a comma-separated list of whole days, e.g. 90,30,7',
+  })
+  NOTICE_ALERT_DAYS: string = '90,30,7';
+
+  /** How often the scheduler looks for time-driven events (each instance; one at a time does the work). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  SCHEDULER_INTERVAL_SECONDS: number = 300;
+
+  /** Delay before each retry of a failed webhook delivery; after the last, the delivery gives up. */
+  @IsOptional()
+  @Matches(/^\s*\d{1,6}(\s*,\s*\d{1,6})*\s*$/, {
+    message: 'must be a comma-separated list of seconds, e.g. 5,300,1800',
+  })
+  WEBHOOK_RETRY_SECONDS: string = '5,300,1800,7200,18000,36000';
+
+  /** Allow webhook targets in private, loopback, link-local and other special-purpose space (tests, labs). */
+  @IsOptional()
+  @Transform(toBool)
+  @IsIn([true, false], { message: 'must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean = false;
+
+  /** A receiver must answer within this many seconds (connect, send, response). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  WEBHOOK_TIMEOUT_SECONDS: number = 10;
 }
 
 export interface AppConfig {
@@ -107,7 +143,18 @@ export interface AppConfig {
   trustProxy?: number | string;
   metricsEnabled: boolean;
   dbPoolSize: number;
+  noticeAlertDays: number[];
+  schedulerIntervalSeconds: number;
+  webhookRetrySeconds: number[];
+  webhookAllowPrivateTargets: boolean;
+  webhookTimeoutSeconds: number;
 }
+
+const numberList = (value: string) =>
+  value
+    .split(',')
+    .map((part) => Number(part.trim()))
+    .filter((n) => Number.isFinite(n));
 
 export class ConfigError extends Error {}
 
@@ -149,6 +196,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           : parsed.TRUST_PROXY,
     metricsEnabled: parsed.METRICS_ENABLED,
     dbPoolSize: parsed.DB_POOL_SIZE,
+    // Largest first, duplicates dropped: each threshold fires once.
+    noticeAlertDays: [...new Set(numberList(parsed.NOTICE_ALERT_DAYS))].sort((a, b) => b - a),
+    schedulerIntervalSeconds: parsed.SCHEDULER_INTERVAL_SECONDS,
+    webhookRetrySeconds: numberList(parsed.WEBHOOK_RETRY_SECONDS),
+    webhookAllowPrivateTargets: parsed.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+    webhookTimeoutSeconds: parsed.WEBHOOK_TIMEOUT_SECONDS,
   };
 }
 

@@ -16,6 +16,18 @@ export type Tx = EntityManager;
 
 const MAX_ATTEMPTS = 5;
 
+const commitHooks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `hook` once `tx` has committed (never if it rolls back or is retried); at once when `q` is
+ * not a transaction opened by Database.transaction. For in-process effects such as metrics.
+ */
+export function afterCommit(q: Queryable, hook: () => void): void {
+  const hooks = commitHooks.get(q);
+  if (hooks) hooks.push(hook);
+  else hook();
+}
+
 @Injectable()
 export class Database implements Queryable {
   constructor(@InjectDataSource() readonly dataSource: DataSource) {}
@@ -41,7 +53,10 @@ export class Database implements Queryable {
       let connectionError: unknown;
       const onConnectionError = (error: unknown) => (connectionError ??= error);
       try {
+        let hooks: (() => void)[] = [];
         const result = await this.dataSource.transaction(async (tx) => {
+          hooks = [];
+          commitHooks.set(tx, hooks);
           connection = (tx.queryRunner as unknown as { databaseConnection?: EventEmitter } | undefined)
             ?.databaseConnection;
           connection?.on('error', onConnectionError);
@@ -49,6 +64,7 @@ export class Database implements Queryable {
           return fn(tx);
         });
         if (claim) claim.claimed = true;
+        for (const hook of hooks) hook();
         return result;
       } catch (caught) {
         // TypeORM only releases a transaction's runner when its connection failed; when the socket's own

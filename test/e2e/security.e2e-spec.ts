@@ -88,6 +88,8 @@ function classify(method: string, path: string, body?: string): Permission | und
   if (/^\/api\/v1\/audit-events(\/|$)/.test(path)) return get ? 'read-audit' : undefined; // the audit trail has no writes
   if (/^\/api\/v1\/reports\/[^/]+$/.test(path)) return get ? 'reports' : undefined;
   if (/^\/api\/v1\/api-keys(\/|$)/.test(path)) return 'api-keys';
+  if (/^\/api\/v1\/events$/.test(path)) return get ? 'read-inventory' : undefined; // the feed has no writes
+  if (/^\/api\/v1\/webhooks(\/|$)/.test(path)) return 'admin-only';
   return undefined;
 }
 

@@ -719,11 +719,12 @@ export function fuzzRequest(
     ? fc
         .tuple(...op.pathParams.map((p) => pathValue(op, p, world, focus !== 'path').map((v) => [p.name, v] as const)))
         .map((entries) => {
-          const raw = entries.some(([, v]) => v.raw);
-          const values = Object.fromEntries(entries.map(([k, v]) => [k, v.value]));
-          return raw
-            ? op.path.replace(/\{([^}]+)\}/g, (_, n: string) => values[n])
-            : op.path.replace(/\{([^}]+)\}/g, (_, n: string) => encodeURIComponent(values[n]));
+          // Each value raw or encoded on its own: with two path parameters, a raw traversal in one
+          // must not leave the other's random characters unescaped (Node refuses such a path).
+          const values = Object.fromEntries(
+            entries.map(([k, v]) => [k, v.raw ? v.value : encodeURIComponent(v.value)] as const),
+          );
+          return op.path.replace(/\{([^}]+)\}/g, (_, n: string) => values[n]);
         })
     : fc.constant(op.path);
   const query = queryString(doc, op, world, focus !== 'query');

@@ -2,6 +2,26 @@
 // Do not edit: change the decorators in src/ and regenerate. The openapi e2e test fails when this file is stale.
 
 export interface paths {
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Poll the event feed (every committed change, and time-driven lease events)
+         * @description Events in commit-safe order: an event is served only once every transaction that started before it has ended, so polling with `after=<nextCursor>` never misses or repeats an event, also with several instances writing at once. An event becomes visible here a moment after its commit (as soon as older transactions end).
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-events": {
         parameters: {
             query?: never;
@@ -659,6 +679,103 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook subscriptions (secrets are never listed) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to events (Standard Webhooks signing)
+         * @description The answer alone carries the signing `secret`. Deliveries are `POST url` with `{type, timestamp, data: <event>}` and the headers `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook subscription */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its delivery log */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /** Update a webhook (also: reactivate after a 410) */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the signing secret
+         * @description The new secret signs every attempt made from now on, retries included; the old one stops at once.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery log: one entry per attempt, oldest first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send that delivery's event again
+         * @description Queues a new attempt, due now, with the same `webhook-id` (the event id). An inactive webhook keeps it queued until reactivated.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -698,6 +815,54 @@ export interface components {
             instance?: string;
             errors?: components["schemas"]["FieldErrorDto"][];
             conflicts?: components["schemas"]["ConflictDto"][];
+        };
+        EventActorDto: {
+            /**
+             * Format: uuid
+             * @description The API key that made the change.
+             */
+            keyId: string | null;
+            /** @description The key's name at the time (or "cli:<user>"). */
+            name: string | null;
+        };
+        EventDto: {
+            /**
+             * Format: uuid
+             * @description Also the `webhook-id` of every delivery of this event.
+             */
+            id: string;
+            /**
+             * @description Insertion sequence; unique, but not the feed order (see `cursor`).
+             * @example 1042
+             */
+            seq: number;
+            /** @description This event's position in the feed: pass it as `after` to resume just after it. */
+            cursor: string;
+            /** @example allocation.created */
+            type: string;
+            /** Format: date-time */
+            occurredAt: string;
+            /** @example allocation */
+            entityType: string;
+            /** Format: uuid */
+            entityId: string;
+            /** @description Who made the change; null for time-driven events written by the scheduler. */
+            actor: components["schemas"]["EventActorDto"] | null;
+            /** @description X-Request-Id of the request that made the change. */
+            requestId: string | null;
+            /** @description The API representation after the change (null for deletes). Scheduler events carry the entity as it is when they fire, plus `threshold` and `daysLeft` for notice deadlines. */
+            data: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The API representation before the change (null for creates and time-driven events). */
+            previous: {
+                [key: string]: unknown;
+            } | null;
+        };
+        EventPageDto: {
+            items: components["schemas"]["EventDto"][];
+            /** @description Pass as `after` on the next poll. The feed has no last page: poll again with it later. It equals the `after` you sent when nothing new is ready (null if you sent none). */
+            nextCursor: string | null;
         };
         AuditActorDto: {
             /**
@@ -1890,6 +2055,139 @@ export interface components {
             months: number;
             rows: components["schemas"]["ForecastRowDto"][];
         };
+        WebhookDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example https://hooks.example.net/iplease */
+            url: string;
+            /**
+             * @example [
+             *       "lease.*",
+             *       "allocation.created"
+             *     ]
+             */
+            eventTypes: string[];
+            /** @example Provisioning automation */
+            description: string | null;
+            /** @description False after the receiver answered 410 Gone, or when switched off. */
+            active: boolean;
+            /** @example 1 */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookPageDto: {
+            /** @description Pass as ?cursor= to get the next page; null on the last page. */
+            nextCursor: string | null;
+            items: components["schemas"]["WebhookDto"][];
+        };
+        CreateWebhookDto: {
+            /**
+             * @description http(s) URL. Private, loopback, link-local and other special-purpose destinations are refused, also after DNS resolution (unless WEBHOOK_ALLOW_PRIVATE_TARGETS=true).
+             * @example https://hooks.example.net/iplease
+             */
+            url: string;
+            /**
+             * @description Event types to receive: "*" for all, "lease.*" for a family, or exact types.
+             * @example [
+             *       "lease.*",
+             *       "allocation.created"
+             *     ]
+             */
+            eventTypes: string[];
+            /** @example Provisioning automation */
+            description?: string | null;
+            /**
+             * @description Inactive webhooks receive nothing: events are not queued for them, and attempts queued earlier wait until reactivated.
+             * @default true
+             */
+            active?: boolean;
+        };
+        WebhookWithSecretDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example https://hooks.example.net/iplease */
+            url: string;
+            /**
+             * @example [
+             *       "lease.*",
+             *       "allocation.created"
+             *     ]
+             */
+            eventTypes: string[];
+            /** @example Provisioning automation */
+            description: string | null;
+            /** @description False after the receiver answered 410 Gone, or when switched off. */
+            active: boolean;
+            /** @example 1 */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * @description The signing secret (`whsec_` + base64 of 32 random bytes). Shown only in this answer: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        UpdateWebhookDto: {
+            /** @example https://hooks.example.net/iplease-v2 */
+            url?: string;
+            /**
+             * @example [
+             *       "*"
+             *     ]
+             */
+            eventTypes?: string[];
+            description?: string | null;
+            /** @description Set true to resume a webhook that a 410 answer deactivated. */
+            active?: boolean;
+        };
+        DeliveryDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The event; also the `webhook-id` header of the delivery.
+             */
+            eventId: string;
+            /** @example allocation.created */
+            eventType: string;
+            /**
+             * @description 1 for the first attempt, +1 for each retry or manual redelivery.
+             * @example 1
+             */
+            attempt: number;
+            /**
+             * @description pending: not yet made (due at nextAttemptAt); succeeded: 2xx; failed: will be retried (at nextAttemptAt); gave-up: no retry follows (last attempt failed, 410, or refused destination).
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "failed" | "gave-up";
+            /** @example 200 */
+            responseStatus: number | null;
+            /** @example 37 */
+            durationMs: number | null;
+            /** @example HTTP 503: busy */
+            error: string | null;
+            /**
+             * Format: date-time
+             * @description When the attempt was made.
+             */
+            at: string | null;
+            /**
+             * Format: date-time
+             * @description When this pending attempt is due, or when the retry of this failed attempt is.
+             */
+            nextAttemptAt: string | null;
+        };
+        DeliveryPageDto: {
+            /** @description Pass as ?cursor= to get the next page; null on the last page. */
+            nextCursor: string | null;
+            items: components["schemas"]["DeliveryDto"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -1899,6 +2197,80 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Resume after this position: the `nextCursor` (or an event's `cursor`) from a previous answer. Omit to start at the oldest event. */
+                after?: string;
+                /** @description An exact event type, or a family such as `lease.*`. */
+                type?: string;
+                /** @description Only events about this entity. */
+                entityId?: string;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The next events after `after`, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     listAuditEvents: {
         parameters: {
             query?: {
@@ -6394,6 +6766,760 @@ export interface operations {
                 };
             };
             /** @description UNAVAILABLE: the database is unreachable. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's nextCursor. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page in creation order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookPageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookDto"];
+            };
+        };
+        responses: {
+            /** @description Created; store `secret` now. */
+            201: {
+                headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook; ETag is its version. */
+            200: {
+                headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; queued deliveries are dropped. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since. */
+                "If-Match"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookDto"];
+            };
+        };
+        responses: {
+            /** @description The webhook after the change. */
+            200: {
+                headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since. */
+                "If-Match"?: string;
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook with its new `secret`, shown only here; ETag is its new version. */
+            200: {
+                headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookWithSecretDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's nextCursor. */
+                cursor?: string;
+                status?: "pending" | "succeeded" | "failed" | "gave-up";
+                /** @description Only attempts to deliver this event. */
+                eventId?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of attempts in the order they were queued; pass nextCursor as ?cursor= for the next. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The queued attempt. */
+            202: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
                     [name: string]: unknown;

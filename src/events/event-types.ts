@@ -1,0 +1,62 @@
+/** Past tense of each audit action, as it appears in an event type (`lease.terminated`). */
+const PAST: Record<string, string> = {
+  create: 'created',
+  update: 'updated',
+  delete: 'deleted',
+  release: 'released',
+  terminate: 'terminated',
+  amend: 'amended',
+  renew: 'renewed',
+  move: 'moved',
+  close: 'closed',
+  reopen: 'reopened',
+  revoke: 'revoked',
+};
+
+/**
+ * Entities whose changes are not published as events: API keys are visible to admins only, while
+ * the event feed is readable by every role.
+ */
+const UNPUBLISHED = new Set(['api_key']);
+
+/** The event type a change produces, or undefined when that entity is not published. */
+export function eventTypeFor(entityType: string, action: string): string | undefined {
+  if (UNPUBLISHED.has(entityType)) return undefined;
+  return `${entityType}.${PAST[action] ?? `${action}d`}`;
+}
+
+/** Time-driven types, written by the scheduler rather than by a change. */
+export const SCHEDULED_EVENT_TYPES = [
+  'lease.notice_deadline_approaching',
+  'lease.term_ending',
+  'lease.renewed',
+  'lease.expired',
+  'allocation.stranded',
+] as const;
+export type ScheduledEventType = (typeof SCHEDULED_EVENT_TYPES)[number];
+
+/** Every type the service writes, for documentation and filters. */
+export const EVENT_TYPES: readonly string[] = [
+  ...['lessor', 'provider', 'region', 'lease', 'webhook'].flatMap((e) => [
+    `${e}.created`,
+    `${e}.updated`,
+    `${e}.deleted`,
+  ]),
+  'lease.amended',
+  'lease.terminated',
+  'allocation.created',
+  'allocation.updated',
+  'allocation.released',
+  'period.closed',
+  'period.reopened',
+  ...SCHEDULED_EVENT_TYPES,
+];
+
+/** A subscription or query filter: "*", "lease.*" or an exact type. */
+export const EVENT_TYPE_PATTERN = /^(\*|[a-z_]{1,40}\.(\*|[a-z_]{1,60}))$/;
+
+/** The same rule as the SQL function webhook_wants, for code that has no database at hand. */
+export function typeMatches(pattern: string, type: string): boolean {
+  if (pattern === '*' || pattern === type) return true;
+  return pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1));
+}

@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { requestContext } from '../common/request-context';
+import { afterCommit, Queryable } from '../database/database.service';
+import { eventsWritten } from '../health/metrics';
+import type { EventPosition } from './event-cursor';
+
+export interface NewEvent {
+  /** Preset when something must refer to the event before it is written (the scheduler's fire key). */
+  id?: string;
+  type: string;
+  entityType: string;
+  entityId: string;
+  data?: unknown;
+  previous?: unknown;
+}
+
+export interface EventRow {
+  id: string;
+  seq: string;
+  xid: string;
+  type: string;
+  occurred_at: Date;
+  entity_type: string;
+  entity_id: string;
+  actor_key_id: string | null;
+  actor_name: string | null;
+  request_id: string | null;
+  data: unknown;
+  previous: unknown;
+}
+
+export interface EventFilter {
+  /** An exact type, or a family such as "lease.*". */
+  type?: string;
+  entityId?: string;
+}
+
+export const EVENT_COLUMNS = `id, seq, xid::text AS xid, type, occurred_at, entity_type, entity_id, actor_key_id,
+  actor_name, request_id, data, previous`;
+
+/**
+ * The transactional outbox. append() runs inside the caller's transaction, so an event exists
+ * exactly when its change does; the same statement queues one delivery per subscribed webhook.
+ */
+@Injectable()
+export class EventsRepository {
+  /**
+   * @param alongside another INSERT (the audit row) to run in the same statement: one round trip
+   *   inside the change's transaction instead of two, which matters under a per-lease lock.
+   */
+  async append(tx: Queryable, event: NewEvent, alongside?: { sql: string; params: unknown[] }): Promise<string> {
+    const ctx = requestContext.current();
+    const params: unknown[] = [
+      event.type,
+      event.entityType,
+      event.entityId,
+      ctx?.actor?.keyId ?? null,
+      ctx?.actor?.name ?? ctx?.operator ?? null,
+      ctx?.requestId ?? null,
+      event.data === undefined ? null : JSON.stringify(event.data),
+      event.previous === undefined ? null : JSON.stringify(event.previous),
+      event.id ?? null,
+    ];
+    let also = '';
+    if (alongside) {
+      const offset = params.length;
+      also = `, alongside AS (${alongside.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`)})`;
+      params.push(...alongside.params);
+    }
+    const rows = await tx.query<{ id: string }[]>(
+      `WITH event AS (
+         INSERT INTO events (id, type, entity_type, entity_id, actor_key_id, actor_name, request_id, data, previous)
+         VALUES (coalesce($9::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id, type
+       ), queued AS (
+         INSERT INTO webhook_deliveries (webhook_id, event_id)
+         SELECT w.id, event.id FROM event JOIN webhooks w ON w.active AND webhook_wants(w.event_types, event.type)
+       )${also}
+       SELECT id FROM event`,
+      params,
+    );
+    afterCommit(tx, () => eventsWritten.inc({ type: event.type }));
+    return rows[0].id;
+  }
+
+  /**
+   * Events after `after` in feed order, only among those whose writing transaction lies below
+   * this snapshot's xmin: every transaction there has ended, so no event can later commit at a
+   * position before the last one served. Fetches limit+1 rows to tell whether more are ready.
+   */
+  page(q: Queryable, after: EventPosition | undefined, filter: EventFilter, limit: number): Promise<EventRow[]> {
+    const params: unknown[] = [after?.xid ?? '0', after?.seq ?? '0'];
+    const clauses = ['(xid, seq) > ($1::xid8, $2::bigint)', 'xid < pg_snapshot_xmin(pg_current_snapshot())'];
+    if (filter.type?.endsWith('.*')) {
+      params.push(filter.type.slice(0, -1));
+      clauses.push(`left(type, length($${params.length})) = $${params.length}`);
+    } else if (filter.type && filter.type !== '*') {
+      params.push(filter.type);
+      clauses.push(`type = $${params.length}`);
+    }
+    if (filter.entityId) {
+      params.push(filter.entityId);
+      clauses.push(`entity_id = $${params.length}`);
+    }
+    params.push(limit + 1);
+    // Qualified: a bare "xid" in ORDER BY would be the text output column (so "10000" < "9999").
+    return q.query<EventRow[]>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE ${clauses.join(' AND ')} ORDER BY events.xid, events.seq LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async findById(q: Queryable, id: string): Promise<EventRow | undefined> {
+    const rows = await q.query<EventRow[]>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, [id]);
+    return rows[0];
+  }
+}
