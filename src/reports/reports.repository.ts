@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { ReadDatabase } from '../database/read-database.service';
 import type { CostGroup } from './dto/report-query.dto';
 
 /** Address count of a prefix, as SQL over the column `c`. */
@@ -82,7 +82,8 @@ export interface ForecastRow {
  */
 @Injectable()
 export class ReportsRepository {
-  constructor(private readonly db: Database) {}
+  /** Every report is a read: it may come from a replica (ReadDatabase). */
+  constructor(private readonly db: ReadDatabase) {}
 
   async today(): Promise<string> {
     const rows = await this.db.query<{ today: string }[]>(`SELECT current_date AS today`);
