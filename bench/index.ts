@@ -18,7 +18,7 @@ export const BENCHMARKS: Benchmark[] = [sqlBaseline, sqlCeiling, httpThroughput,
  * (monthly cost over 10k leases / 1M allocations) is expected here; by the time it runs,
  * ctx.datasets.read describes the 100k-lease / 1M-allocation dataset the reads module seeded.
  */
-export const OPTIONAL_MODULES = ['reports', 'replica', 'terraform', 'scale'];
+export const OPTIONAL_MODULES = ['time', 'reports', 'replica', 'terraform', 'scale'];
 
 export const TARGETS: Target[] = [
   ratioTarget(

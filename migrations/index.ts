@@ -1,6 +1,8 @@
 import { Inventory1764000000000 } from './1764000000000-Inventory';
 import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
+import { Time1766000000000 } from './1766000000000-Time';
+import { SharedSpace1766000001000 } from './1766000001000-SharedSpace';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
 import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
@@ -11,6 +13,8 @@ export const MIGRATIONS = [
   Inventory1764000000000,
   Allocations1764000001000,
   Idempotency1764000002000,
+  Time1766000000000,
+  SharedSpace1766000001000,
   Archiving1770000000000,
   AllocationNamesAndOrigins1771000000000,
   AllocationsSpgist1772000000000,

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'ALREADY_EXISTS'
   | 'NO_CAPACITY'
   | 'IN_USE'
+  | 'PERIOD_CLOSED'
   | 'PRECONDITION_FAILED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -118,6 +119,13 @@ export class NoCapacity extends DomainError {
 export class InUse extends DomainError {
   constructor(message: string, conflicts: Conflict[]) {
     super('IN_USE', message, { conflicts });
+  }
+}
+
+/** A write whose effect would reach a closed month; the message names the month and the first open one. */
+export class PeriodClosed extends DomainError {
+  constructor(message: string) {
+    super('PERIOD_CLOSED', message);
   }
 }
 
