@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { benchmark as allocationLatency } from './allocation-latency';
 import { benchmark as httpThroughput } from './allocation-http-throughput';
+import { benchmark as sqlBaseline } from './allocation-sql-baseline';
 import { benchmark as sqlCeiling } from './allocation-sql-ceiling';
 import type { Benchmark, Target } from './lib/benchmark';
 import { ceilingTarget, ratioTarget } from './lib/report';
@@ -10,7 +11,7 @@ import { benchmark as reads } from './read-latency';
 import { benchmark as events } from './events-webhooks';
 
 /** The benchmarks of one `npm run bench`, in the order they run (later ones may reuse datasets). */
-export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLatency, rateLimit, events, reads];
+export const BENCHMARKS: Benchmark[] = [sqlBaseline, sqlCeiling, httpThroughput, allocationLatency, rateLimit, events, reads];
 
 /**
  * Modules that join the run when their file exists, after the ones above, with no edit here:
@@ -18,9 +19,23 @@ export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLa
  * (monthly cost over 10k leases / 1M allocations) is expected here; by the time it runs,
  * ctx.datasets.read describes the 100k-lease / 1M-allocation dataset the reads module seeded.
  */
-export const OPTIONAL_MODULES = ['time', 'reports', 'scale', 'terraform'];
+export const OPTIONAL_MODULES = ['time', 'reports', 'replica', 'terraform', 'scale'];
 
 export const TARGETS: Target[] = [
+  ratioTarget(
+    '(15) HTTP next-free, one lease, 32 clients ≥ 50% of the serialised bare-SQL baseline',
+    'http.allocPerSec',
+    'baseline.allocPerSec',
+    0.5,
+    true,
+  ),
+  ratioTarget(
+    '(15) HTTP next-free, one lease, 32 clients above the serialised baseline (parallel within a lease)',
+    'http.allocPerSec',
+    'baseline.allocPerSec',
+    1,
+    true,
+  ),
   ratioTarget(
     '(b) HTTP next-free throughput ≥ 50% of the raw SQL ceiling (a)',
     'http.allocPerSec',

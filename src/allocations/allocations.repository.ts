@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Keyset } from '../common/pagination';
 import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
-import { Database, Queryable } from '../database/database.service';
+import { Queryable } from '../database/database.service';
+import { ReadDatabase } from '../database/read-database.service';
 import type { AllocationQuery, AllocationStatus } from './dto/allocation.dto';
 
 export interface AllocationRow extends VersionedRow {
@@ -56,7 +57,8 @@ const ALLOCATION_COLUMNS = `id, seq, lease_id, prefix::text AS prefix, region_id
 
 @Injectable()
 export class AllocationsRepository extends TableRepository<AllocationRow> {
-  constructor(private readonly db: Database) {
+  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
+  constructor(private readonly reads: ReadDatabase) {
     super('allocations', ALLOCATION_COLUMNS, `status = 'active'`);
   }
 
@@ -69,7 +71,7 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
     if (query.within) filters.push({ sql: 'prefix <<= $1::cidr', params: [query.within] });
     if (query.tag) filters.push({ sql: 'tags @> ARRAY[$1]::text[]', params: [query.tag] });
     if (query.name !== undefined) filters.push({ sql: 'name = $1', params: [query.name] });
-    return this.list(this.db, page, filters);
+    return this.list(this.reads, page, filters);
   }
 
   /**

@@ -51,7 +51,10 @@ export class ApiKeyGuard implements CanActivate {
 
     const actor = { keyId: key.id, name: key.name, role: key.role };
     const ctx = requestContext.current();
-    if (ctx) ctx.actor = actor;
+    if (ctx) {
+      ctx.actor = actor;
+      ctx.primaryWalPosition = key.wal_position;
+    }
     (req as Request & { actor?: typeof actor }).actor = actor;
     this.keys.touch(key.id);
 

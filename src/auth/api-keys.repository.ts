@@ -19,10 +19,12 @@ export interface ApiKeyRow {
 export class ApiKeysRepository {
   constructor(private readonly db: Database) {}
 
-  async findActiveByHash(hash: Buffer): Promise<ApiKeyRow | undefined> {
-    const rows = await this.db.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`, [
-      hash,
-    ]);
+  async findActiveByHash(hash: Buffer): Promise<(ApiKeyRow & { wal_position: string }) | undefined> {
+    // The primary's WAL position comes along for free: reads routed to a replica wait for it (ReadDatabase).
+    const rows = await this.db.query<(ApiKeyRow & { wal_position: string })[]>(
+      `SELECT *, pg_current_wal_lsn()::text AS wal_position FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      [hash],
+    );
     return rows[0];
   }
 

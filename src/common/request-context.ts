@@ -29,6 +29,10 @@ export interface RequestContext {
   /** Who acted when no API key did (the CLI); recorded as the audit actor's name. */
   operator?: string;
   idempotency?: IdempotencyClaim;
+  /** The primary's WAL position when the request was authenticated: a replica must have replayed this far to answer. */
+  primaryWalPosition?: string;
+  /** Whether this request reads from the replica (it had replayed past primaryWalPosition) or not: decided once. */
+  replicaRead?: 'fresh' | 'lagging';
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

@@ -28,6 +28,12 @@ export class EnvironmentVariables {
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
 
+  /** A streaming replica of DATABASE_URL for reports, lookups and lists (docs/design.md, "Read replica"). */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  DATABASE_REPLICA_URL?: string;
+
   @IsOptional()
   @IsString()
   @MinLength(1)
@@ -132,6 +138,7 @@ export class EnvironmentVariables {
 export interface AppConfig {
   port: number;
   databaseUrl?: string;
+  databaseReplicaUrl?: string;
   dataDir: string;
   adminApiKey?: string;
   logLevel: LogLevel;
@@ -165,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const value = env[key];
     if (value !== undefined && value !== '') present[key] = value;
   }
-  for (const key of ['DATABASE_URL', 'ADMIN_API_KEY'] as const) {
+  for (const key of ['DATABASE_URL', 'DATABASE_REPLICA_URL', 'ADMIN_API_KEY'] as const) {
     if (env[key] !== undefined && env[key] !== '') present[key] = env[key] as string;
   }
   const parsed = plainToInstance(EnvironmentVariables, present);
@@ -174,13 +181,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const first = errors[0];
     // class-validator lists constraints innermost decorator first; the type check is declared first, so it comes last.
     const reason = Object.values(first.constraints ?? {}).pop() ?? 'is invalid';
-    const shown =
-      first.property === 'ADMIN_API_KEY' || first.property === 'DATABASE_URL' ? '' : ` (got "${String(first.value)}")`;
+    const shown = ['ADMIN_API_KEY', 'DATABASE_URL', 'DATABASE_REPLICA_URL'].includes(first.property)
+      ? ''
+      : ` (got "${String(first.value)}")`;
     throw new ConfigError(`Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}${shown}`);
   }
   return {
     port: parsed.PORT,
     databaseUrl: parsed.DATABASE_URL,
+    databaseReplicaUrl: parsed.DATABASE_REPLICA_URL,
     dataDir: path.resolve(parsed.DATA_DIR),
     adminApiKey: parsed.ADMIN_API_KEY,
     logLevel: parsed.LOG_LEVEL,

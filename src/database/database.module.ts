@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source';
 import { Database } from './database.service';
+import { ReadDatabase } from './read-database.service';
 
 @Global()
 @Module({})
@@ -10,8 +11,8 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize), retryAttempts: 0 })],
-      providers: [Database],
-      exports: [Database],
+      providers: [Database, ReadDatabase],
+      exports: [Database, ReadDatabase],
     };
   }
 }

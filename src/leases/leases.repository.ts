@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Keyset } from '../common/pagination';
 import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
-import { Database, Queryable } from '../database/database.service';
+import { Queryable } from '../database/database.service';
+import { ReadDatabase } from '../database/read-database.service';
 import type { LeaseQuery, LeaseStatus } from './dto/lease.dto';
 
 export interface LeaseRow extends VersionedRow {
@@ -66,7 +67,8 @@ export interface Overlapping {
 
 @Injectable()
 export class LeasesRepository extends TableRepository<LeaseRow> {
-  constructor(private readonly db: Database) {
+  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
+  constructor(private readonly reads: ReadDatabase) {
     super('leases', LEASE_COLUMNS);
   }
 
@@ -78,7 +80,7 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
     if (query.contains) filters.push({ sql: 'prefix >>= $1::cidr', params: [query.contains] });
     if (query.within) filters.push({ sql: 'prefix <<= $1::cidr', params: [query.within] });
     if (query.activeOn) filters.push({ sql: 'term @> $1::date', params: [query.activeOn] });
-    return this.list(this.db, page, filters);
+    return this.list(this.reads, page, filters);
   }
 
   /** Leases whose prefix and term overlap the given ones (the rows the exclusion constraint hit). */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Queryable } from '../database/database.service';
+import { Queryable } from '../database/database.service';
+import { ReadDatabase } from '../database/read-database.service';
 import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 import { Keyset } from '../common/pagination';
 import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
@@ -15,7 +16,8 @@ export interface LessorRow extends VersionedRow {
 
 @Injectable()
 export class LessorsRepository extends ArchivableTableRepository<LessorRow> {
-  constructor(private readonly db: Database) {
+  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
+  constructor(private readonly reads: ReadDatabase) {
     super('lessors');
   }
 
@@ -24,7 +26,7 @@ export class LessorsRepository extends ArchivableTableRepository<LessorRow> {
     if (query.rir) filters.push({ sql: 'rir = $1', params: [query.rir] });
     if (query.q)
       filters.push({ sql: `name ILIKE '%' || $1 || '%' ESCAPE '\\'`, params: [query.q.replace(/[\\%_]/g, '\\$&')] });
-    return this.list(this.db, page, filters);
+    return this.list(this.reads, page, filters);
   }
 
   /**

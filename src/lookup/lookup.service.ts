@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { ReadDatabase } from '../database/read-database.service';
 import { DomainError } from '../errors/domain-errors';
 import { LeasesRepository } from '../leases/leases.repository';
 import { toLeaseDto } from '../leases/leases.service';
@@ -25,7 +25,7 @@ interface CoverRow {
 @Injectable()
 export class LookupService {
   constructor(
-    private readonly db: Database,
+    private readonly db: ReadDatabase,
     private readonly leases: LeasesRepository,
     private readonly lessors: LessorsRepository,
   ) {}

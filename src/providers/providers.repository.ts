@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Queryable } from '../database/database.service';
+import { Queryable } from '../database/database.service';
+import { ReadDatabase } from '../database/read-database.service';
 import { Keyset } from '../common/pagination';
 import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
 
@@ -14,14 +15,15 @@ export interface ProviderRow extends VersionedRow {
 
 @Injectable()
 export class ProvidersRepository extends ArchivableTableRepository<ProviderRow> {
-  constructor(private readonly db: Database) {
+  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
+  constructor(private readonly reads: ReadDatabase) {
     super('providers');
   }
 
   search(page: Keyset, query: { code?: string }): Promise<ProviderRow[]> {
     const filters: Filter[] = [];
     if (query.code) filters.push({ sql: 'code = $1', params: [query.code] });
-    return this.list(this.db, page, filters);
+    return this.list(this.reads, page, filters);
   }
 
   /** Active allocations that refer to the provider: while any exists it cannot be deleted or archived. */

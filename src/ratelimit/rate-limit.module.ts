@@ -2,10 +2,13 @@ import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { Database } from '../database/database.service';
 import { AddressRateLimiter, RATE_LIMIT_WINDOW_MS } from './address-rate-limiter';
 import { PgThrottlerStorage } from './pg-throttler.storage';
 import { RateLimitRepository } from './rate-limit.repository';
+
+/** The counters' store, one instance shared by the throttler's storage and the address limiter. */
+@Module({ providers: [RateLimitRepository], exports: [RateLimitRepository] })
+export class RateLimitStoreModule {}
 
 /**
  * Rate limits kept in PostgreSQL, so N instances share one budget: @nestjs/throttler per API key
@@ -14,16 +17,18 @@ import { RateLimitRepository } from './rate-limit.repository';
  */
 @Module({
   imports: [
+    RateLimitStoreModule,
     ThrottlerModule.forRootAsync({
-      inject: [APP_CONFIG, Database],
+      imports: [RateLimitStoreModule],
+      inject: [APP_CONFIG, RateLimitRepository],
       // A limit of 0 means "off"; the guard skips then, and the throttler still needs a valid limit.
-      useFactory: (config: AppConfig, db: Database) => ({
+      useFactory: (config: AppConfig, counters: RateLimitRepository) => ({
         throttlers: [{ ttl: RATE_LIMIT_WINDOW_MS, limit: Math.max(1, config.rateLimitPerMinute) }],
-        storage: new PgThrottlerStorage(new RateLimitRepository(db)),
+        storage: new PgThrottlerStorage(counters),
       }),
     }),
   ],
-  providers: [RateLimitRepository, AddressRateLimiter],
+  providers: [AddressRateLimiter],
   exports: [AddressRateLimiter],
 })
 export class RateLimitModule {}

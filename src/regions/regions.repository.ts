@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Queryable } from '../database/database.service';
+import { Queryable } from '../database/database.service';
+import { ReadDatabase } from '../database/read-database.service';
 import { Keyset } from '../common/pagination';
 import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
 
@@ -13,7 +14,8 @@ export interface RegionRow extends VersionedRow {
 
 @Injectable()
 export class RegionsRepository extends ArchivableTableRepository<RegionRow> {
-  constructor(private readonly db: Database) {
+  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
+  constructor(private readonly reads: ReadDatabase) {
     super('regions');
   }
 
@@ -21,7 +23,7 @@ export class RegionsRepository extends ArchivableTableRepository<RegionRow> {
     const filters: Filter[] = [];
     if (query.countryCode) filters.push({ sql: 'country_code = $1', params: [query.countryCode] });
     if (query.code) filters.push({ sql: 'code = $1', params: [query.code] });
-    return this.list(this.db, page, filters);
+    return this.list(this.reads, page, filters);
   }
 
   /** Active allocations that refer to the region: while any exists it cannot be deleted or archived. */

@@ -1,6 +1,8 @@
+import { StreamableFile } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { Readable } from 'node:stream';
 import { DomainError } from '../errors/domain-errors';
-import { toCsv } from './csv';
+import { csvChunks } from './csv';
 import type { ReportFormat } from './dto/report-query.dto';
 
 /**
@@ -18,16 +20,17 @@ export function negotiateFormat(req: Request, format: ReportFormat | undefined):
   );
 }
 
-/** Writes the report as CSV (the rows only, columns in a fixed order) or returns it for Nest to send as JSON. */
+/** Streams the report as CSV (the rows only, columns in a fixed order) or returns it for Nest to send as JSON. */
 export function sendReport<Report extends { rows: Row[] }, Row extends object>(
   res: Response,
   format: ReportFormat,
   report: Report,
   csv: { columns: readonly (keyof Row & string)[]; filename: string },
-): Report | string {
+): Report | StreamableFile {
   res.setHeader('Vary', 'Accept');
   if (format === 'json') return report;
-  res.type('text/csv; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="${csv.filename}"`);
-  return toCsv(csv.columns, report.rows);
+  return new StreamableFile(Readable.from(csvChunks(csv.columns, report.rows)), {
+    type: 'text/csv; charset=utf-8',
+    disposition: `attachment; filename="${csv.filename}"`,
+  });
 }

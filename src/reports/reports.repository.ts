@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Queryable } from '../database/database.service';
+import { Queryable } from '../database/database.service';
+import { ReadDatabase } from '../database/read-database.service';
 import type { CostGroup } from './dto/report-query.dto';
 import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 
@@ -104,7 +105,8 @@ export interface ForecastRow {
  */
 @Injectable()
 export class ReportsRepository {
-  constructor(private readonly db: Database) {}
+  /** Every report is a read: it may come from a replica (ReadDatabase). */
+  constructor(private readonly db: ReadDatabase) {}
 
   async today(): Promise<string> {
     const rows = await this.db.query<{ today: string }[]>(`SELECT current_date AS today`);

@@ -95,6 +95,23 @@ describe('rate limits shared by instances', () => {
   });
 });
 
+describe('counters unavailable', () => {
+  it('fails open: requests are served (not 500/503) while the counters cannot be updated', async () => {
+    const t = await startTestApp({ rateLimitPerMinute: 2, authFailureLimitPerMinute: 1, publicRateLimitPerMinute: 1 });
+    try {
+      await t.pool.query(`ALTER FUNCTION rate_limit_hit(text, integer) RENAME TO rate_limit_hit_gone`);
+      for (let i = 0; i < 4; i++) {
+        await t.http.get('/api/v1/lessors').set(bearer()).expect(200);
+        await t.http.get('/geofeed.csv').expect(200);
+        await t.http.get('/api/v1/lessors').expect(401);
+      }
+    } finally {
+      await t.pool.query(`ALTER FUNCTION rate_limit_hit_gone(text, integer) RENAME TO rate_limit_hit`);
+      await t.close();
+    }
+  });
+});
+
 describe('client address behind a trusted proxy', () => {
   it('with TRUST_PROXY=1 each X-Forwarded-For client has its own budget', async () => {
     const t = await startTestApp({ authFailureLimitPerMinute: 1, trustProxy: 1 });

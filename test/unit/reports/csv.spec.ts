@@ -1,4 +1,6 @@
-import { neutraliseCell, toCsv } from '../../../src/reports/csv';
+import { stringify } from 'csv-stringify/sync';
+import * as fc from 'fast-check';
+import { csvChunks, neutraliseCell, toCsv } from '../../../src/reports/csv';
 import { negotiateFormat } from '../../../src/reports/report-response';
 import { daysInMonth } from '../../../src/reports/reports.service';
 import { MONTH_PATTERN } from '../../../src/reports/dto/report-query.dto';
@@ -54,6 +56,30 @@ describe('toCsv', () => {
 
   it('writes only the header when there are no rows', () => {
     expect(toCsv<{ key: string; cost: string }>(['key', 'cost'], [])).toBe('key,cost\r\n');
+  });
+});
+
+describe('csvChunks (the streamed CSV)', () => {
+  // Oracle: the whole document stringified at once, as before streaming.
+  const oneShot = (rows: { a: string; b: string | null }[]) =>
+    stringify([['a', 'b'], ...rows.map((r) => [neutraliseCell(r.a), neutraliseCell(r.b)])], {
+      record_delimiter: 'windows',
+      quoted_match: /[\r\n]/,
+    });
+
+  it('concatenates to exactly the one-shot document, for any rows and chunk size', () => {
+    const cell = fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r', '=', '-', '1', ' ', 'é') });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ a: cell, b: fc.option(cell, { nil: null }) }), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 7 }),
+        (rows, rowsPerChunk) => {
+          const chunks = [...csvChunks<{ a: string; b: string | null }>(['a', 'b'], rows, rowsPerChunk)];
+          expect(chunks.join('')).toBe(oneShot(rows));
+          expect(chunks).toHaveLength(1 + Math.ceil(rows.length / rowsPerChunk));
+        },
+      ),
+    );
   });
 });
 
