@@ -3,6 +3,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { APP_CONFIG, AppConfig } from './config/config';
+import { Runtime, RUNTIME } from './config/runtime';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -17,7 +18,7 @@ import { GeofeedModule } from './geofeed/geofeed.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, runtime: Runtime = {}): DynamicModule {
     return {
       module: AppModule,
       global: true,
@@ -37,8 +38,11 @@ export class AppModule {
         ReportsModule,
         GeofeedModule,
       ],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
-      exports: [APP_CONFIG],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: RUNTIME, useValue: runtime },
+      ],
+      exports: [APP_CONFIG, RUNTIME],
     };
   }
 }

@@ -13,6 +13,7 @@ import { requestContext } from './common/request-context';
 import { PinoNestLogger } from './common/logger';
 import { validationException } from './common/validation';
 import type { AppConfig } from './config/config';
+import type { Runtime } from './config/runtime';
 import { DomainError } from './errors/domain-errors';
 import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { problemType } from './errors/problem';
@@ -38,15 +39,22 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
   http.set('query parser', 'simple');
 
   app.use((req: Request, res: Response, next: NextFunction) => {
+    // The server's own id is what the audit trail and logs trust; a caller's id is kept beside it
+    // (and echoed, as the contract promises) but can never pose as another request's.
     const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    requestContext.run({ requestId }, next);
+    const clientRequestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : undefined;
+    const requestId = randomUUID();
+    res.setHeader('X-Request-Id', clientRequestId ?? requestId);
+    requestContext.run({ requestId, clientRequestId }, next);
   });
   app.use(
     pinoHttp({
       logger,
-      genReqId: (_req, res) => res.getHeader('X-Request-Id') as string,
+      genReqId: () => requestContext.current()?.requestId ?? randomUUID(),
+      customProps: () => {
+        const clientRequestId = requestContext.current()?.clientRequestId;
+        return clientRequestId ? { clientRequestId } : {};
+      },
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
@@ -244,8 +252,13 @@ function setupSwagger(app: INestApplication): void {
 }
 
 /** Creates and initialises the application exactly as production runs it. */
-export async function createApp(config: AppConfig, databaseUrl: string, logger: Logger): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, databaseUrl), {
+export async function createApp(
+  config: AppConfig,
+  databaseUrl: string,
+  logger: Logger,
+  runtime: Runtime = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, databaseUrl, runtime), {
     bodyParser: false,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,

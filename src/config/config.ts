@@ -1,5 +1,19 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  Validate,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+  validateSync,
+} from 'class-validator';
 import * as path from 'node:path';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -14,6 +28,39 @@ const toBool = ({ value }: { value: unknown }) => {
   return value;
 };
 
+const SECRET_VARIABLES = ['DATABASE_URL', 'ADMIN_API_KEY', 'METRICS_TOKEN'] as const;
+
+/** What `Authorization: Bearer <secret>` can carry (RFC 6750 token68). */
+export const BEARER_ALPHABET = /^[A-Za-z0-9._~+/=-]*$/;
+export const MIN_SECRET_LENGTH = 24;
+export const MIN_DISTINCT_CHARACTERS = 8;
+
+/**
+ * Why a chosen secret is refused, or undefined when it is acceptable: at least 24 characters, at
+ * least 8 distinct ones, and only characters a bearer header can carry (any other could never
+ * match, which would lock the admin out).
+ */
+export function weakSecretReason(secret: string): string | undefined {
+  if (!BEARER_ALPHABET.test(secret)) {
+    return 'must use only the characters A-Z a-z 0-9 . _ ~ + / = - (a bearer token can carry no others)';
+  }
+  if (secret.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters long`;
+  if (new Set(secret).size < MIN_DISTINCT_CHARACTERS) {
+    return `must contain at least ${MIN_DISTINCT_CHARACTERS} distinct characters`;
+  }
+  return undefined;
+}
+
+@ValidatorConstraint({ name: 'strongBearerSecret' })
+class StrongBearerSecret implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && weakSecretReason(value) === undefined;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `$property ${weakSecretReason(String(args.value)) ?? 'is invalid'}`;
+  }
+}
+
 /** The environment, validated with the same decorators as request bodies. */
 export class EnvironmentVariables {
   @IsOptional()
@@ -25,7 +72,7 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsString()
-  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: '$property must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
 
   @IsOptional()
@@ -33,10 +80,22 @@ export class EnvironmentVariables {
   @MinLength(1)
   DATA_DIR: string = './.data';
 
+  /** Interface to listen on; 0.0.0.0 for every IPv4 interface, :: for every interface. */
   @IsOptional()
   @IsString()
-  @MinLength(16, { message: 'must be at least 16 characters' })
+  @Matches(/^[A-Za-z0-9.:-]{1,253}$/, { message: '$property must be a host name or an IP address' })
+  HOST: string = '127.0.0.1';
+
+  @IsOptional()
+  @IsString()
+  @Validate(StrongBearerSecret)
   ADMIN_API_KEY?: string;
+
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  @IsOptional()
+  @IsString()
+  @Validate(StrongBearerSecret)
+  METRICS_TOKEN?: string;
 
   @IsOptional()
   @IsIn(LOG_LEVELS)
@@ -59,7 +118,7 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @Transform(toBool)
-  @IsIn([true, false], { message: 'must be true or false' })
+  @IsIn([true, false], { message: '$property must be true or false' })
   METRICS_ENABLED: boolean = true;
 
   /** Connections per service instance. */
@@ -73,9 +132,11 @@ export class EnvironmentVariables {
 
 export interface AppConfig {
   port: number;
+  host: string;
   databaseUrl?: string;
   dataDir: string;
   adminApiKey?: string;
+  metricsToken?: string;
   logLevel: LogLevel;
   releaseHoldDays: number;
   rateLimitPerMinute: number;
@@ -92,7 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const value = env[key];
     if (value !== undefined && value !== '') present[key] = value;
   }
-  for (const key of ['DATABASE_URL', 'ADMIN_API_KEY'] as const) {
+  for (const key of SECRET_VARIABLES) {
     if (env[key] !== undefined && env[key] !== '') present[key] = env[key] as string;
   }
   const parsed = plainToInstance(EnvironmentVariables, present);
@@ -101,15 +162,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const first = errors[0];
     // class-validator lists constraints innermost decorator first; the type check is declared first, so it comes last.
     const reason = Object.values(first.constraints ?? {}).pop() ?? 'is invalid';
-    const shown =
-      first.property === 'ADMIN_API_KEY' || first.property === 'DATABASE_URL' ? '' : ` (got "${String(first.value)}")`;
+    const shown = (SECRET_VARIABLES as readonly string[]).includes(first.property)
+      ? ''
+      : ` (got "${String(first.value)}")`;
     throw new ConfigError(`Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}${shown}`);
   }
   return {
     port: parsed.PORT,
+    host: parsed.HOST,
     databaseUrl: parsed.DATABASE_URL,
     dataDir: path.resolve(parsed.DATA_DIR),
     adminApiKey: parsed.ADMIN_API_KEY,
+    metricsToken: parsed.METRICS_TOKEN,
     logLevel: parsed.LOG_LEVEL,
     releaseHoldDays: parsed.RELEASE_HOLD_DAYS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,

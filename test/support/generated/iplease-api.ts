@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * List audit events (every change, who made it, before and after)
-         * @description Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited.
+         * @description Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited. Events about API keys (`entityType=api_key`) are visible to admins only: other roles get 403 when they ask for them and never see them in other lists.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -561,8 +561,10 @@ export interface components {
             after: {
                 [key: string]: unknown;
             } | null;
-            /** @description X-Request-Id of the request that made the change. */
+            /** @description The id the server gave the request that made the change (in its logs as `req.id`); `cli-…` for the command-line tool, `startup-…` for changes made at start. */
             requestId: string | null;
+            /** @description The caller's own X-Request-Id, as sent (and echoed in the response); null when it sent none. Never trusted to identify the request. */
+            clientRequestId: string | null;
         };
         AuditEventPageDto: {
             /** @description Pass as ?cursor= to get the next page; null on the last page. */
@@ -590,10 +592,10 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "engineer" | "finance" | "viewer";
             /**
-             * @description The first characters of the key: enough to recognise it, never enough to use it.
-             * @example ipl_Xk3v9Q
+             * @description The fixed marker of a generated key (`ipl_`), never any of its secret characters; null for a key an operator chose (ADMIN_API_KEY), of which nothing is shown.
+             * @example ipl_
              */
-            keyPrefix: string;
+            keyPrefix: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -617,10 +619,10 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "engineer" | "finance" | "viewer";
             /**
-             * @description The first characters of the key: enough to recognise it, never enough to use it.
-             * @example ipl_Xk3v9Q
+             * @description The fixed marker of a generated key (`ipl_`), never any of its secret characters; null for a key an operator chose (ADMIN_API_KEY), of which nothing is shown.
+             * @example ipl_
              */
-            keyPrefix: string;
+            keyPrefix: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1867,6 +1869,15 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
+                };
+            };
+            /** @description METRICS_TOKEN is set and the request does not carry it as `Authorization: Bearer <METRICS_TOKEN>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Metrics are turned off. */
