@@ -5,6 +5,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { requestContext } from '../common/request-context';
 import { claimIdempotencyKey } from '../idempotency/idempotency.claim';
 import { isRetryableTransactionError } from './pg-errors';
+import { Unavailable } from '../errors/domain-errors';
 
 /** A query runner bound to a transaction, or the pool when none. Repositories accept either. */
 export interface Queryable {
@@ -50,7 +51,9 @@ export class Database implements Queryable {
         if (claim) claim.claimed = true;
         return result;
       } catch (caught) {
-        const error = connectionError !== undefined && isReleasedQueryRunner(caught) ? connectionError : caught;
+        // A query runner is only released under a running transaction when its connection died; when
+        // the connection's own error was not seen (it may arrive after the next statement fails), say so.
+        const error = isReleasedQueryRunner(caught) ? (connectionError ?? new Unavailable()) : caught;
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       } finally {
