@@ -150,6 +150,30 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(200)
   DB_POOL_SIZE: number = 20;
+
+  /** A client must send all request headers within this time (slow-header attacks). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  HEADERS_TIMEOUT_SECONDS: number = 10;
+
+  /** A client must send the whole request (headers and body) within this time (slow-body attacks). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  REQUEST_TIMEOUT_SECONDS: number = 60;
+
+  /** Open client connections per instance; more are closed at once. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  MAX_CONNECTIONS: number = 1000;
 }
 
 export interface AppConfig {
@@ -168,6 +192,9 @@ export interface AppConfig {
   trustProxy?: number | string;
   metricsEnabled: boolean;
   dbPoolSize: number;
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  maxConnections: number;
 }
 
 export class ConfigError extends Error {}
@@ -213,6 +240,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
           : parsed.TRUST_PROXY,
     metricsEnabled: parsed.METRICS_ENABLED,
     dbPoolSize: parsed.DB_POOL_SIZE,
+    headersTimeoutSeconds: parsed.HEADERS_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: parsed.REQUEST_TIMEOUT_SECONDS,
+    maxConnections: parsed.MAX_CONNECTIONS,
   };
 }
 
