@@ -2,6 +2,7 @@ import { Inventory1764000000000 } from './1764000000000-Inventory';
 import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { SecretsAndRequestIds1768000000000 } from './1768000000000-SecretsAndRequestIds';
+import { GeofeedChanges1768000001000 } from './1768000001000-GeofeedChanges';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
 import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
@@ -13,6 +14,7 @@ export const MIGRATIONS = [
   Allocations1764000001000,
   Idempotency1764000002000,
   SecretsAndRequestIds1768000000000,
+  GeofeedChanges1768000001000,
   Archiving1770000000000,
   AllocationNamesAndOrigins1771000000000,
   AllocationsSpgist1772000000000,

@@ -174,6 +174,14 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(100_000)
   MAX_CONNECTIONS: number = 1000;
+
+  /** Geofeed downloads served at once per instance; more get 429. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  GEOFEED_MAX_DOWNLOADS: number = 20;
 }
 
 export interface AppConfig {
@@ -195,6 +203,7 @@ export interface AppConfig {
   headersTimeoutSeconds: number;
   requestTimeoutSeconds: number;
   maxConnections: number;
+  geofeedMaxDownloads: number;
 }
 
 export class ConfigError extends Error {}
@@ -243,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     headersTimeoutSeconds: parsed.HEADERS_TIMEOUT_SECONDS,
     requestTimeoutSeconds: parsed.REQUEST_TIMEOUT_SECONDS,
     maxConnections: parsed.MAX_CONNECTIONS,
+    geofeedMaxDownloads: parsed.GEOFEED_MAX_DOWNLOADS,
   };
 }
 

@@ -65,7 +65,7 @@ function describeFieldErrors(errors: FieldError[]): string {
   if (errors.length === 1) {
     const [{ field, message }] = errors;
     // Most messages already begin with the field's name ("prefix must be …"): say it once.
-    return message.startsWith(`${field} `) ? message : `${field}: ${message}`;
+    return message.startsWith(`${field} `) || message.startsWith(`${field}: `) ? message : `${field}: ${message}`;
   }
   const shown = errors.slice(0, MAX_REPORTED_ERRORS).map((e) => e.field);
   const more = errors.length - shown.length;

@@ -1,7 +1,10 @@
 import { stringify } from 'csv-stringify/sync';
 
-/** A spreadsheet would read a cell starting with one of these as a formula (CSV injection). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A spreadsheet would read a cell starting with one of these as a formula (CSV injection), also
+ * after leading spaces, NBSP, line breaks, other control characters or a `;` (a separator in many locales).
+ */
+const FORMULA_START = /^[\s\u00a0\u0000-\u001f;]*[=+\-@]|^[\t\r\n]/;
 /** A plain decimal number cannot be a formula, so "-3" and "-0.50" stay numbers. */
 const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
 
@@ -18,6 +21,7 @@ export function neutraliseCell(value: unknown): string {
 /** RFC 4180 CSV (CRLF, quoting by csv-stringify): a header row of `columns`, then one row per record. */
 export function toCsv<Row extends object>(columns: readonly (keyof Row & string)[], rows: readonly Row[]): string {
   const records = rows.map((row) => columns.map((column) => neutraliseCell(row[column])));
-  // A bare LF inside a cell is quoted too: csv-stringify only quotes the record delimiter itself.
-  return stringify([[...columns], ...records], { record_delimiter: 'windows', quoted_match: /[\r\n]/ });
+  // A bare LF inside a cell is quoted too (csv-stringify only quotes the record delimiter itself), and
+  // so is a `;`: spreadsheets in locales that split on it would otherwise start a new cell there.
+  return stringify([[...columns], ...records], { record_delimiter: 'windows', quoted_match: /[\r\n;]/ });
 }
