@@ -5,7 +5,7 @@ export const GEOFEED_HEADER = '# iplease geofeed\n';
 
 /** What a spreadsheet would run as a formula: = + - @ (also after spaces or control characters), or a tab/CR. */
 export function startsLikeFormula(value: string): boolean {
-  return /^[\s\u00a0\u0000-\u001f]*[=+\-@]/.test(value) || /^[\t\r]/.test(value);
+  return /^[\s\u00a0\p{Cc}]*[=+\-@]/u.test(value) || /^[\t\r]/.test(value);
 }
 
 /**

@@ -4,7 +4,7 @@ import { stringify } from 'csv-stringify/sync';
  * A spreadsheet would read a cell starting with one of these as a formula (CSV injection), also
  * after leading spaces, NBSP, line breaks, other control characters or a `;` (a separator in many locales).
  */
-const FORMULA_START = /^[\s\u00a0\u0000-\u001f;]*[=+\-@]|^[\t\r\n]/;
+const FORMULA_START = /^[\s\u00a0\p{Cc};]*[=+\-@]|^[\t\r\n]/u;
 /** A plain decimal number cannot be a formula, so "-3" and "-0.50" stay numbers. */
 const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
 

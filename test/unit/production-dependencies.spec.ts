@@ -15,9 +15,11 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-const sources = [...sourceFiles(path.join(ROOT, 'src')), ...sourceFiles(path.join(ROOT, 'migrations'))].map((file) =>
-  fs.readFileSync(file, 'utf8'),
-);
+// What production runs: the service, its migrations, and the Terraform provider shipped beside it.
+const sources = ['src', 'migrations', 'terraform-provider/src']
+  .filter((dir) => fs.existsSync(path.join(ROOT, dir)))
+  .flatMap((dir) => sourceFiles(path.join(ROOT, dir)))
+  .map((file) => fs.readFileSync(file, 'utf8'));
 const imported = (name: string) =>
   sources.some((text) => new RegExp(`(from |import\\(|require\\()'${name}(/[^']*)?'`).test(text));
 const peersOf = (name: string): string[] =>

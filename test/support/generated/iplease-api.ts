@@ -490,7 +490,7 @@ export interface paths {
         };
         /**
          * RFC 8805 self-published geofeed of the active allocations
-         * @description One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation's region. The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632).
+         * @description One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation's region. The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632). Served from a snapshot rebuilt after any change (and at least every minute); at most GEOFEED_MAX_DOWNLOADS downloads at once per instance, beyond that 429.
          */
         get: operations["getGeofeed"];
         put?: never;
@@ -535,7 +535,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL" | "UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
             /** @example /api/v1/leases */
             instance?: string;
             errors?: components["schemas"]["FieldErrorDto"][];
@@ -1200,7 +1200,7 @@ export interface components {
              */
             subdivisionCode?: string | null;
             /**
-             * @description Free text without commas or line breaks (geofeed CSV).
+             * @description Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.
              * @example Dublin
              */
             city?: string | null;
@@ -1212,7 +1212,7 @@ export interface components {
              */
             subdivisionCode?: string | null;
             /**
-             * @description Free text without commas or line breaks (geofeed CSV).
+             * @description Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.
              * @example Dublin
              */
             city?: string | null;
@@ -1660,7 +1660,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2091,7 +2091,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2394,7 +2394,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2576,7 +2576,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2879,7 +2879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3004,7 +3004,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3289,7 +3289,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3574,7 +3574,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3830,7 +3830,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4133,7 +4133,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4310,7 +4310,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4613,7 +4613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5020,6 +5020,17 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description RATE_LIMITED: too many downloads at once (or too many public requests from this address); see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description UNAVAILABLE: the database is unreachable. */
