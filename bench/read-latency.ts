@@ -245,9 +245,9 @@ async function seedReadDataset(ctx: BenchContext): Promise<ReadDataset> {
           await w.query(`SET session_replication_role = replica`);
           for (let b = nextBatch++; b < batches; b = nextBatch++) {
             await w.query(
-              `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy, tags)
+              `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy, tags, effective_date)
                SELECT l.id, cidr_of((l.prefix - '0.0.0.0'::inet) + j * $2::int, $3::int), ($4::uuid[])[1 + (l.seq + j) % 20], ($5::uuid[])[1 + (l.seq + j) % 5],
-                      $3::int, 'best-fit', CASE WHEN j = 0 THEN ARRAY['edge'] ELSE '{}' END
+                      $3::int, 'best-fit', CASE WHEN j = 0 THEN ARRAY['edge'] ELSE '{}' END, l.start_date + (j % 120)
                  FROM leases l CROSS JOIN generate_series(0, $6::int - 1) j
                 WHERE l.prefix <<= $1::cidr AND ((l.seq * 256 + j) * 7919) % $7::int = $8::int
                 ORDER BY random()`,

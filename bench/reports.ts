@@ -22,6 +22,7 @@ import { loadConfig } from '../src/config/config';
 import { runMigrations } from '../src/database/data-source';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
 import type { Benchmark, Target } from './lib/benchmark';
+import { backfillHistory } from './lib/history';
 import { HttpClient } from './lib/http';
 import { ceilingTarget } from './lib/report';
 import { sequential, summarise } from './lib/stats';
@@ -92,10 +93,11 @@ export async function seedReportsDataset(
     for (let b = 0; b < batches; b++) {
       t0 = Date.now();
       await c.query(
-        `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, status, occupied, created_at, updated_at, released_at)
+        `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, status, occupied, created_at, updated_at, released_at, effective_date)
          SELECT l.id, set_masklen(l.prefix + k * 8, 29)::cidr, ($1::uuid[])[1 + (l.seq * 7 + k) % 20], ($2::uuid[])[1 + (l.seq + k) % 10],
                 CASE WHEN k % 10 < 3 THEN 'released' ELSE 'active' END, k % 10 >= 3, c.created, c.created,
-                CASE WHEN k % 10 < 3 THEN c.created + ((k * 37 + l.seq) % 400) * interval '1 day' END
+                CASE WHEN k % 10 < 3 THEN c.created + ((k * 37 + l.seq) % 400) * interval '1 day' END,
+                (c.created AT TIME ZONE 'UTC')::date
            FROM (SELECT id, prefix, seq FROM leases WHERE prefix <<= '11.0.0.0/8' ORDER BY seq OFFSET $3 LIMIT $4) l
           CROSS JOIN generate_series(0, $5::int - 1) k
           CROSS JOIN LATERAL (SELECT timestamptz '2025-01-01 00:00Z' + ((l.seq * 131 + k * 17) % 700) * interval '1 day' + (k % 24) * interval '1 hour' AS created) c
@@ -109,9 +111,12 @@ export async function seedReportsDataset(
       await c.query(r.def);
       log(`  rebuilt ${r.name} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
+    await backfillHistory(c);
     await c.query(`SET session_replication_role = DEFAULT`);
     await c.query(`VACUUM ANALYZE leases`);
     await c.query(`VACUUM ANALYZE allocations`);
+    await c.query(`VACUUM ANALYZE allocation_history`);
+    await c.query(`VACUUM ANALYZE lease_amendments`);
     return { leases: LEASES, allocations: LEASES * ALLOCATIONS_PER_LEASE };
   } finally {
     await c.query(`RESET session_replication_role`).catch(() => undefined);

@@ -1,6 +1,8 @@
 import { Inventory1764000000000 } from './1764000000000-Inventory';
 import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
+import { Time1766000000000 } from './1766000000000-Time';
+import { SharedSpace1766000001000 } from './1766000001000-SharedSpace';
 import { SecretsAndRequestIds1768000000000 } from './1768000000000-SecretsAndRequestIds';
 import { GeofeedChanges1768000001000 } from './1768000001000-GeofeedChanges';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
@@ -13,6 +15,8 @@ export const MIGRATIONS = [
   Inventory1764000000000,
   Allocations1764000001000,
   Idempotency1764000002000,
+  Time1766000000000,
+  SharedSpace1766000001000,
   SecretsAndRequestIds1768000000000,
   GeofeedChanges1768000001000,
   Archiving1770000000000,

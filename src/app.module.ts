@@ -15,6 +15,7 @@ import { ProvidersModule } from './providers/providers.module';
 import { RegionsModule } from './regions/regions.module';
 import { ReportsModule } from './reports/reports.module';
 import { GeofeedModule } from './geofeed/geofeed.module';
+import { PeriodsModule } from './periods/periods.module';
 
 @Module({})
 export class AppModule {
@@ -34,6 +35,7 @@ export class AppModule {
         LookupModule,
         AllocationsModule,
         ProvidersModule,
+        PeriodsModule,
         RegionsModule,
         ReportsModule,
         GeofeedModule,

@@ -16,7 +16,9 @@ import { UuidPipe } from '../common/params';
 import { AllocationsService } from './allocations.service';
 import {
   AllocationDto,
+  AllocationHistoryDto,
   AllocationPageDto,
+  MoveAllocationDto,
   AllocationPreviewDto,
   AllocationQuery,
   CreateAllocationDto,
@@ -132,7 +134,7 @@ export class AllocationsController {
     description: 'The allocation after the change; ETag is its new version.',
     headers: ETAG_HEADER,
   })
-  @ApiProblems(400, 403, 404, 412, 413, 415)
+  @ApiProblems(400, 403, 404, 409, 412, 413, 415)
   async update(
     @Param('id', UuidPipe) id: string,
     @Body() dto: UpdateAllocationDto,
@@ -140,6 +142,48 @@ export class AllocationsController {
     @Res({ passthrough: true }) res: Response,
   ) {
     const allocation = await this.allocations.update(id, dto, ifMatch);
+    setEtag(res, allocation.version);
+    return allocation;
+  }
+
+  @Get(':id/history')
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({
+    operationId: 'getAllocationHistory',
+    summary: 'Which lease, region and provider the allocation had on which days',
+    description:
+      'Periods oldest first; `validTo` is inclusive and null while open. Reports attribute every day to the period holding it.',
+  })
+  @ApiOkResponse({ type: AllocationHistoryDto, description: 'The periods, oldest first.' })
+  @ApiProblems(400, 403, 404)
+  history(@Param('id', UuidPipe) id: string): Promise<AllocationHistoryDto> {
+    return this.allocations.history(id);
+  }
+
+  @Post(':id/move')
+  @HttpCode(200)
+  @Allow(...WRITE_INVENTORY)
+  @ApiOperation({
+    operationId: 'moveAllocation',
+    summary: 'Re-parent an active allocation to another active lease that contains it',
+    description:
+      'Same id, same prefix, history kept: from `effectiveDate` (default today) its days belong to the new lease. ' +
+      'The way to carry allocations over to a successor lease when a lease was renewed as a new contract.',
+  })
+  @ApiIfMatch()
+  @ApiBody({
+    type: MoveAllocationDto,
+    examples: { successor: { summary: 'To the successor lease', value: { leaseId: '<id of a lease>' } } },
+  })
+  @ApiOkResponse({ type: AllocationDto, description: 'The allocation in its new lease.', headers: ETAG_HEADER })
+  @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)
+  async move(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: MoveAllocationDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const allocation = await this.allocations.move(id, dto, ifMatch);
     setEtag(res, allocation.version);
     return allocation;
   }

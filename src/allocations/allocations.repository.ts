@@ -19,6 +19,23 @@ export interface AllocationRow extends VersionedRow {
   tags: string[];
   released_at: Date | null;
   hold_until: Date | null;
+  effective_date: string;
+  lease_active: boolean;
+}
+
+export interface HistoryRow {
+  lease_id: string;
+  region_id: string;
+  provider_id: string;
+  valid_from: string;
+  valid_to: string | null;
+}
+
+/** The columns a history period carries; a change sets some of them from a day on. */
+export interface Assignment {
+  lease_id?: string;
+  region_id?: string;
+  provider_id?: string;
 }
 
 export interface Placement {
@@ -34,7 +51,8 @@ export interface LockedLease {
 }
 
 const ALLOCATION_COLUMNS = `id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
-  strategy, name, origin_asn, description, tags, released_at, hold_until, version, created_at, updated_at`;
+  strategy, name, origin_asn, description, tags, released_at, hold_until, effective_date, version, created_at, updated_at,
+  (SELECT l.term @> current_date FROM leases l WHERE l.id = allocations.lease_id) AS lease_active`;
 
 @Injectable()
 export class AllocationsRepository extends TableRepository<AllocationRow> {
@@ -89,14 +107,7 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
 
   /** Released space whose hold has run out goes back to the free list (under the lease lock). */
   async reclaimExpiredHolds(tx: Queryable, leaseId: string): Promise<void> {
-    await tx.query(
-      `WITH reclaimed AS (
-         UPDATE allocations SET occupied = false
-          WHERE lease_id = $1 AND status = 'released' AND occupied AND hold_until <= now()
-          RETURNING prefix)
-       SELECT free_blocks_release($1, prefix) FROM reclaimed`,
-      [leaseId],
-    );
+    await tx.query(`SELECT free_blocks_reclaim_holds(prefix) FROM leases WHERE id = $1`, [leaseId]);
   }
 
   /**
@@ -115,8 +126,105 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
     return rows[0];
   }
 
-  async releaseBlock(tx: Queryable, leaseId: string, prefix: string): Promise<void> {
-    await tx.query(`SELECT free_blocks_release($1, $2::cidr)`, [leaseId, prefix]);
+  /** Gives the block back to every lease whose prefix overlaps it (SQL function free_blocks_release_everywhere). */
+  async releaseBlock(tx: Queryable, prefix: string): Promise<void> {
+    await tx.query(`SELECT free_blocks_release_everywhere($1::cidr)`, [prefix]);
+  }
+
+  /** Marks an allocation released today; its history stops counting from today (trigger allocations_track_history). */
+  async markReleased(tx: Queryable, id: string, holdDays: number): Promise<AllocationRow> {
+    const rows = await tx.query<[AllocationRow[], number]>(
+      `UPDATE allocations SET status = 'released', released_at = now(),
+              occupied = $2 > 0, hold_until = CASE WHEN $2 > 0 THEN now() + make_interval(days => $2) END,
+              version = version + 1, updated_at = now()
+        WHERE id = $1 RETURNING ${ALLOCATION_COLUMNS}`,
+      [id, holdDays],
+    );
+    return rows[0][0];
+  }
+
+  /**
+   * Sets the given columns on every day from `from` on: the period holding `from` is split there,
+   * later periods take the new values (other columns keep their own history), and neighbours that
+   * became equal are merged.
+   */
+  async reassignFrom(tx: Queryable, id: string, from: string, change: Assignment): Promise<void> {
+    const holding = await tx.query<{ id: string; upper: string | null }[]>(
+      `SELECT id, upper(valid) AS upper FROM allocation_history WHERE allocation_id = $1 AND valid @> $2::date AND lower(valid) < $2::date`,
+      [id, from],
+    );
+    if (holding[0]) {
+      await tx.query(`UPDATE allocation_history SET valid = daterange(lower(valid), $2::date) WHERE id = $1`, [
+        holding[0].id,
+        from,
+      ]);
+      await tx.query(
+        `INSERT INTO allocation_history (allocation_id, lease_id, region_id, provider_id, prefix, valid)
+         SELECT allocation_id, lease_id, region_id, provider_id, prefix, daterange($2::date, $3::date)
+           FROM allocation_history WHERE id = $1`,
+        [holding[0].id, from, holding[0].upper],
+      );
+    }
+    await tx.query(
+      `UPDATE allocation_history
+          SET lease_id = coalesce($3, lease_id), region_id = coalesce($4, region_id), provider_id = coalesce($5, provider_id)
+        WHERE allocation_id = $1 AND lower(valid) >= $2::date
+          AND (lease_id, region_id, provider_id) IS DISTINCT FROM (coalesce($3, lease_id), coalesce($4, region_id), coalesce($5, provider_id))`,
+      [id, from, change.lease_id ?? null, change.region_id ?? null, change.provider_id ?? null],
+    );
+    await this.mergeHistory(tx, id, from);
+  }
+
+  /** Joins adjacent periods with the same assignment, looking only at periods that start on or after `from`. */
+  private async mergeHistory(tx: Queryable, id: string, from: string): Promise<void> {
+    for (;;) {
+      const pairs = await tx.query<{ keep: string; drop: string; upper: string | null }[]>(
+        `SELECT a.id AS keep, b.id AS drop, upper(b.valid) AS upper
+           FROM allocation_history a JOIN allocation_history b
+             ON b.allocation_id = a.allocation_id AND lower(b.valid) = upper(a.valid)
+          WHERE a.allocation_id = $1 AND lower(b.valid) >= $2::date
+            AND (a.lease_id, a.region_id, a.provider_id) = (b.lease_id, b.region_id, b.provider_id)
+          ORDER BY lower(a.valid) LIMIT 1`,
+        [id, from],
+      );
+      if (!pairs[0]) return;
+      await tx.query(`DELETE FROM allocation_history WHERE id = $1`, [pairs[0].drop]);
+      await tx.query(`UPDATE allocation_history SET valid = daterange(lower(valid), $2::date) WHERE id = $1`, [
+        pairs[0].keep,
+        pairs[0].upper,
+      ]);
+    }
+  }
+
+  history(q: Queryable, id: string): Promise<HistoryRow[]> {
+    return q.query(
+      `SELECT lease_id, region_id, provider_id, lower(valid) AS valid_from, upper(valid) - 1 AS valid_to
+         FROM allocation_history WHERE allocation_id = $1 ORDER BY lower(valid)`,
+      [id],
+    );
+  }
+
+  /** Other allocations that held space overlapping `prefix` on some day from `from` on (for backdated creates). */
+  heldSince(q: Queryable, prefix: string, from: string): Promise<{ id: string; prefix: string; status: string }[]> {
+    return q.query(
+      `SELECT DISTINCT a.id, a.prefix::text AS prefix, a.status, a.seq
+         FROM allocation_history h JOIN allocations a ON a.id = h.allocation_id
+        WHERE h.prefix && $1::cidr AND h.valid && daterange($2::date, NULL)
+        ORDER BY a.seq LIMIT 50`,
+      [prefix, from],
+    );
+  }
+
+  /** 409 PERIOD_CLOSED (SQL function period_assert_open, the guard every trigger uses) when `day` is in a closed month. */
+  async assertPeriodOpen(q: Queryable, day: string, what: string): Promise<void> {
+    await q.query(`SELECT period_assert_open($1::date, $2)`, [day, what]);
+  }
+
+  leaseStart(q: Queryable, leaseId: string): Promise<{ start_date: string; prefix: string; active: boolean }[]> {
+    return q.query(
+      `SELECT start_date, prefix::text AS prefix, term @> current_date AS active FROM leases WHERE id = $1`,
+      [leaseId],
+    );
   }
 
   occupiedOverlapping(q: Queryable, prefix: string): Promise<{ id: string; prefix: string; status: string }[]> {
@@ -135,7 +243,9 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
 
   async hasExpiredHolds(q: Queryable, leaseId: string): Promise<boolean> {
     const rows = await q.query<unknown[]>(
-      `SELECT 1 FROM allocations WHERE lease_id = $1 AND status = 'released' AND occupied AND hold_until <= now() LIMIT 1`,
+      `SELECT 1 FROM allocations
+        WHERE lease_id IN (SELECT o.id FROM leases o JOIN leases l ON o.prefix && l.prefix WHERE l.id = $1)
+          AND status = 'released' AND occupied AND hold_until <= now() LIMIT 1`,
       [leaseId],
     );
     return rows.length > 0;

@@ -15,11 +15,13 @@ import {
   ProviderRuleViolation,
   ValidationFailed,
 } from '../errors/domain-errors';
-import { addressCount, cidrFromString, formatCidr } from '../ip';
+import { addressCount, cidrFromString, contains, formatCidr } from '../ip';
 import { AllocationRow, AllocationsRepository, Placement as LeasePlacement } from './allocations.repository';
 import {
   AllocationDto,
+  AllocationHistoryDto,
   AllocationPreviewDto,
+  MoveAllocationDto,
   AllocationQuery,
   CreateAllocationDto,
   FreeSpaceDto,
@@ -44,6 +46,8 @@ export function toAllocationDto(row: AllocationRow): AllocationDto {
     tags: row.tags,
     addressCount: addressCount(cidrFromString(row.prefix).length),
     releasedAt: row.released_at ? row.released_at.toISOString() : null,
+    effectiveDate: row.effective_date,
+    leaseActive: row.lease_active,
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -103,7 +107,9 @@ export class AllocationsService {
           dto.prefix !== undefined
             ? await this.claimExplicit(tx, dto.prefix, dto.leaseId)
             : await this.takeNext(tx, length, strategy === 'first-fit', dto.leaseId);
+        if (dto.effectiveDate !== undefined) await this.checkBackdating(tx, placement, dto.effectiveDate);
         const values = {
+          ...(dto.effectiveDate !== undefined ? { effective_date: dto.effectiveDate } : {}),
           lease_id: placement.leaseId,
           prefix: placement.prefix,
           region_id: dto.regionId,
@@ -132,6 +138,7 @@ export class AllocationsService {
             requestedPrefixLength: values.requested_prefix_length,
             strategy,
             addressCount: addressCount(length),
+            effectiveDate: dto.effectiveDate ?? (await this.today(tx)),
           });
         }
         const row = await this.allocations.insertAllocation(tx, values);
@@ -154,13 +161,111 @@ export class AllocationsService {
     if (dto.originAsn !== undefined) columns.origin_asn = dto.originAsn;
     if (dto.tags !== undefined) columns.tags = [...new Set(dto.tags)];
     try {
-      return await this.writes.update(this.spec, id, ifMatch, columns, async (_tx, current) => {
+      return (await this.writes.mutate(this.spec, id, ifMatch, 'update', async (tx, current) => {
         if (dto.providerId !== undefined && dto.providerId !== current.provider_id) {
           await this.checkProviderRule(dto.providerId, cidrFromString(current.prefix).length, 'providerId');
         }
-      });
+        const moves = dto.regionId !== undefined || dto.providerId !== undefined;
+        const from = dto.effectiveDate ?? (await this.today(tx));
+        if (dto.effectiveDate !== undefined) await this.checkChangeDate(tx, current, from, 'effectiveDate');
+        const row = await this.allocations.update(tx, id, columns);
+        if (moves) {
+          await this.allocations.reassignFrom(tx, id, from, { region_id: dto.regionId, provider_id: dto.providerId });
+        }
+        return row;
+      })) as AllocationDto;
     } catch (error) {
       throw await this.translate(error, undefined, dto.name);
+    }
+  }
+
+  /** Re-parents an active allocation to another active lease that contains it: same id, same prefix, history kept. */
+  async move(id: string, dto: MoveAllocationDto, ifMatch?: string): Promise<AllocationDto> {
+    try {
+      return (await this.writes.mutate(this.spec, id, ifMatch, 'move', async (tx, current) => {
+        if (dto.leaseId === current.lease_id) {
+          throw ValidationFailed.field('leaseId', `allocation ${id} is already in lease ${dto.leaseId}`);
+        }
+        const target = await this.allocations.lockLease(tx, dto.leaseId);
+        if (!target) throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
+        if (!target.active) throw new NotInActiveLease(`Lease ${dto.leaseId} is not active today.`);
+        if (!contains(cidrFromString(target.prefix), cidrFromString(current.prefix))) {
+          throw new NotInActiveLease(`${current.prefix} is not inside lease ${dto.leaseId} (${target.prefix}).`);
+        }
+        const from = dto.effectiveDate ?? (await this.today(tx));
+        if (dto.effectiveDate !== undefined) await this.checkChangeDate(tx, current, from, 'effectiveDate');
+        const [lease] = await this.allocations.leaseStart(tx, dto.leaseId);
+        if (from < lease.start_date) {
+          throw ValidationFailed.field(
+            'effectiveDate',
+            `the move cannot take effect before lease ${dto.leaseId} starts (${lease.start_date})`,
+          );
+        }
+        const row = await this.allocations.update(tx, id, { lease_id: dto.leaseId });
+        await this.allocations.reassignFrom(tx, id, from, { lease_id: dto.leaseId });
+        return row;
+      })) as AllocationDto;
+    } catch (error) {
+      throw await this.translate(error);
+    }
+  }
+
+  async history(id: string): Promise<AllocationHistoryDto> {
+    if (!(await this.allocations.findById(this.db, id))) throw new NotFound('allocation', id);
+    const rows = await this.allocations.history(this.db, id);
+    return {
+      items: rows.map((r) => ({
+        validFrom: r.valid_from,
+        validTo: r.valid_to,
+        leaseId: r.lease_id,
+        regionId: r.region_id,
+        providerId: r.provider_id,
+      })),
+    };
+  }
+
+  private async today(q: Tx): Promise<string> {
+    const rows = await q.query<{ today: string }[]>(`SELECT current_date AS today`);
+    return rows[0].today;
+  }
+
+  /** A change dated `from` must lie between the allocation's first day and today. */
+  private async checkChangeDate(tx: Tx, current: AllocationRow, from: string, field: string): Promise<void> {
+    if (from > (await this.today(tx))) throw ValidationFailed.field(field, `${field} must not be in the future`);
+    if (from < current.effective_date) {
+      throw ValidationFailed.field(
+        field,
+        `${field} must not be before the allocation's first day (${current.effective_date})`,
+      );
+    }
+  }
+
+  /** A backdated allocation: not in the future, not before its lease starts, and free in it from that day on. */
+  private async checkBackdating(tx: Tx, placement: Placement, effectiveDate: string): Promise<void> {
+    if (effectiveDate > (await this.today(tx))) {
+      throw ValidationFailed.field('effectiveDate', 'effectiveDate must not be in the future');
+    }
+    await this.allocations.assertPeriodOpen(tx, effectiveDate, `An allocation effective ${effectiveDate}`);
+    const [lease] = await this.allocations.leaseStart(tx, placement.leaseId);
+    if (effectiveDate < lease.start_date) {
+      throw ValidationFailed.field(
+        'effectiveDate',
+        `effectiveDate must not be before lease ${placement.leaseId} starts (${lease.start_date})`,
+      );
+    }
+    const held = await this.allocations.heldSince(tx, placement.prefix, effectiveDate);
+    if (held.length > 0) {
+      throw new PrefixOverlap(
+        `${placement.prefix} was held by ${held
+          .slice(0, 3)
+          .map((h) => `allocation ${h.id} (${h.prefix})`)
+          .join(', ')} on some day since ${effectiveDate}.`,
+        held.map((h) => ({
+          id: h.id,
+          prefix: h.prefix,
+          kind: h.status === 'active' ? 'allocation' : 'past-allocation',
+        })),
+      );
     }
   }
 
@@ -169,24 +274,9 @@ export class AllocationsService {
     const holdDays = this.config.releaseHoldDays;
     await this.writes.mutate(this.spec, id, ifMatch, 'release', async (tx, current) => {
       await this.allocations.lockLease(tx, current.lease_id);
-      if (holdDays > 0) {
-        const rows = await tx.query<[AllocationRow[], number]>(
-          `UPDATE allocations SET status = 'released', released_at = now(), hold_until = now() + make_interval(days => $2),
-                  version = version + 1, updated_at = now()
-            WHERE id = $1 RETURNING id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
-                  strategy, name, origin_asn, description, tags, released_at, hold_until, version, created_at, updated_at`,
-          [id, holdDays],
-        );
-        return rows[0][0];
-      }
-      const rows = await tx.query<[AllocationRow[], number]>(
-        `UPDATE allocations SET status = 'released', occupied = false, released_at = now(), version = version + 1, updated_at = now()
-          WHERE id = $1 RETURNING id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
-                strategy, name, origin_asn, description, tags, released_at, hold_until, version, created_at, updated_at`,
-        [id],
-      );
-      await this.allocations.releaseBlock(tx, current.lease_id, current.prefix);
-      return rows[0][0];
+      const row = await this.allocations.markReleased(tx, id, holdDays);
+      if (holdDays === 0) await this.allocations.releaseBlock(tx, current.prefix);
+      return row;
     });
   }
 

@@ -3,7 +3,19 @@ import type { Keyset } from '../common/pagination';
 import { requestContext } from '../common/request-context';
 import type { Queryable } from '../database/database.service';
 
-export const AUDIT_ACTIONS = ['create', 'update', 'delete', 'release', 'terminate', 'revoke'] as const;
+export const AUDIT_ACTIONS = [
+  'create',
+  'update',
+  'delete',
+  'release',
+  'terminate',
+  'revoke',
+  'amend',
+  'renew',
+  'move',
+  'close',
+  'reopen',
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {

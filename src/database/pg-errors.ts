@@ -21,6 +21,8 @@ export const CHECK_VIOLATION = '23514';
 export const DEADLOCK_DETECTED = '40P01';
 export const SERIALIZATION_FAILURE = '40001';
 export const LOCK_NOT_AVAILABLE = '55P03';
+/** Raised by the SQL function period_assert_open: the write reaches a closed month. */
+export const PERIOD_CLOSED = 'IPC01';
 
 export function isPgCode(error: unknown, code: string, constraint?: string): boolean {
   const e = pgError(error);

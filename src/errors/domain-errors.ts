@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'ALREADY_EXISTS'
   | 'NO_CAPACITY'
   | 'IN_USE'
+  | 'PERIOD_CLOSED'
   | 'PRECONDITION_FAILED'
   | 'PAYLOAD_TOO_LARGE'
   | 'REQUEST_TIMEOUT'
@@ -129,6 +130,13 @@ export class NoCapacity extends DomainError {
 export class InUse extends DomainError {
   constructor(message: string, conflicts: Conflict[]) {
     super('IN_USE', message, { conflicts });
+  }
+}
+
+/** A write whose effect would reach a closed month; the message names the month and the first open one. */
+export class PeriodClosed extends DomainError {
+  constructor(message: string) {
+    super('PERIOD_CLOSED', message);
   }
 }
 

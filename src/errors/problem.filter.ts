@@ -8,6 +8,8 @@ import {
   isDataException,
   isPgCode,
   isRetryableTransactionError,
+  PERIOD_CLOSED,
+  pgError,
   RESTRICT_VIOLATION,
   UNIQUE_VIOLATION,
 } from '../database/pg-errors';
@@ -97,6 +99,13 @@ export function toProblem(
         'The request lost a race with a concurrent change and could not be retried; retry it.',
       ),
       retryAfterSeconds: 1,
+      unexpected: false,
+    };
+  }
+  if (isPgCode(error, PERIOD_CLOSED)) {
+    // The message is iplease's own (period_assert_open), naming the closed month and the first open one.
+    return {
+      problem: build('PERIOD_CLOSED', pgError(error)?.message ?? 'The write reaches a closed month.'),
       unexpected: false,
     };
   }

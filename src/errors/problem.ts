@@ -26,6 +26,7 @@ export const PROBLEM_TYPES: Record<ErrorCode, { status: number; title: string }>
   ALREADY_EXISTS: { status: 409, title: 'Already exists' },
   NO_CAPACITY: { status: 409, title: 'No capacity' },
   IN_USE: { status: 409, title: 'In use' },
+  PERIOD_CLOSED: { status: 409, title: 'Period closed' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency key in use' },
   PRECONDITION_FAILED: { status: 412, title: 'Precondition failed' },
   REQUEST_TIMEOUT: { status: 408, title: 'Request timeout' },

@@ -9,11 +9,23 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
+import { Allow, EDIT_LEASE, READ_INVENTORY, WRITE_INVENTORY, WRITE_MONEY } from '../auth/roles.decorator';
 import { setEtag } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
-import { CreateLeaseDto, LeaseDto, LeasePageDto, LeaseQuery, TerminateLeaseDto, UpdateLeaseDto } from './dto/lease.dto';
+import {
+  AmendmentDto,
+  AmendmentPageDto,
+  CreateAmendmentDto,
+  CreateLeaseDto,
+  LeaseDto,
+  LeasePageDto,
+  LeaseQuery,
+  RenewLeaseDto,
+  TerminatedLeaseDto,
+  TerminateLeaseDto,
+  UpdateLeaseDto,
+} from './dto/lease.dto';
 import { LeasesService } from './leases.service';
 
 @ApiTags('Leases')
@@ -98,11 +110,14 @@ export class LeasesController {
   }
 
   @Patch(':id')
-  @Allow(...WRITE_INVENTORY)
+  @Allow(...EDIT_LEASE)
   @ApiOperation({
     operationId: 'updateLease',
     summary: 'Update a lease',
-    description: 'The prefix can change only while the lease has no active allocations.',
+    description:
+      'The prefix can change only while the lease has no active allocations. A change of startDate/endDate/autoRenew that would leave ' +
+      'active allocations outside the term today is 409 IN_USE; one that reaches a closed month is 409 PERIOD_CLOSED. ' +
+      'pricePerIpMonthly/currency: an amendment effective today (finance and admin only; an engineer key gets 403).',
   })
   @ApiIfMatch()
   @ApiBody({
@@ -128,11 +143,13 @@ export class LeasesController {
 
   @Post(':id/terminate')
   @HttpCode(200)
-  @Allow(...WRITE_INVENTORY)
+  @Allow(...WRITE_MONEY)
   @ApiOperation({
     operationId: 'terminateLease',
     summary: 'Terminate a lease',
-    description: 'effectiveDate is the last day of service. Refused with 409 IN_USE while active allocations remain.',
+    description:
+      'effectiveDate is the last day of service. Refused with 409 IN_USE while active allocations remain, and with 409 PERIOD_CLOSED ' +
+      'when it lies in a closed month. The answer says whether notice was given (at least noticePeriodDays before effectiveDate).',
   })
   @ApiIfMatch()
   @ApiBody({
@@ -140,8 +157,8 @@ export class LeasesController {
     examples: { endOfJune: { summary: 'Last day 30 June', value: { effectiveDate: '2026-06-30' } } },
   })
   @ApiOkResponse({
-    type: LeaseDto,
-    description: 'The terminated lease; ETag is its new version.',
+    type: TerminatedLeaseDto,
+    description: 'The terminated lease and noticeGiven; ETag is its new version.',
     headers: ETAG_HEADER,
   })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)
@@ -156,13 +173,89 @@ export class LeasesController {
     return lease;
   }
 
+  @Post(':id/renew')
+  @HttpCode(200)
+  @Allow(...WRITE_MONEY)
+  @ApiOperation({
+    operationId: 'renewLease',
+    summary: 'Renew a lease: the same lease and its allocations continue with a new term',
+    description:
+      'The new term starts the day after the current one ends and runs through endDate. A new price (or currency) becomes an amendment ' +
+      'from that day. Refused when the lease is terminated or open-ended (400), when another lease holds the prefix then (409 PREFIX_OVERLAP), ' +
+      'or when the new days reach a closed month (409 PERIOD_CLOSED).',
+  })
+  @ApiIfMatch()
+  @ApiBody({
+    type: RenewLeaseDto,
+    examples: {
+      oneMoreYear: {
+        summary: 'One more year at a new price',
+        value: { endDate: '2027-12-31', pricePerIpMonthly: '0.5000' },
+      },
+    },
+  })
+  @ApiOkResponse({ type: LeaseDto, description: 'The renewed lease; ETag is its new version.', headers: ETAG_HEADER })
+  @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)
+  async renew(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: RenewLeaseDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const lease = await this.leases.renew(id, dto, ifMatch);
+    setEtag(res, lease.version);
+    return lease;
+  }
+
+  @Post(':id/amendments')
+  @Allow(...WRITE_MONEY)
+  @ApiOperation({
+    operationId: 'createLeaseAmendment',
+    summary: 'Change the price (and currency) from a day on',
+    description:
+      'Reports use the price in force on each day (a mid-month change is pro-rated by days). One amendment per day: a second one on the ' +
+      "same day replaces its terms. Not before the lease starts; 409 PERIOD_CLOSED in a closed month. The lease's version goes up.",
+  })
+  @ApiIfMatch()
+  @ApiBody({
+    type: CreateAmendmentDto,
+    examples: {
+      indexation: {
+        summary: 'New price from 1 July',
+        value: { effectiveDate: '2026-07-01', pricePerIpMonthly: '0.5000', note: 'Indexation 2026' },
+      },
+    },
+  })
+  @ApiCreatedResponse({ type: AmendmentDto, description: 'The amendment.' })
+  @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)
+  amend(
+    @Param('id', UuidPipe) id: string,
+    @Body() dto: CreateAmendmentDto,
+    @Headers('if-match') ifMatch: string | undefined,
+  ): Promise<AmendmentDto> {
+    return this.leases.amend(id, dto, ifMatch);
+  }
+
+  @Get(':id/amendments')
+  @Allow(...READ_INVENTORY)
+  @ApiOperation({
+    operationId: 'listLeaseAmendments',
+    summary: "The lease's terms over time, oldest first (the original terms first)",
+  })
+  @ApiOkResponse({ type: AmendmentPageDto, description: 'Every amendment (nextCursor is always null).' })
+  @ApiProblems(400, 403, 404)
+  amendments(@Param('id', UuidPipe) id: string): Promise<AmendmentPageDto> {
+    return this.leases.amendments(id);
+  }
+
   @Delete(':id')
   @HttpCode(204)
-  @Allow(...WRITE_INVENTORY)
+  @Allow(...WRITE_MONEY)
   @ApiOperation({
     operationId: 'deleteLease',
     summary: 'Delete a lease that never had allocations',
-    description: 'A lease with allocation history is refused with 409 IN_USE: terminate it instead.',
+    description:
+      'A lease with allocation history is refused with 409 IN_USE: terminate it instead. A lease with a day in a closed month is 409 PERIOD_CLOSED.',
   })
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Deleted.' })

@@ -23,22 +23,39 @@ export interface LeaseRow extends VersionedRow {
   current_term_end: string | null;
   address_count: string;
   allocated_address_count: string;
+  active_allocation_count: string;
   monthly_cost: string;
+}
+
+export interface AmendmentRow {
+  id: string;
+  lease_id: string;
+  effective_date: string;
+  price_per_ip_monthly: string;
+  currency: string;
+  note: string | null;
+  created_at: Date;
 }
 
 export const LEASE_STATUS_SQL = `lease_status_on(leases.start_date, leases.end_date, leases.auto_renew, leases.terminated_on, current_date)`;
 
-// Computed fields are derived in SQL so the API and the reports share one definition.
+// Computed fields are derived in SQL so the API and the reports share one definition. The price
+// and currency are the amendment in force today (lease_price_on/lease_currency_on).
 const LEASE_COLUMNS = `
   leases.id, leases.seq, leases.prefix::text AS prefix, leases.lessor_id, leases.start_date, leases.end_date,
-  leases.auto_renew, leases.renewal_term_months, leases.notice_period_days, leases.price_per_ip_monthly::text AS price_per_ip_monthly,
-  leases.currency, leases.contract_ref, leases.origin_asn, leases.tags, leases.notes, leases.terminated_on,
+  leases.auto_renew, leases.renewal_term_months, leases.notice_period_days,
+  coalesce(lease_price_on(leases.id, current_date), leases.price_per_ip_monthly)::text AS price_per_ip_monthly,
+  coalesce(lease_currency_on(leases.id, current_date), leases.currency) AS currency,
+  leases.contract_ref, leases.origin_asn, leases.tags, leases.notes, leases.terminated_on,
   leases.version, leases.created_at, leases.updated_at,
   ${LEASE_STATUS_SQL} AS status,
   lease_term_end_on(leases.end_date, leases.auto_renew, leases.renewal_term_months, leases.terminated_on, current_date) AS current_term_end,
   (1::bigint << (32 - masklen(leases.prefix))) AS address_count,
   (SELECT coalesce(sum(1::bigint << (32 - masklen(a.prefix))), 0) FROM allocations a WHERE a.lease_id = leases.id AND a.status = 'active') AS allocated_address_count,
-  round(leases.price_per_ip_monthly * (1::bigint << (32 - masklen(leases.prefix))), 2)::text AS monthly_cost`;
+  (SELECT count(*) FROM allocations a WHERE a.lease_id = leases.id AND a.status = 'active') AS active_allocation_count,
+  round(coalesce(lease_price_on(leases.id, current_date), leases.price_per_ip_monthly) * (1::bigint << (32 - masklen(leases.prefix))), 2)::text AS monthly_cost`;
+
+const AMENDMENT_COLUMNS = `id, lease_id, effective_date, price_per_ip_monthly::text AS price_per_ip_monthly, currency, note, created_at`;
 
 export interface Overlapping {
   id: string;
@@ -83,6 +100,51 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
       `SELECT id, prefix::text AS prefix FROM allocations WHERE lease_id = $1 AND status = 'active' ORDER BY seq LIMIT $2`,
       [leaseId, limit],
     );
+  }
+
+  /**
+   * The terms from `effectiveDate` on. One amendment per day: a second one on the same day replaces
+   * its terms (a PATCH of the price twice in a day is one change). The lease's own price columns
+   * keep the terms in force today.
+   */
+  async amend(
+    q: Queryable,
+    leaseId: string,
+    terms: { effectiveDate: string; price: string; currency: string; note: string | null },
+  ): Promise<AmendmentRow> {
+    const rows = await q.query<AmendmentRow[]>(
+      `INSERT INTO lease_amendments (lease_id, effective_date, price_per_ip_monthly, currency, note)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT ON CONSTRAINT lease_amendments_lease_day_key DO UPDATE
+          SET price_per_ip_monthly = EXCLUDED.price_per_ip_monthly, currency = EXCLUDED.currency, note = EXCLUDED.note, created_at = now()
+       RETURNING ${AMENDMENT_COLUMNS}`,
+      [leaseId, terms.effectiveDate, terms.price, terms.currency, terms.note],
+    );
+    await q.query(
+      `UPDATE leases SET price_per_ip_monthly = lease_price_on(id, current_date), currency = lease_currency_on(id, current_date) WHERE id = $1`,
+      [leaseId],
+    );
+    return rows[0];
+  }
+
+  amendments(q: Queryable, leaseId: string): Promise<AmendmentRow[]> {
+    return q.query(`SELECT ${AMENDMENT_COLUMNS} FROM lease_amendments WHERE lease_id = $1 ORDER BY effective_date`, [
+      leaseId,
+    ]);
+  }
+
+  /** The terms in force on a day (the latest amendment on or before it, else the original). */
+  async termsOn(q: Queryable, leaseId: string, day: string): Promise<{ price: string; currency: string }> {
+    const rows = await q.query<{ price: string; currency: string }[]>(
+      `SELECT lease_price_on($1, $2::date)::text AS price, lease_currency_on($1, $2::date) AS currency`,
+      [leaseId, day],
+    );
+    return rows[0];
+  }
+
+  async today(q: Queryable): Promise<string> {
+    const rows = await q.query<{ today: string }[]>(`SELECT current_date AS today`);
+    return rows[0].today;
   }
 
   anyAllocations(

@@ -3,10 +3,23 @@ import { keyset, Page, toPage } from '../common/pagination';
 import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
 import { Database } from '../database/database.service';
 import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
-import { InUse, PrefixNotLeasable, PrefixOverlap, ValidationFailed } from '../errors/domain-errors';
+import { Forbidden, InUse, PrefixNotLeasable, PrefixOverlap, ValidationFailed } from '../errors/domain-errors';
 import { leasabilityError, parseCanonicalCidr } from '../ip';
-import { CreateLeaseDto, LeaseDto, LeaseQuery, TerminateLeaseDto, UpdateLeaseDto } from './dto/lease.dto';
-import { LeaseRow, LeasesRepository } from './leases.repository';
+import { requestContext } from '../common/request-context';
+import { Tx } from '../database/database.service';
+import {
+  AmendmentDto,
+  AmendmentPageDto,
+  CreateAmendmentDto,
+  CreateLeaseDto,
+  LeaseDto,
+  LeaseQuery,
+  RenewLeaseDto,
+  TerminatedLeaseDto,
+  TerminateLeaseDto,
+  UpdateLeaseDto,
+} from './dto/lease.dto';
+import { AmendmentRow, LeaseRow, LeasesRepository } from './leases.repository';
 
 export function toLeaseDto(row: LeaseRow): LeaseDto {
   return {
@@ -29,6 +42,7 @@ export function toLeaseDto(row: LeaseRow): LeaseDto {
     terminatedOn: row.terminated_on,
     addressCount: Number(row.address_count),
     allocatedAddressCount: Number(row.allocated_address_count),
+    activeAllocationCount: Number(row.active_allocation_count),
     monthlyCost: row.monthly_cost,
     version: row.version,
     createdAt: row.created_at.toISOString(),
@@ -81,8 +95,8 @@ export class LeasesService {
     assertLeasable(dto.prefix);
     assertTermShape(term);
     return this.translate(term, undefined, () =>
-      this.writes.create(this.spec, (tx) =>
-        this.leases.insert(tx, {
+      this.writes.create(this.spec, async (tx) => {
+        const row = await this.leases.insert(tx, {
           prefix: dto.prefix,
           lessor_id: dto.lessorId,
           start_date: dto.startDate,
@@ -96,8 +110,10 @@ export class LeasesService {
           origin_asn: dto.originAsn ?? null,
           tags: dedupe(dto.tags ?? []),
           notes: dto.notes ?? null,
-        }),
-      ),
+        });
+        // Its first amendment, the original terms, is written by the trigger leases_original_terms.
+        return row;
+      }),
     );
   }
 
@@ -112,8 +128,12 @@ export class LeasesService {
     set('auto_renew', dto.autoRenew);
     set('renewal_term_months', dto.renewalTermMonths);
     set('notice_period_days', dto.noticePeriodDays);
-    set('price_per_ip_monthly', dto.pricePerIpMonthly);
-    set('currency', dto.currency);
+    const repricing = dto.pricePerIpMonthly !== undefined || dto.currency !== undefined;
+    if (repricing && requestContext.current()?.actor?.role === 'engineer') {
+      throw new Forbidden(
+        'Prices belong to finance: an engineer key cannot change pricePerIpMonthly or currency (a finance or admin key can, as an amendment effective today).',
+      );
+    }
     set('contract_ref', dto.contractRef);
     set('origin_asn', dto.originAsn);
     set('tags', dto.tags === undefined ? undefined : dedupe(dto.tags));
@@ -138,6 +158,19 @@ export class LeasesService {
               `startDate must not be after the termination date ${merged.terminatedOn}`,
             );
           }
+          await this.assertStillCovers(tx, id, merged, current);
+          if (repricing) {
+            // A price change is an amendment effective today (or from the start, for a lease not yet started).
+            const today = await this.leases.today(tx);
+            const from = merged.startDate > today ? merged.startDate : today;
+            const inForce = await this.leases.termsOn(tx, id, from);
+            await this.leases.amend(tx, id, {
+              effectiveDate: from,
+              price: dto.pricePerIpMonthly ?? inForce.price,
+              currency: dto.currency ?? inForce.currency,
+              note: null,
+            });
+          }
           if (dto.prefix !== undefined && dto.prefix !== current.prefix) {
             const active = await this.leases.activeAllocations(tx, id);
             if (active.length > 0) {
@@ -157,7 +190,9 @@ export class LeasesService {
     );
   }
 
-  async terminate(id: string, dto: TerminateLeaseDto, ifMatch?: string): Promise<LeaseDto> {
+  /** The lease with whether notice was given at least noticePeriodDays before the last day. */
+  async terminate(id: string, dto: TerminateLeaseDto, ifMatch?: string): Promise<TerminatedLeaseDto> {
+    let noticeGiven = false;
     const view = await this.writes.mutate(this.spec, id, ifMatch, 'terminate', async (tx, current) => {
       if (current.terminated_on) {
         throw ValidationFailed.field(
@@ -184,9 +219,109 @@ export class LeasesService {
           active.map((a) => ({ ...a, kind: 'allocation' })),
         );
       }
+      const today = await this.leases.today(tx);
+      noticeGiven = daysBetween(today, dto.effectiveDate) >= current.notice_period_days;
       return this.leases.update(tx, id, { terminated_on: dto.effectiveDate });
     });
+    return { ...(view as LeaseDto), noticeGiven };
+  }
+
+  /**
+   * Continues the same lease (and its allocations) with a new term from the day after the current
+   * one ends; a new price becomes an amendment from that day.
+   */
+  async renew(id: string, dto: RenewLeaseDto, ifMatch?: string): Promise<LeaseDto> {
+    let merged: Term | undefined;
+    const view = await this.translate(
+      () => merged,
+      id,
+      () =>
+        this.writes.mutate(this.spec, id, ifMatch, 'renew', async (tx, current) => {
+          if (current.terminated_on) {
+            throw ValidationFailed.field(
+              'endDate',
+              `lease ${id} is terminated (last day ${current.terminated_on}); it cannot be renewed`,
+            );
+          }
+          const termEnd = current.current_term_end;
+          if (termEnd === null) {
+            throw ValidationFailed.field('endDate', `lease ${id} is open-ended; there is no term to renew`);
+          }
+          if (dto.endDate <= termEnd) {
+            throw ValidationFailed.field('endDate', `endDate must be after the current term end (${termEnd})`);
+          }
+          merged = {
+            prefix: current.prefix,
+            startDate: current.start_date,
+            endDate: dto.endDate,
+            autoRenew: dto.autoRenew ?? current.auto_renew,
+            terminatedOn: null,
+          };
+          const renewedFrom = addDays(termEnd, 1);
+          if (dto.pricePerIpMonthly !== undefined || dto.currency !== undefined) {
+            const inForce = await this.leases.termsOn(tx, id, renewedFrom);
+            await this.leases.amend(tx, id, {
+              effectiveDate: renewedFrom,
+              price: dto.pricePerIpMonthly ?? inForce.price,
+              currency: dto.currency ?? inForce.currency,
+              note: `renewal through ${dto.endDate}`,
+            });
+          }
+          return this.leases.update(tx, id, { end_date: dto.endDate, auto_renew: merged.autoRenew });
+        }),
+    );
     return view as LeaseDto;
+  }
+
+  /** A price (and currency) from a day on; finance's way to record a contract change. */
+  async amend(id: string, dto: CreateAmendmentDto, ifMatch?: string): Promise<AmendmentDto> {
+    let amendment: AmendmentRow | undefined;
+    await this.writes.mutate(this.spec, id, ifMatch, 'amend', async (tx, current) => {
+      if (dto.effectiveDate < current.start_date) {
+        throw ValidationFailed.field(
+          'effectiveDate',
+          `effectiveDate must not be before the lease starts (${current.start_date})`,
+        );
+      }
+      if (current.terminated_on && dto.effectiveDate > current.terminated_on) {
+        throw ValidationFailed.field(
+          'effectiveDate',
+          `lease ${id} ends on ${current.terminated_on} (terminated); an amendment after that has no day to apply to`,
+        );
+      }
+      const inForce = await this.leases.termsOn(tx, id, dto.effectiveDate);
+      amendment = await this.leases.amend(tx, id, {
+        effectiveDate: dto.effectiveDate,
+        price: dto.pricePerIpMonthly,
+        currency: dto.currency ?? inForce.currency,
+        note: dto.note ?? null,
+      });
+      return this.leases.update(tx, id, {});
+    });
+    return toAmendmentDto(amendment as AmendmentRow);
+  }
+
+  async amendments(id: string): Promise<AmendmentPageDto> {
+    await this.get(id);
+    return { items: (await this.leases.amendments(this.db, id)).map(toAmendmentDto), nextCursor: null };
+  }
+
+  /** An edit of the term may never leave active allocations outside it today. */
+  private async assertStillCovers(tx: Tx, id: string, merged: Term, current: LeaseRow): Promise<void> {
+    const changed =
+      merged.startDate !== current.start_date ||
+      merged.endDate !== current.end_date ||
+      merged.autoRenew !== current.auto_renew;
+    if (!changed) return;
+    const today = await this.leases.today(tx);
+    const last = lastDay(merged);
+    if (merged.startDate <= today && (last === null || last >= today)) return;
+    const active = await this.leases.activeAllocations(tx, id);
+    if (active.length === 0) return;
+    throw new InUse(
+      `Lease ${id} has ${active.length}${active.length === 100 ? '+' : ''} active allocation(s); this change would leave them outside its term today (${merged.startDate} to ${last ?? 'open-ended'}). Release or move them first.`,
+      active.map((a) => ({ ...a, kind: 'allocation' })),
+    );
   }
 
   delete(id: string, ifMatch?: string): Promise<void> {
@@ -248,6 +383,28 @@ function assertTermShape(term: Term): void {
   if (term.autoRenew && !term.endDate)
     errors.push({ field: 'endDate', message: 'autoRenew needs an endDate: the end of the first term' });
   if (errors.length) throw new ValidationFailed(errors);
+}
+
+export function toAmendmentDto(row: AmendmentRow): AmendmentDto {
+  return {
+    id: row.id,
+    leaseId: row.lease_id,
+    effectiveDate: row.effective_date,
+    pricePerIpMonthly: row.price_per_ip_monthly,
+    currency: row.currency,
+    note: row.note,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
 function dedupe(tags: string[]): string[] {

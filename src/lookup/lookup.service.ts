@@ -32,17 +32,19 @@ export class LookupService {
 
   async find(ip: string): Promise<LookupResultDto> {
     // Both containment tests use the GiST inet_ops indexes; at most one lease and one active
-    // allocation can cover a given address on a given day.
+    // allocation can cover a given address on a given day. The allocation is found by its space,
+    // whichever lease it belongs to (a stranded one of an ended lease still occupies it); without a
+    // lease covering today, a stranded allocation's own lease is answered.
     const rows = await this.db.query<CoverRow[]>(
-      `SELECT l.id AS lease_id, a.id AS allocation_id, a.prefix::text AS allocation_prefix, a.description, a.tags,
+      `SELECT coalesce(l.id, a.lease_id) AS lease_id, a.id AS allocation_id, a.prefix::text AS allocation_prefix, a.description, a.tags,
               r.id AS region_id, r.code AS region_code, r.name AS region_name, r.country_code,
               p.id AS provider_id, p.code AS provider_code, p.name AS provider_name
-         FROM leases l
-         LEFT JOIN allocations a ON a.lease_id = l.id AND a.status = 'active' AND a.prefix >>= $1::cidr
+         FROM (SELECT 1) AS one
+         LEFT JOIN (SELECT id FROM leases WHERE prefix >>= $1::cidr AND term @> current_date LIMIT 1) l ON true
+         LEFT JOIN (SELECT * FROM allocations WHERE status = 'active' AND prefix >>= $1::cidr LIMIT 1) a ON true
          LEFT JOIN regions r ON r.id = a.region_id
          LEFT JOIN providers p ON p.id = a.provider_id
-        WHERE l.prefix >>= $1::cidr AND l.term @> current_date
-        LIMIT 1`,
+        WHERE l.id IS NOT NULL OR a.id IS NOT NULL`,
       [ip],
     );
     const row = rows[0];

@@ -20,10 +20,12 @@ import {
   MonthlyCostReportDto,
   RENEWAL_COLUMNS,
   RenewalsReportDto,
+  STRANDED_COLUMNS,
+  StrandedReportDto,
   UTILIZATION_COLUMNS,
   UtilizationReportDto,
 } from './dto/report.dto';
-import { ForecastQuery, MonthlyCostQuery, RenewalsQuery, UtilizationQuery } from './dto/report-query.dto';
+import { FormatQuery, ForecastQuery, MonthlyCostQuery, RenewalsQuery, UtilizationQuery } from './dto/report-query.dto';
 import { negotiateFormat, sendReport } from './report-response';
 import { ReportsService } from './reports.service';
 
@@ -118,6 +120,22 @@ export class ReportsController {
       columns: UTILIZATION_COLUMNS,
       filename: `utilization-${report.groupBy}-${report.asOf}.csv`,
     });
+  }
+
+  @Get('stranded')
+  @Allow(...READ_FINANCE)
+  @ApiOperation({
+    operationId: 'strandedReport',
+    summary: 'Stranded space: active allocations whose lease term has ended',
+    description:
+      'The space is in use (announced) but no longer leased. Renew the lease (POST /leases/{id}/renew), move the allocation to a successor ' +
+      'lease (POST /allocations/{id}/move), or release it. Longest stranded first.',
+  })
+  @ApiReport(StrandedReportDto, STRANDED_COLUMNS, 'stranded-2026-05-01.csv')
+  async stranded(@Query() query: FormatQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    const format = negotiateFormat(req, query.format);
+    const report = await this.reports.stranded();
+    return sendReport(res, format, report, { columns: STRANDED_COLUMNS, filename: `stranded-${report.asOf}.csv` });
   }
 
   @Get('forecast')

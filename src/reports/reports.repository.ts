@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { Database, Queryable } from '../database/database.service';
 import type { CostGroup } from './dto/report-query.dto';
+import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 
 /** Address count of a prefix, as SQL over the column `c`. */
 const size = (c: string) => `(1::bigint << (32 - masklen(${c})))`;
-/** The UTC calendar day of a timestamptz (independent of the session's TimeZone). */
-const utcDay = (c: string) => `((${c}) AT TIME ZONE 'UTC')::date`;
 
 /** Per grouping: the table that names the group and the column that labels it. */
 const GROUP_TABLES: Record<CostGroup, { table: string; label: string }> = {
@@ -14,6 +13,18 @@ const GROUP_TABLES: Record<CostGroup, { table: string; label: string }> = {
   region: { table: 'regions', label: 'code' },
   lease: { table: 'leases', label: 'prefix::text' },
 };
+
+/**
+ * Every lease's terms as day ranges [from_day, until_day): each amendment runs until the next one;
+ * the first (the original terms) also covers any earlier day. Read in the order of the
+ * (lease_id, effective_date) unique index, so the window needs no sort.
+ */
+const TERMS_SQL = `
+  SELECT am.lease_id, am.currency::text AS currency, am.price_per_ip_monthly AS price,
+         CASE WHEN lag(am.effective_date) OVER w IS NULL THEN '-infinity'::date ELSE am.effective_date END AS from_day,
+         coalesce(lead(am.effective_date) OVER w, 'infinity'::date) AS until_day
+    FROM lease_amendments am
+  WINDOW w AS (PARTITION BY am.lease_id ORDER BY am.effective_date)`;
 
 /** '2026-05-01' → '2026-06-01'. */
 export function nextMonthStart(monthStart: string): string {
@@ -31,6 +42,17 @@ export interface MonthlyCostRow {
   allocated_cost: string;
   idle_addresses: string;
   idle_cost: string;
+}
+
+export interface StrandedRow {
+  id: string;
+  prefix: string;
+  lease_id: string;
+  lease_prefix: string;
+  lease_status: string;
+  lease_ended_on: string;
+  region_id: string;
+  provider_id: string;
 }
 
 export interface RenewalRow {
@@ -90,20 +112,24 @@ export class ReportsRepository {
   }
 
   /**
-   * One pass over the allocations (parallel seq scan, hash join to the month's leases, hash
-   * aggregate straight into the report's groups); leases are aggregated separately and the two
-   * are joined per group and currency. $1 is the month's first day, $2 the next month's.
+   * Each day of the month is attributed to the allocation period (lease, region, provider) and the
+   * lease terms (price, currency) valid on that day. One pass over allocation_history (parallel seq
+   * scan, hash join to the month's lease segments, hash aggregate straight into the report's
+   * groups); leases are aggregated separately and the two are joined per group and currency.
+   * $1 is the month's first day, $2 the next month's.
    */
-  monthlyCost(monthStart: string, groupBy: CostGroup): Promise<MonthlyCostRow[]> {
+  monthlyCost(monthStart: string, groupBy: CostGroup, q: Queryable = this.db): Promise<MonthlyCostRow[]> {
     const byAllocation = groupBy === 'provider' || groupBy === 'region';
     const group = GROUP_TABLES[groupBy];
     const allocationGroup = {
-      provider: 'a.provider_id',
-      region: 'a.region_id',
-      lessor: 'ld.lessor_id',
-      lease: 'ld.id',
+      provider: 'h.provider_id',
+      region: 'h.region_id',
+      lessor: 's.lessor_id',
+      lease: 's.lease_id',
     }[groupBy];
-    const leaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'id' }[groupBy];
+    const leaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'lease_id' }[
+      groupBy
+    ];
     const grouped = byAllocation
       ? `SELECT group_id, currency, 0 AS sort, address_days, cost_num, address_days AS allocated_address_days, cost_num AS allocated_cost_num
            FROM alloc
@@ -116,31 +142,41 @@ export class ReportsRepository {
                 coalesce(a.address_days, 0) AS allocated_address_days, coalesce(a.cost_num, 0) AS allocated_cost_num
            FROM leased l
            LEFT JOIN alloc a ON a.group_id = l.group_id AND a.currency = l.currency`;
-    return this.db.query<MonthlyCostRow[]>(
-      `WITH lease_days AS NOT MATERIALIZED (
+    return q.query<MonthlyCostRow[]>(
+      `WITH lease_days AS MATERIALIZED (
          -- [first, next): the lease's days inside the month.
-         SELECT l.id, l.lessor_id, l.currency, l.price_per_ip_monthly AS price, ${size('l.prefix')} AS size,
+         SELECT l.id, l.lessor_id, ${size('l.prefix')} AS size,
                 greatest(lower(l.term), $1::date) AS first,
                 least(coalesce(upper(l.term), 'infinity'::date), $2::date) AS next
            FROM leases l
           WHERE l.term && daterange($1::date, $2::date)
        ),
+       terms AS (${TERMS_SQL}),
+       segments AS MATERIALIZED (
+         -- The lease's days in the month under each of its terms.
+         SELECT ld.id AS lease_id, ld.lessor_id, ld.size, t.currency, t.price,
+                greatest(ld.first, t.from_day) AS first, least(ld.next, t.until_day) AS next
+           FROM lease_days ld
+           JOIN terms t ON t.lease_id = ld.id
+          WHERE greatest(ld.first, t.from_day) < least(ld.next, t.until_day)
+       ),
        alloc AS (
-         -- Address-days of each allocation inside its lease's days of the month; money per group.
-         SELECT ${allocationGroup} AS group_id, ld.currency,
-                sum(x.address_days) AS address_days, sum(ld.price * x.address_days) AS cost_num
-           FROM allocations a
-           JOIN lease_days ld ON ld.id = a.lease_id
+         -- Address-days of each allocation period inside its lease's days (per terms) of the month; money per group.
+         SELECT ${allocationGroup} AS group_id, s.currency,
+                sum(x.address_days) AS address_days, sum(s.price * x.address_days) AS cost_num
+           FROM allocation_history h
+           JOIN segments s ON s.lease_id = h.lease_id
           CROSS JOIN LATERAL (
-                SELECT ${size('a.prefix')} * greatest(0, least(coalesce(${utcDay('a.released_at')}, 'infinity'::date), ld.next)
-                                                         - greatest(${utcDay('a.created_at')}, ld.first)) AS address_days) x
+                SELECT ${size('h.prefix')} * greatest(0, least(coalesce(upper(h.valid), 'infinity'::date), s.next)
+                                                         - greatest(lower(h.valid), s.first)) AS address_days) x
+          WHERE h.valid && daterange($1::date, $2::date)
           GROUP BY 1, 2
          HAVING sum(x.address_days) > 0
        ),
        leased AS (
          SELECT ${leaseGroup} AS group_id, currency,
                 sum(size * (next - first)) AS address_days, sum(price * (size * (next - first))) AS cost_num
-           FROM lease_days
+           FROM segments
           GROUP BY 1, 2
        ),
        grouped AS (${grouped}),
@@ -161,13 +197,58 @@ export class ReportsRepository {
     );
   }
 
+  /** Active allocations whose lease term has ended: space in use that is no longer leased. */
+  stranded(): Promise<StrandedRow[]> {
+    return this.db.query<StrandedRow[]>(
+      `SELECT a.id, a.prefix::text AS prefix, a.lease_id, l.prefix::text AS lease_prefix, ${LEASE_STATUS_SQL.replace(/leases\./g, 'l.')} AS lease_status,
+              upper(l.term) - 1 AS lease_ended_on, a.region_id, a.provider_id
+         FROM allocations a
+         JOIN leases l ON l.id = a.lease_id
+        WHERE a.status = 'active' AND upper(l.term) <= current_date
+        ORDER BY upper(l.term), a.prefix, a.id`,
+    );
+  }
+
+  async strandedCount(): Promise<number> {
+    const rows = await this.db.query<{ count: string }[]>(
+      `SELECT count(*) AS count FROM allocations a JOIN leases l ON l.id = a.lease_id
+        WHERE a.status = 'active' AND upper(l.term) <= current_date`,
+    );
+    return Number(rows[0].count);
+  }
+
+  /** Stores a closed month's rows exactly as computed at close; they are served from here until it is reopened. */
+  async freezeMonthlyCost(q: Queryable, monthStart: string, groupBy: CostGroup, rows: MonthlyCostRow[]): Promise<void> {
+    await q.query(
+      `INSERT INTO closed_month_reports (month, group_by, rows) VALUES ($1, $2, $3::jsonb)
+       ON CONFLICT ON CONSTRAINT closed_month_reports_pkey DO UPDATE SET rows = EXCLUDED.rows, frozen_at = now()`,
+      [monthStart, groupBy, JSON.stringify(rows)],
+    );
+  }
+
+  /**
+   * A closed month's frozen rows: `closed` when the month is closed; `rows` null when nothing was
+   * frozen for it (a month before any lease: its live answer is empty and no write can change that).
+   */
+  async frozenMonthlyCost(
+    monthStart: string,
+    groupBy: CostGroup,
+  ): Promise<{ closed: boolean; rows: MonthlyCostRow[] | null }> {
+    const found = await this.db.query<{ closed: boolean; rows: MonthlyCostRow[] | null }[]>(
+      `SELECT coalesce($1::date <= period_closed_through(), false) AS closed,
+              (SELECT rows FROM closed_month_reports WHERE month = $1::date AND group_by = $2) AS rows`,
+      [monthStart, groupBy],
+    );
+    return found[0];
+  }
+
   /** Leases not terminated whose current term end or notice deadline falls in [today, today + withinDays]. */
   renewals(today: string, withinDays: number): Promise<RenewalRow[]> {
     return this.db.query<RenewalRow[]>(
-      `SELECT l.id, l.prefix::text AS prefix, l.lessor_id, lessor.name AS lessor, l.currency, l.auto_renew, l.notice_period_days,
+      `SELECT l.id, l.prefix::text AS prefix, l.lessor_id, lessor.name AS lessor, lease_currency_on(l.id, $1::date) AS currency, l.auto_renew, l.notice_period_days,
               t.term_end - l.notice_period_days AS notice_deadline, t.term_end AS current_term_end,
               (t.term_end - l.notice_period_days) - $1::date AS days_to_notice_deadline, t.term_end - $1::date AS days_to_term_end,
-              round(l.price_per_ip_monthly * ${size('l.prefix')}, 2)::text AS monthly_cost
+              round(lease_price_on(l.id, $1::date) * ${size('l.prefix')}, 2)::text AS monthly_cost
          FROM leases l
          JOIN lessors lessor ON lessor.id = l.lessor_id
          CROSS JOIN LATERAL (SELECT lease_term_end_on(l.end_date, l.auto_renew, l.renewal_term_months, l.terminated_on, $1::date) AS term_end) t
@@ -202,9 +283,11 @@ export class ReportsRepository {
            FROM leased l
            LEFT JOIN alloc a ON a.group_id = l.group_id AND a.currency = l.currency`;
     return this.db.query<UtilizationRow[]>(
-      `WITH active_leases AS NOT MATERIALIZED (
-         SELECT l.id, l.lessor_id, l.currency, l.price_per_ip_monthly AS price, ${size('l.prefix')} AS size
+      `WITH terms AS (${TERMS_SQL}),
+       active_leases AS MATERIALIZED (
+         SELECT l.id, l.lessor_id, t.currency, t.price, ${size('l.prefix')} AS size
            FROM leases l
+           JOIN terms t ON t.lease_id = l.id AND t.from_day <= $1::date AND $1::date < t.until_day
           WHERE l.term @> $1::date
        ),
        alloc AS (
@@ -239,13 +322,17 @@ export class ReportsRepository {
          SELECT m::date AS first, (m + interval '1 month')::date AS next
            FROM generate_series($1::date::timestamp, $1::date::timestamp + make_interval(months => $2::int - 1), interval '1 month') AS m
        ),
+       terms AS (${TERMS_SQL}),
        lease_months AS (
-         SELECT m.first, l.currency, l.price_per_ip_monthly AS price, ${size('l.prefix')} AS size,
-                least(coalesce(upper(l.term), 'infinity'::date), m.next) - greatest(lower(l.term), m.first) AS days
-           FROM months m JOIN leases l ON l.term && daterange(m.first, m.next)
+         SELECT m.first, l.id AS lease_id, t.currency, t.price, ${size('l.prefix')} AS size,
+                least(coalesce(upper(l.term), 'infinity'::date), m.next, t.until_day) - greatest(lower(l.term), m.first, t.from_day) AS days
+           FROM months m
+           JOIN leases l ON l.term && daterange(m.first, m.next)
+           JOIN terms t ON t.lease_id = l.id AND t.from_day < m.next AND t.until_day > m.first
+          WHERE least(coalesce(upper(l.term), 'infinity'::date), m.next, t.until_day) > greatest(lower(l.term), m.first, t.from_day)
        ),
        currencies AS (SELECT DISTINCT currency FROM lease_months)
-       SELECT to_char(m.first, 'YYYY-MM') AS month, c.currency, count(lm.days)::int AS leases,
+       SELECT to_char(m.first, 'YYYY-MM') AS month, c.currency, count(DISTINCT lm.lease_id)::int AS leases,
               round(coalesce(sum(lm.size * lm.days), 0) / (m.next - m.first)::numeric, 2)::text AS addresses,
               round(coalesce(sum(lm.price * lm.size * lm.days), 0) / (m.next - m.first)::numeric, 2)::text AS cost
          FROM months m

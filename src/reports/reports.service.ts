@@ -1,7 +1,20 @@
-import { Injectable } from '@nestjs/common';
-import { ForecastReportDto, MonthlyCostReportDto, RenewalsReportDto, UtilizationReportDto } from './dto/report.dto';
-import type { ForecastQuery, MonthlyCostQuery, RenewalsQuery, UtilizationQuery } from './dto/report-query.dto';
-import { ReportsRepository } from './reports.repository';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { countStrandedAllocationsWith } from '../health/metrics';
+import {
+  ForecastReportDto,
+  MonthlyCostReportDto,
+  RenewalsReportDto,
+  StrandedReportDto,
+  UtilizationReportDto,
+} from './dto/report.dto';
+import type {
+  CostGroup,
+  ForecastQuery,
+  MonthlyCostQuery,
+  RenewalsQuery,
+  UtilizationQuery,
+} from './dto/report-query.dto';
+import { MonthlyCostRow, ReportsRepository } from './reports.repository';
 
 export const DEFAULT_WITHIN_DAYS = 90;
 export const DEFAULT_FORECAST_MONTHS = 12;
@@ -19,16 +32,36 @@ function addDays(date: string, days: number): string {
 
 /** Reports map SQL aggregates to rows; the arithmetic is all in ReportsRepository. */
 @Injectable()
-export class ReportsService {
+export class ReportsService implements OnModuleInit, OnModuleDestroy {
   constructor(private readonly reports: ReportsRepository) {}
+
+  onModuleInit(): void {
+    countStrandedAllocationsWith(() => this.reports.strandedCount());
+  }
+
+  onModuleDestroy(): void {
+    countStrandedAllocationsWith(undefined);
+  }
+
+  /**
+   * The month's rows, from the figures frozen at close when the month is closed, computed live
+   * otherwise. The one entry point for anything that builds on monthly cost (FX, reconciliation).
+   */
+  async monthlyCostRows(month: string, groupBy: CostGroup): Promise<{ closed: boolean; rows: MonthlyCostRow[] }> {
+    const monthStart = `${month}-01`;
+    const frozen = await this.reports.frozenMonthlyCost(monthStart, groupBy);
+    if (frozen.closed && frozen.rows) return { closed: true, rows: frozen.rows };
+    return { closed: frozen.closed, rows: await this.reports.monthlyCost(monthStart, groupBy) };
+  }
 
   async monthlyCost(query: MonthlyCostQuery): Promise<MonthlyCostReportDto> {
     const groupBy = query.groupBy ?? 'lessor';
-    const rows = await this.reports.monthlyCost(`${query.month}-01`, groupBy);
+    const { closed, rows } = await this.monthlyCostRows(query.month, groupBy);
     return {
       month: query.month,
       groupBy,
       daysInMonth: daysInMonth(query.month),
+      closed,
       rows: rows.map((r) => ({
         key: r.key,
         label: r.label,
@@ -39,6 +72,23 @@ export class ReportsService {
         allocatedCost: r.allocated_cost,
         idleAddresses: r.idle_addresses,
         idleCost: r.idle_cost,
+      })),
+    };
+  }
+
+  async stranded(): Promise<StrandedReportDto> {
+    const [asOf, rows] = [await this.reports.today(), await this.reports.stranded()];
+    return {
+      asOf,
+      rows: rows.map((r) => ({
+        key: r.id,
+        label: r.prefix,
+        leaseId: r.lease_id,
+        leasePrefix: r.lease_prefix,
+        leaseStatus: r.lease_status,
+        leaseEndedOn: r.lease_ended_on,
+        regionId: r.region_id,
+        providerId: r.provider_id,
       })),
     };
   }

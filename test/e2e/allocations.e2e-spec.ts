@@ -155,6 +155,7 @@ describe('allocations', () => {
       requestedPrefixLength: 26,
       strategy: 'best-fit',
       addressCount: 64,
+      effectiveDate: new Date().toISOString().slice(0, 10),
     });
     expect([await rowCount('allocations'), await rowCount('audit_events'), await rowCount('free_blocks')]).toEqual([
       allocations,

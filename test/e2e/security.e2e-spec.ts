@@ -35,15 +35,28 @@ jest.setTimeout(120_000);
 
 const ROLES: Role[] = ['admin', 'engineer', 'finance', 'viewer'];
 
-type Permission = 'public' | 'read-inventory' | 'write-inventory' | 'read-audit' | 'reports' | 'api-keys';
+type Permission =
+  | 'public'
+  | 'read-inventory'
+  | 'write-inventory'
+  | 'edit-lease'
+  | 'money'
+  | 'read-audit'
+  | 'reports'
+  | 'api-keys'
+  | 'admin-only';
 
 /** The contract's role table (API.md, Auth): who may do what. */
 const ALLOWED: Record<Exclude<Permission, 'public'>, Role[]> = {
   'read-inventory': ['admin', 'engineer', 'finance', 'viewer'],
   'write-inventory': ['admin', 'engineer'],
+  // Roles for money (API.md v2): engineers edit a lease's non-financial fields, finance owns its money.
+  'edit-lease': ['admin', 'engineer', 'finance'],
+  money: ['admin', 'finance'],
   'read-audit': ['admin', 'engineer', 'finance'],
   reports: ['admin', 'finance'],
   'api-keys': ['admin'],
+  'admin-only': ['admin'],
 };
 
 /** Public without a key (API.md, Auth; the /reports page itself is public, its data is not). */
@@ -58,9 +71,19 @@ const PUBLIC_GETS = new Set([
 ]);
 const INVENTORY = /^\/api\/v1\/(lessors|providers|regions|leases|allocations|lookup)(\/|$)/;
 
-function classify(method: string, path: string): Permission | undefined {
+const MONEY_WRITES = /^\/api\/v1\/leases\/\{id\}(\/(terminate|renew|amendments))?$/;
+const PRICE_FIELDS = /"(pricePerIpMonthly|currency)"/;
+
+/** `body` matters for one route: a lease PATCH that changes the price is money. */
+function classify(method: string, path: string, body?: string): Permission | undefined {
   const get = method.toLowerCase() === 'get';
   if (PUBLIC_GETS.has(path)) return get ? 'public' : undefined;
+  if (!get && path === '/api/v1/leases/{id}' && method.toLowerCase() === 'patch')
+    return body !== undefined && PRICE_FIELDS.test(body) ? 'money' : 'edit-lease';
+  if (!get && MONEY_WRITES.test(path) && !(path === '/api/v1/leases/{id}' && method.toLowerCase() !== 'delete'))
+    return 'money';
+  if (/^\/api\/v1\/periods(\/|$)/.test(path))
+    return get ? 'reports' : path.endsWith('/reopen') ? 'admin-only' : 'money';
   if (INVENTORY.test(path)) return get ? 'read-inventory' : 'write-inventory';
   if (/^\/api\/v1\/audit-events(\/|$)/.test(path)) return get ? 'read-audit' : undefined; // the audit trail has no writes
   if (/^\/api\/v1\/reports\/[^/]+$/.test(path)) return get ? 'reports' : undefined;
@@ -187,7 +210,14 @@ describe('security', () => {
 
     it('covers every permission class with at least one route', () => {
       const classes = new Set(ops.map((op) => classify(op.method, op.path)));
-      for (const permission of ['read-inventory', 'write-inventory', 'read-audit', 'api-keys'] as const)
+      for (const permission of [
+        'read-inventory',
+        'write-inventory',
+        'edit-lease',
+        'money',
+        'read-audit',
+        'api-keys',
+      ] as const)
         expect(classes).toContain(permission);
     });
   });
@@ -325,7 +355,7 @@ describe('security', () => {
       // Least privileged first, so an allowed destructive call (a release) happens after the refusals.
       for (const role of ['viewer', 'finance', 'engineer', 'admin'] as Role[]) {
         for (const op of protectedOps()) {
-          const permission = classify(op.method, op.path) as Exclude<Permission, 'public'>;
+          const permission = classify(op.method, op.path, requestFor(op).body) as Exclude<Permission, 'public'>;
           const allowed = ALLOWED[permission].includes(role);
           const { res, changed } = await unchanged(op, () => call(op, { Authorization: `Bearer ${keys.get(role)}` }));
           matrix.push(`${role.padEnd(8)} ${op.label.padEnd(45)} ${res.status}`);

@@ -16,7 +16,13 @@ import {
 } from 'class-validator';
 import { PageDto, PageQuery, toIntegerOrRaw } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
-import { IsAddressOrPrefix, IsAllocationName, IsCanonicalCidr, IsOriginAsn } from '../../common/validators';
+import {
+  IsAddressOrPrefix,
+  IsAllocationName,
+  IsCalendarDate,
+  IsCanonicalCidr,
+  IsOriginAsn,
+} from '../../common/validators';
 import { TAG_PATTERN } from '../../leases/dto/lease.dto';
 
 export const STRATEGIES = ['best-fit', 'first-fit'] as const;
@@ -106,6 +112,16 @@ export class CreateAllocationDto {
   @MaxLength(1000)
   description?: string | null;
 
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2026-01-01',
+    description:
+      'The first day the allocation counts (default today, UTC). May lie in the past for inventory being onboarded: not before the lease starts, not in a closed month, and the block must have been free since.',
+  })
+  @IsOptionalNotNull()
+  @IsCalendarDate()
+  effectiveDate?: string;
+
   @ApiPropertyOptional({ type: [String], example: ['prod'] })
   @IsOptionalNotNull()
   @IsArray()
@@ -115,6 +131,16 @@ export class CreateAllocationDto {
 }
 
 export class UpdateAllocationDto {
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2026-03-10',
+    description:
+      "The first day a change of regionId/providerId applies (default today, UTC): not before the allocation's first day, not in the future, not in a closed month.",
+  })
+  @IsOptionalNotNull()
+  @IsCalendarDate()
+  effectiveDate?: string;
+
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptionalNotNull()
   @IsUUID('all', { message: 'regionId must be a UUID' })
@@ -185,6 +211,13 @@ export class AllocationDto {
   @ApiProperty({ type: [String] }) tags: string[];
   @ApiProperty({ example: 64 }) addressCount: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) releasedAt: string | null;
+  @ApiProperty({ format: 'date', example: '2026-01-01', description: 'The first day the allocation counts.' })
+  effectiveDate: string;
+  @ApiProperty({
+    example: true,
+    description: 'Whether its lease is active today; false means the allocation is stranded (the lease term ended).',
+  })
+  leaseActive: boolean;
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -199,6 +232,45 @@ export class AllocationPreviewDto {
   @ApiProperty({ type: Number, nullable: true }) requestedPrefixLength: number | null;
   @ApiProperty({ enum: ['explicit', ...STRATEGIES] }) strategy: string;
   @ApiProperty({ example: 64 }) addressCount: number;
+  @ApiProperty({ format: 'date', example: '2026-01-01' }) effectiveDate: string;
+}
+
+export class MoveAllocationDto {
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The active lease that takes the allocation over; it must contain the prefix.',
+  })
+  @IsUUID('all', { message: 'leaseId must be a UUID' })
+  leaseId: string;
+
+  @ApiPropertyOptional({
+    format: 'date',
+    example: '2026-10-01',
+    description:
+      'The first day the allocation belongs to the new lease (default today, UTC); not before that lease starts.',
+  })
+  @IsOptionalNotNull()
+  @IsCalendarDate()
+  effectiveDate?: string;
+}
+
+export class AllocationPeriodDto {
+  @ApiProperty({ format: 'date', example: '2026-01-01' }) validFrom: string;
+  @ApiProperty({
+    type: String,
+    format: 'date',
+    nullable: true,
+    example: '2026-03-09',
+    description: 'Inclusive; null = open.',
+  })
+  validTo: string | null;
+  @ApiProperty({ format: 'uuid' }) leaseId: string;
+  @ApiProperty({ format: 'uuid' }) regionId: string;
+  @ApiProperty({ format: 'uuid' }) providerId: string;
+}
+
+export class AllocationHistoryDto {
+  @ApiProperty({ type: [AllocationPeriodDto], description: 'Oldest first.' }) items: AllocationPeriodDto[];
 }
 
 export class AllocationPageDto extends PageDto {

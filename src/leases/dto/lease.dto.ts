@@ -164,8 +164,9 @@ export class LeaseDto {
   @ApiProperty() autoRenew: boolean;
   @ApiProperty({ example: 12 }) renewalTermMonths: number;
   @ApiProperty({ example: 30 }) noticePeriodDays: number;
-  @ApiProperty({ example: '0.4500' }) pricePerIpMonthly: string;
-  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ example: '0.4500', description: 'The price in force today (see the amendments).' })
+  pricePerIpMonthly: string;
+  @ApiProperty({ example: 'USD', description: 'The currency in force today.' }) currency: string;
   @ApiProperty({ type: String, nullable: true }) contractRef: string | null;
   @ApiProperty({ type: Number, nullable: true }) originAsn: number | null;
   @ApiProperty({ type: [String] }) tags: string[];
@@ -182,6 +183,11 @@ export class LeaseDto {
   @ApiProperty({ example: 1024 }) addressCount: number;
   @ApiProperty({ example: 256 }) allocatedAddressCount: number;
   @ApiProperty({
+    example: 4,
+    description: 'Active allocations in the lease; any while its term has ended means stranded space.',
+  })
+  activeAllocationCount: number;
+  @ApiProperty({
     example: '460.80',
     description: 'Full-month price: pricePerIpMonthly × addressCount, rounded to cents.',
   })
@@ -189,6 +195,71 @@ export class LeaseDto {
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
+}
+
+export class TerminatedLeaseDto extends LeaseDto {
+  @ApiProperty({
+    example: true,
+    description: 'Whether the termination was recorded at least noticePeriodDays before its effectiveDate.',
+  })
+  noticeGiven: boolean;
+}
+
+export class RenewLeaseDto {
+  @ApiProperty({ example: '2027-12-31', format: 'date', description: 'Last day of the new term.' })
+  @IsCalendarDate()
+  endDate: string;
+
+  @ApiPropertyOptional({ description: 'Whether the lease rolls on after the new term (default: unchanged).' })
+  @IsOptionalNotNull()
+  @IsBoolean({ message: 'autoRenew must be true or false' })
+  autoRenew?: boolean;
+
+  @ApiPropertyOptional({ example: '0.5000', description: 'New price from the first day of the new term.' })
+  @IsOptionalNotNull()
+  @IsDecimalString()
+  pricePerIpMonthly?: string;
+
+  @ApiPropertyOptional({ example: 'USD' })
+  @IsOptionalNotNull()
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  currency?: string;
+}
+
+export class CreateAmendmentDto {
+  @ApiProperty({ example: '2026-07-01', format: 'date', description: 'First day of the new terms.' })
+  @IsCalendarDate()
+  effectiveDate: string;
+
+  @ApiProperty({ example: '0.5000', description: 'Price per address per month from effectiveDate.' })
+  @IsDecimalString()
+  pricePerIpMonthly: string;
+
+  @ApiPropertyOptional({ example: 'USD', description: 'Default: the currency in force on effectiveDate.' })
+  @IsOptionalNotNull()
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  currency?: string;
+
+  @ApiPropertyOptional({ type: String, example: 'Indexation 2026', maxLength: 1000, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  note?: string | null;
+}
+
+export class AmendmentDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) leaseId: string;
+  @ApiProperty({ format: 'date', example: '2026-07-01' }) effectiveDate: string;
+  @ApiProperty({ example: '0.5000' }) pricePerIpMonthly: string;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Indexation 2026' }) note: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+}
+
+export class AmendmentPageDto extends PageDto {
+  @ApiProperty({ type: [AmendmentDto], description: 'Oldest first; the original terms are the first item.' })
+  items: AmendmentDto[];
 }
 
 export class LeasePageDto extends PageDto {

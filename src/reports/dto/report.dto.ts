@@ -40,6 +40,12 @@ export class MonthlyCostReportDto {
   @ApiProperty({ example: '2026-05' }) month: string;
   @ApiProperty({ enum: COST_GROUPS }) groupBy: CostGroup;
   @ApiProperty({ example: 31 }) daysInMonth: number;
+  @ApiProperty({
+    example: false,
+    description:
+      'true when the month is closed: the rows are the figures frozen when it was closed, identical whatever happened since.',
+  })
+  closed: boolean;
   @ApiProperty({ type: [MonthlyCostRowDto] }) rows: MonthlyCostRowDto[];
 }
 
@@ -156,3 +162,31 @@ export const FORECAST_COLUMNS = [
   'addresses',
   'cost',
 ] as const satisfies readonly (keyof ForecastRowDto)[];
+
+export class StrandedRowDto {
+  @ApiProperty({ format: 'uuid', description: 'The allocation id.' }) key: string;
+  @ApiProperty({ example: '185.10.20.0/26', description: 'The allocation prefix.' }) label: string;
+  @ApiProperty({ format: 'uuid' }) leaseId: string;
+  @ApiProperty({ example: '185.10.20.0/22' }) leasePrefix: string;
+  @ApiProperty({ example: 'expired', description: 'The lease status today.' }) leaseStatus: string;
+  @ApiProperty({ format: 'date', example: '2026-09-30', description: 'The last day of the lease term.' })
+  leaseEndedOn: string;
+  @ApiProperty({ format: 'uuid' }) regionId: string;
+  @ApiProperty({ format: 'uuid' }) providerId: string;
+}
+
+export class StrandedReportDto {
+  @ApiProperty({ format: 'date', example: '2026-11-29' }) asOf: string;
+  @ApiProperty({ type: [StrandedRowDto], description: 'Longest stranded first.' }) rows: StrandedRowDto[];
+}
+
+export const STRANDED_COLUMNS = [
+  'key',
+  'label',
+  'leaseId',
+  'leasePrefix',
+  'leaseStatus',
+  'leaseEndedOn',
+  'regionId',
+  'providerId',
+] as const;

@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * List audit events (every change, who made it, before and after)
-         * @description Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited. Events about API keys (`entityType=api_key`) are visible to admins only: other roles get 403 when they ask for them and never see them in other lists.
+         * @description Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -189,14 +189,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a lease that never had allocations
-         * @description A lease with allocation history is refused with 409 IN_USE: terminate it instead.
+         * @description A lease with allocation history is refused with 409 IN_USE: terminate it instead. A lease with a day in a closed month is 409 PERIOD_CLOSED.
          */
         delete: operations["deleteLease"];
         options?: never;
         head?: never;
         /**
          * Update a lease
-         * @description The prefix can change only while the lease has no active allocations.
+         * @description The prefix can change only while the lease has no active allocations. A change of startDate/endDate/autoRenew that would leave active allocations outside the term today is 409 IN_USE; one that reaches a closed month is 409 PERIOD_CLOSED. pricePerIpMonthly/currency: an amendment effective today (finance and admin only; an engineer key gets 403).
          */
         patch: operations["updateLease"];
         trace?: never;
@@ -212,9 +212,50 @@ export interface paths {
         put?: never;
         /**
          * Terminate a lease
-         * @description effectiveDate is the last day of service. Refused with 409 IN_USE while active allocations remain.
+         * @description effectiveDate is the last day of service. Refused with 409 IN_USE while active allocations remain, and with 409 PERIOD_CLOSED when it lies in a closed month. The answer says whether notice was given (at least noticePeriodDays before effectiveDate).
          */
         post: operations["terminateLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/leases/{id}/renew": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew a lease: the same lease and its allocations continue with a new term
+         * @description The new term starts the day after the current one ends and runs through endDate. A new price (or currency) becomes an amendment from that day. Refused when the lease is terminated or open-ended (400), when another lease holds the prefix then (409 PREFIX_OVERLAP), or when the new days reach a closed month (409 PERIOD_CLOSED).
+         */
+        post: operations["renewLease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/leases/{id}/amendments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The lease's terms over time, oldest first (the original terms first) */
+        get: operations["listLeaseAmendments"];
+        put?: never;
+        /**
+         * Change the price (and currency) from a day on
+         * @description Reports use the price in force on each day (a mid-month change is pro-rated by days). One amendment per day: a second one on the same day replaces its terms. Not before the lease starts; 409 PERIOD_CLOSED in a closed month. The lease's version goes up.
+         */
+        post: operations["createLeaseAmendment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -284,6 +325,46 @@ export interface paths {
         patch: operations["updateAllocation"];
         trace?: never;
     };
+    "/api/v1/allocations/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which lease, region and provider the allocation had on which days
+         * @description Periods oldest first; `validTo` is inclusive and null while open. Reports attribute every day to the period holding it.
+         */
+        get: operations["getAllocationHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/allocations/{id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Re-parent an active allocation to another active lease that contains it
+         * @description Same id, same prefix, history kept: from `effectiveDate` (default today) its days belong to the new lease. The way to carry allocations over to a successor lease when a lease was renewed as a new contract.
+         */
+        post: operations["moveAllocation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/leases/{id}/free": {
         parameters: {
             query?: never;
@@ -342,6 +423,63 @@ export interface paths {
         head?: never;
         /** Update a provider */
         patch: operations["updateProvider"];
+        trace?: never;
+    };
+    "/api/v1/periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which months are closed, and every close and reopen */
+        get: operations["getPeriods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/periods/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a month and every earlier one
+         * @description Only months that have ended. The monthly-cost figures of the newly closed months are frozen: from then on the report of a closed month answers exactly the same rows (with `closed: true`), and every write whose effect reaches a closed month is 409 PERIOD_CLOSED. Closing a month that is already closed changes nothing.
+         */
+        post: operations["closePeriods"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/periods/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move closedThrough back (admin only, with a reason)
+         * @description The reopened months are computed live again until they are closed anew. Audited.
+         */
+        post: operations["reopenPeriods"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/regions": {
@@ -444,6 +582,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/stranded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stranded space: active allocations whose lease term has ended
+         * @description The space is in use (announced) but no longer leased. Renew the lease (POST /leases/{id}/renew), move the allocation to a successor lease (POST /allocations/{id}/move), or release it. Longest stranded first.
+         */
+        get: operations["strandedReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/forecast": {
         parameters: {
             query?: never;
@@ -490,7 +648,7 @@ export interface paths {
         };
         /**
          * RFC 8805 self-published geofeed of the active allocations
-         * @description One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation's region. The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632). Served from a snapshot rebuilt after any change (and at least every minute); at most GEOFEED_MAX_DOWNLOADS downloads at once per instance, beyond that 429.
+         * @description One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation's region. The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632).
          */
         get: operations["getGeofeed"];
         put?: never;
@@ -535,7 +693,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "PERIOD_CLOSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL" | "UNAVAILABLE";
             /** @example /api/v1/leases */
             instance?: string;
             errors?: components["schemas"]["FieldErrorDto"][];
@@ -557,7 +715,7 @@ export interface components {
             at: string;
             actor: components["schemas"]["AuditActorDto"];
             /** @enum {string} */
-            action: "create" | "update" | "delete" | "release" | "terminate" | "revoke";
+            action: "create" | "update" | "delete" | "release" | "terminate" | "revoke" | "amend" | "renew" | "move" | "close" | "reopen";
             /** @example lessor */
             entityType: string;
             /** Format: uuid */
@@ -570,10 +728,8 @@ export interface components {
             after: {
                 [key: string]: unknown;
             } | null;
-            /** @description The id the server gave the request that made the change (in its logs as `req.id`); `cli-…` for the command-line tool, `startup-…` for changes made at start. */
+            /** @description X-Request-Id of the request that made the change. */
             requestId: string | null;
-            /** @description The caller's own X-Request-Id, as sent (and echoed in the response); null when it sent none. Never trusted to identify the request. */
-            clientRequestId: string | null;
         };
         AuditEventPageDto: {
             /** @description Pass as ?cursor= to get the next page; null on the last page. */
@@ -601,10 +757,10 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "engineer" | "finance" | "viewer";
             /**
-             * @description The fixed marker of a generated key (`ipl_`), never any of its secret characters; null for a key an operator chose (ADMIN_API_KEY), of which nothing is shown.
-             * @example ipl_
+             * @description The first characters of the key: enough to recognise it, never enough to use it.
+             * @example ipl_Xk3v9Q
              */
-            keyPrefix: string | null;
+            keyPrefix: string;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -628,10 +784,10 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "engineer" | "finance" | "viewer";
             /**
-             * @description The fixed marker of a generated key (`ipl_`), never any of its secret characters; null for a key an operator chose (ADMIN_API_KEY), of which nothing is shown.
-             * @example ipl_
+             * @description The first characters of the key: enough to recognise it, never enough to use it.
+             * @example ipl_Xk3v9Q
              */
-            keyPrefix: string | null;
+            keyPrefix: string;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -730,9 +886,15 @@ export interface components {
             renewalTermMonths: number;
             /** @example 30 */
             noticePeriodDays: number;
-            /** @example 0.4500 */
+            /**
+             * @description The price in force today (see the amendments).
+             * @example 0.4500
+             */
             pricePerIpMonthly: string;
-            /** @example USD */
+            /**
+             * @description The currency in force today.
+             * @example USD
+             */
             currency: string;
             contractRef: string | null;
             originAsn: number | null;
@@ -754,6 +916,11 @@ export interface components {
             addressCount: number;
             /** @example 256 */
             allocatedAddressCount: number;
+            /**
+             * @description Active allocations in the lease; any while its term has ended means stranded space.
+             * @example 4
+             */
+            activeAllocationCount: number;
             /**
              * @description Full-month price: pricePerIpMonthly × addressCount, rounded to cents.
              * @example 460.80
@@ -886,6 +1053,139 @@ export interface components {
              */
             effectiveDate: string;
         };
+        TerminatedLeaseDto: {
+            /** Format: uuid */
+            id: string;
+            /** @example 185.10.20.0/22 */
+            prefix: string;
+            /** Format: uuid */
+            lessorId: string;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            startDate: string;
+            /** Format: date */
+            endDate: string | null;
+            autoRenew: boolean;
+            /** @example 12 */
+            renewalTermMonths: number;
+            /** @example 30 */
+            noticePeriodDays: number;
+            /**
+             * @description The price in force today (see the amendments).
+             * @example 0.4500
+             */
+            pricePerIpMonthly: string;
+            /**
+             * @description The currency in force today.
+             * @example USD
+             */
+            currency: string;
+            contractRef: string | null;
+            originAsn: number | null;
+            tags: string[];
+            notes: string | null;
+            /**
+             * @description Computed for today (UTC).
+             * @enum {string}
+             */
+            status: "pending" | "active" | "expired" | "terminated";
+            /**
+             * Format: date
+             * @description End of the running term (auto-renewals rolled on); null when open-ended.
+             */
+            currentTermEnd: string | null;
+            /** Format: date */
+            terminatedOn: string | null;
+            /** @example 1024 */
+            addressCount: number;
+            /** @example 256 */
+            allocatedAddressCount: number;
+            /**
+             * @description Active allocations in the lease; any while its term has ended means stranded space.
+             * @example 4
+             */
+            activeAllocationCount: number;
+            /**
+             * @description Full-month price: pricePerIpMonthly × addressCount, rounded to cents.
+             * @example 460.80
+             */
+            monthlyCost: string;
+            /** @example 1 */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * @description Whether the termination was recorded at least noticePeriodDays before its effectiveDate.
+             * @example true
+             */
+            noticeGiven: boolean;
+        };
+        RenewLeaseDto: {
+            /**
+             * Format: date
+             * @description Last day of the new term.
+             * @example 2027-12-31
+             */
+            endDate: string;
+            /** @description Whether the lease rolls on after the new term (default: unchanged). */
+            autoRenew?: boolean;
+            /**
+             * @description New price from the first day of the new term.
+             * @example 0.5000
+             */
+            pricePerIpMonthly?: string;
+            /** @example USD */
+            currency?: string;
+        };
+        CreateAmendmentDto: {
+            /**
+             * Format: date
+             * @description First day of the new terms.
+             * @example 2026-07-01
+             */
+            effectiveDate: string;
+            /**
+             * @description Price per address per month from effectiveDate.
+             * @example 0.5000
+             */
+            pricePerIpMonthly: string;
+            /**
+             * @description Default: the currency in force on effectiveDate.
+             * @example USD
+             */
+            currency?: string;
+            /** @example Indexation 2026 */
+            note?: string | null;
+        };
+        AmendmentDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            leaseId: string;
+            /**
+             * Format: date
+             * @example 2026-07-01
+             */
+            effectiveDate: string;
+            /** @example 0.5000 */
+            pricePerIpMonthly: string;
+            /** @example USD */
+            currency: string;
+            /** @example Indexation 2026 */
+            note: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        AmendmentPageDto: {
+            /** @description Pass as ?cursor= to get the next page; null on the last page. */
+            nextCursor: string | null;
+            /** @description Oldest first; the original terms are the first item. */
+            items: components["schemas"]["AmendmentDto"][];
+        };
         LookupAllocationDto: {
             /** Format: uuid */
             id: string;
@@ -949,6 +1249,17 @@ export interface components {
             addressCount: number;
             /** Format: date-time */
             releasedAt: string | null;
+            /**
+             * Format: date
+             * @description The first day the allocation counts.
+             * @example 2026-01-01
+             */
+            effectiveDate: string;
+            /**
+             * @description Whether its lease is active today; false means the allocation is stranded (the lease term ended).
+             * @example true
+             */
+            leaseActive: boolean;
             /** @example 1 */
             version: number;
             /** Format: date-time */
@@ -1006,6 +1317,12 @@ export interface components {
             /** @example NAT gateways, prod */
             description?: string | null;
             /**
+             * Format: date
+             * @description The first day the allocation counts (default today, UTC). May lie in the past for inventory being onboarded: not before the lease starts, not in a closed month, and the block must have been free since.
+             * @example 2026-01-01
+             */
+            effectiveDate?: string;
+            /**
              * @example [
              *       "prod"
              *     ]
@@ -1028,8 +1345,19 @@ export interface components {
             strategy: "explicit" | "best-fit" | "first-fit";
             /** @example 64 */
             addressCount: number;
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            effectiveDate: string;
         };
         UpdateAllocationDto: {
+            /**
+             * Format: date
+             * @description The first day a change of regionId/providerId applies (default today, UTC): not before the allocation's first day, not in the future, not in a closed month.
+             * @example 2026-03-10
+             */
+            effectiveDate?: string;
             /** Format: uuid */
             regionId?: string;
             /** Format: uuid */
@@ -1046,6 +1374,42 @@ export interface components {
             originAsn?: number | null;
             description?: string | null;
             tags?: string[];
+        };
+        AllocationPeriodDto: {
+            /**
+             * Format: date
+             * @example 2026-01-01
+             */
+            validFrom: string;
+            /**
+             * Format: date
+             * @description Inclusive; null = open.
+             * @example 2026-03-09
+             */
+            validTo: string | null;
+            /** Format: uuid */
+            leaseId: string;
+            /** Format: uuid */
+            regionId: string;
+            /** Format: uuid */
+            providerId: string;
+        };
+        AllocationHistoryDto: {
+            /** @description Oldest first. */
+            items: components["schemas"]["AllocationPeriodDto"][];
+        };
+        MoveAllocationDto: {
+            /**
+             * Format: uuid
+             * @description The active lease that takes the allocation over; it must contain the prefix.
+             */
+            leaseId: string;
+            /**
+             * Format: date
+             * @description The first day the allocation belongs to the new lease (default today, UTC); not before that lease starts.
+             * @example 2026-10-01
+             */
+            effectiveDate?: string;
         };
         FreeBlockDto: {
             /** @example 185.10.20.64/26 */
@@ -1156,6 +1520,50 @@ export interface components {
             /** @example Amazon Web Services (BYOIP) */
             name?: string;
         };
+        PeriodActorDto: {
+            /** Format: uuid */
+            keyId: string | null;
+            /** @example finance-bot */
+            name: string | null;
+        };
+        PeriodEventDto: {
+            /** @enum {string} */
+            action: "close" | "reopen";
+            /**
+             * @description The last closed month after this action (null: none).
+             * @example 2026-09
+             */
+            through: string | null;
+            reason: string | null;
+            /** Format: date-time */
+            at: string;
+            actor: components["schemas"]["PeriodActorDto"];
+        };
+        PeriodsDto: {
+            /**
+             * @description The last closed month, or null.
+             * @example 2026-09
+             */
+            closedThrough: string | null;
+            /** @description Every close and reopen, oldest first. */
+            history: components["schemas"]["PeriodEventDto"][];
+        };
+        ClosePeriodDto: {
+            /**
+             * @description Close this month and every earlier one. Only months that have ended.
+             * @example 2026-09
+             */
+            through: string;
+        };
+        ReopenPeriodDto: {
+            /**
+             * @description The new last closed month (earlier than the current one), or null to reopen every month.
+             * @example 2026-08
+             */
+            through: string | null;
+            /** @example Invoice 2026-09 from RIPE Lessor Ltd was corrected */
+            reason: string;
+        };
         RegionDto: {
             /** Format: uuid */
             id: string;
@@ -1200,7 +1608,7 @@ export interface components {
              */
             subdivisionCode?: string | null;
             /**
-             * @description Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.
+             * @description Free text without commas or line breaks (geofeed CSV).
              * @example Dublin
              */
             city?: string | null;
@@ -1212,7 +1620,7 @@ export interface components {
              */
             subdivisionCode?: string | null;
             /**
-             * @description Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.
+             * @description Free text without commas or line breaks (geofeed CSV).
              * @example Dublin
              */
             city?: string | null;
@@ -1277,6 +1685,11 @@ export interface components {
             groupBy: "lessor" | "provider" | "region" | "lease";
             /** @example 31 */
             daysInMonth: number;
+            /**
+             * @description true when the month is closed: the rows are the figures frozen when it was closed, identical whatever happened since.
+             * @example false
+             */
+            closed: boolean;
             rows: components["schemas"]["MonthlyCostRowDto"][];
         };
         RenewalRowDto: {
@@ -1398,6 +1811,46 @@ export interface components {
             asOf: string;
             rows: components["schemas"]["UtilizationRowDto"][];
         };
+        StrandedRowDto: {
+            /**
+             * Format: uuid
+             * @description The allocation id.
+             */
+            key: string;
+            /**
+             * @description The allocation prefix.
+             * @example 185.10.20.0/26
+             */
+            label: string;
+            /** Format: uuid */
+            leaseId: string;
+            /** @example 185.10.20.0/22 */
+            leasePrefix: string;
+            /**
+             * @description The lease status today.
+             * @example expired
+             */
+            leaseStatus: string;
+            /**
+             * Format: date
+             * @description The last day of the lease term.
+             * @example 2026-09-30
+             */
+            leaseEndedOn: string;
+            /** Format: uuid */
+            regionId: string;
+            /** Format: uuid */
+            providerId: string;
+        };
+        StrandedReportDto: {
+            /**
+             * Format: date
+             * @example 2026-11-29
+             */
+            asOf: string;
+            /** @description Longest stranded first. */
+            rows: components["schemas"]["StrandedRowDto"][];
+        };
         ForecastRowDto: {
             /**
              * @description Id of the group (lessor, provider, region or lease), or "unallocated".
@@ -1458,7 +1911,7 @@ export interface operations {
                 entityId?: string;
                 /** @description The API key that made the change. */
                 actorKeyId?: string;
-                action?: "create" | "update" | "delete" | "release" | "terminate" | "revoke";
+                action?: "create" | "update" | "delete" | "release" | "terminate" | "revoke" | "amend" | "renew" | "move" | "close" | "reopen";
                 /** @description Events at or after this instant (RFC 3339). */
                 since?: string;
                 /** @description Events before this instant (RFC 3339). */
@@ -1660,7 +2113,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1837,7 +2290,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1931,15 +2384,6 @@ export interface operations {
                 };
                 content: {
                     "text/plain": string;
-                };
-            };
-            /** @description METRICS_TOKEN is set and the request does not carry it as `Authorization: Bearer <METRICS_TOKEN>`. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description Metrics are turned off. */
@@ -2082,7 +2526,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2091,7 +2535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2273,7 +2717,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2376,7 +2820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2394,7 +2838,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2567,7 +3011,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2576,7 +3020,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2758,7 +3202,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2861,7 +3305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2879,7 +3323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2937,7 +3381,141 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The terminated lease; ETag is its new version. */
+            /** @description The terminated lease and noticeGiven; ETag is its new version. */
+            200: {
+                headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminatedLeaseDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    renewLease: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since. */
+                "If-Match"?: string;
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenewLeaseDto"];
+            };
+        };
+        responses: {
+            /** @description The renewed lease; ETag is its new version. */
             200: {
                 headers: {
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
@@ -2986,7 +3564,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3004,7 +3582,215 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listLeaseAmendments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every amendment (nextCursor is always null). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmendmentPageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createLeaseAmendment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since. */
+                "If-Match"?: string;
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAmendmentDto"];
+            };
+        };
+        responses: {
+            /** @description The amendment. */
+            201: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AmendmentDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3280,7 +4066,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3289,7 +4075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3565,6 +4351,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
@@ -3574,7 +4369,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3585,6 +4380,216 @@ export interface operations {
             };
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getAllocationHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The periods, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationHistoryDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    moveAllocation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since. */
+                "If-Match"?: string;
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveAllocationDto"];
+            };
+        };
+        responses: {
+            /** @description The allocation in its new lease. */
+            200: {
+                headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3821,7 +4826,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3830,7 +4835,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4012,7 +5017,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4115,7 +5120,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4133,7 +5138,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4144,6 +5149,291 @@ export interface operations {
             };
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getPeriods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The last closed month and the history of closes and reopens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    closePeriods: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClosePeriodDto"];
+            };
+        };
+        responses: {
+            /** @description The periods after closing. */
+            200: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    reopenPeriods: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReopenPeriodDto"];
+            };
+        };
+        responses: {
+            /** @description The periods after reopening. */
+            200: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PeriodsDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4301,7 +5591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4310,7 +5600,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4492,7 +5782,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4595,7 +5885,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4613,7 +5903,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4900,6 +6190,87 @@ export interface operations {
             };
         };
     };
+    strandedReport: {
+        parameters: {
+            query?: {
+                /** @description Overrides the Accept header: `csv` answers text/csv with the same columns as the JSON rows. */
+                format?: "json" | "csv";
+            };
+            header?: {
+                /** @description `text/csv` for CSV (or pass `?format=csv`); JSON otherwise. */
+                Accept?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,leaseId,leasePrefix,leaseStatus,leaseEndedOn,regionId,providerId`, sent as an attachment named like `stranded-2026-05-01.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StrandedReportDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     forecastReport: {
         parameters: {
             query?: {
@@ -5020,17 +6391,6 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
-                };
-            };
-            /** @description RATE_LIMITED: too many downloads at once (or too many public requests from this address); see Retry-After. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description UNAVAILABLE: the database is unreachable. */
