@@ -11,7 +11,7 @@ export interface paths {
         };
         /**
          * List audit events (every change, who made it, before and after)
-         * @description Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited.
+         * @description Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited. Events about API keys (`entityType=api_key`) are visible to admins only: other roles get 403 when they ask for them and never see them in other lists.
          */
         get: operations["listAuditEvents"];
         put?: never;
@@ -648,7 +648,7 @@ export interface paths {
         };
         /**
          * RFC 8805 self-published geofeed of the active allocations
-         * @description One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation's region. The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632).
+         * @description One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation's region. The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632). Served from a snapshot rebuilt after any change (and at least every minute); at most GEOFEED_MAX_DOWNLOADS downloads at once per instance, beyond that 429.
          */
         get: operations["getGeofeed"];
         put?: never;
@@ -693,7 +693,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "PERIOD_CLOSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "INTERNAL" | "UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "PERIOD_CLOSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
             /** @example /api/v1/leases */
             instance?: string;
             errors?: components["schemas"]["FieldErrorDto"][];
@@ -728,8 +728,10 @@ export interface components {
             after: {
                 [key: string]: unknown;
             } | null;
-            /** @description X-Request-Id of the request that made the change. */
+            /** @description The id the server gave the request that made the change (in its logs as `req.id`); `cli-…` for the command-line tool, `startup-…` for changes made at start. */
             requestId: string | null;
+            /** @description The caller's own X-Request-Id, as sent (and echoed in the response); null when it sent none. Never trusted to identify the request. */
+            clientRequestId: string | null;
         };
         AuditEventPageDto: {
             /** @description Pass as ?cursor= to get the next page; null on the last page. */
@@ -757,10 +759,10 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "engineer" | "finance" | "viewer";
             /**
-             * @description The first characters of the key: enough to recognise it, never enough to use it.
-             * @example ipl_Xk3v9Q
+             * @description The fixed marker of a generated key (`ipl_`), never any of its secret characters; null for a key an operator chose (ADMIN_API_KEY), of which nothing is shown.
+             * @example ipl_
              */
-            keyPrefix: string;
+            keyPrefix: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -784,10 +786,10 @@ export interface components {
             /** @enum {string} */
             role: "admin" | "engineer" | "finance" | "viewer";
             /**
-             * @description The first characters of the key: enough to recognise it, never enough to use it.
-             * @example ipl_Xk3v9Q
+             * @description The fixed marker of a generated key (`ipl_`), never any of its secret characters; null for a key an operator chose (ADMIN_API_KEY), of which nothing is shown.
+             * @example ipl_
              */
-            keyPrefix: string;
+            keyPrefix: string | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1608,7 +1610,7 @@ export interface components {
              */
             subdivisionCode?: string | null;
             /**
-             * @description Free text without commas or line breaks (geofeed CSV).
+             * @description Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.
              * @example Dublin
              */
             city?: string | null;
@@ -1620,7 +1622,7 @@ export interface components {
              */
             subdivisionCode?: string | null;
             /**
-             * @description Free text without commas or line breaks (geofeed CSV).
+             * @description Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.
              * @example Dublin
              */
             city?: string | null;
@@ -2113,7 +2115,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2386,6 +2388,15 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            /** @description METRICS_TOKEN is set and the request does not carry it as `Authorization: Bearer <METRICS_TOKEN>`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Metrics are turned off. */
             404: {
                 headers: {
@@ -2535,7 +2546,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2838,7 +2849,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3020,7 +3031,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3323,7 +3334,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3448,7 +3459,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3582,7 +3593,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3790,7 +3801,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4075,7 +4086,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4369,7 +4380,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4570,7 +4581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -4835,7 +4846,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5138,7 +5149,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5304,7 +5315,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5414,7 +5425,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5600,7 +5611,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -5903,7 +5914,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -6391,6 +6402,17 @@ export interface operations {
                 };
                 content: {
                     "text/csv": string;
+                };
+            };
+            /** @description RATE_LIMITED: too many downloads at once (or too many public requests from this address); see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description UNAVAILABLE: the database is unreachable. */
