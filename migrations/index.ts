@@ -3,6 +3,8 @@ import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Time1766000000000 } from './1766000000000-Time';
 import { SharedSpace1766000001000 } from './1766000001000-SharedSpace';
+import { SecretsAndRequestIds1768000000000 } from './1768000000000-SecretsAndRequestIds';
+import { GeofeedChanges1768000001000 } from './1768000001000-GeofeedChanges';
 import { Events1769000000000 } from './1769000000000-Events';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
@@ -16,6 +18,8 @@ export const MIGRATIONS = [
   Idempotency1764000002000,
   Time1766000000000,
   SharedSpace1766000001000,
+  SecretsAndRequestIds1768000000000,
+  GeofeedChanges1768000001000,
   Events1769000000000,
   Archiving1770000000000,
   AllocationNamesAndOrigins1771000000000,

@@ -4,6 +4,7 @@ import { EventsModule } from './events/events.module';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { APP_CONFIG, AppConfig } from './config/config';
+import { Runtime, RUNTIME } from './config/runtime';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IdempotencyModule } from './idempotency/idempotency.module';
@@ -21,7 +22,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, runtime: Runtime = {}): DynamicModule {
     return {
       module: AppModule,
       global: true,
@@ -45,8 +46,11 @@ export class AppModule {
         WebhooksModule,
         SchedulerModule,
       ],
-      providers: [{ provide: APP_CONFIG, useValue: config }],
-      exports: [APP_CONFIG],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: RUNTIME, useValue: runtime },
+      ],
+      exports: [APP_CONFIG, RUNTIME],
     };
   }
 }

@@ -9,20 +9,26 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
+import { BEARER } from './auth/api-key.guard';
+import { hashApiKey } from './auth/api-key.crypto';
+import { PRE_AUTHENTICATED } from './auth/pre-authenticated';
+import { ApiKeyRow, ApiKeysRepository } from './auth/api-keys.repository';
+import { BODY_ROUTES, bodyRouteFor, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limits';
+import { AddressRateLimiter } from './ratelimit/address-rate-limiter';
 import { requestContext } from './common/request-context';
 import { PinoNestLogger } from './common/logger';
 import { validationException } from './common/validation';
 import type { AppConfig } from './config/config';
-import { DomainError } from './errors/domain-errors';
+import type { Runtime } from './config/runtime';
+import { DomainError, ErrorCode, Unauthenticated } from './errors/domain-errors';
 import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
-import { problemType } from './errors/problem';
+import { PROBLEM_TYPES, problemType } from './errors/problem';
 import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
 import { Database } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
 
-export const BODY_LIMIT = '1mb';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
@@ -33,22 +39,31 @@ const JSON_TYPES = ['application/json', 'application/*+json'];
  */
 export function bootstrap(app: INestApplication, config: AppConfig, logger: Logger): void {
   const http = app.getHttpAdapter().getInstance() as express.Express;
-  answerMalformedHttp(app.getHttpServer() as Server);
+  const server = app.getHttpServer() as Server;
+  answerMalformedHttp(server);
+  limitSlowClients(server, config);
   http.set('etag', false);
   http.set('query parser', 'simple');
   // Client addresses (rate limits per address) come from X-Forwarded-For only behind a trusted proxy.
   if (config.trustProxy !== undefined) http.set('trust proxy', config.trustProxy);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
+    // The server's own id is what the audit trail and logs trust; a caller's id is kept beside it
+    // (and echoed, as the contract promises) but can never pose as another request's.
     const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    requestContext.run({ requestId }, next);
+    const clientRequestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : undefined;
+    const requestId = randomUUID();
+    res.setHeader('X-Request-Id', clientRequestId ?? requestId);
+    requestContext.run({ requestId, clientRequestId }, next);
   });
   app.use(
     pinoHttp({
       logger,
-      genReqId: (_req, res) => res.getHeader('X-Request-Id') as string,
+      genReqId: () => requestContext.current()?.requestId ?? randomUUID(),
+      customProps: () => {
+        const clientRequestId = requestContext.current()?.clientRequestId;
+        return clientRequestId ? { clientRequestId } : {};
+      },
       serializers: {
         req: (req: { id: string; method: string; url: string }) => ({
           id: req.id,
@@ -74,8 +89,9 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
+  app.use(authenticateBeforeBody(app.get(ApiKeysRepository), app.get(AddressRateLimiter)));
   app.use(refuseNonJsonBodies);
-  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: JSON_TYPES }));
+  app.use(bodyParsers());
   app.use((req: Request, _res: Response, next: NextFunction) => {
     if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
       if (req.body === undefined) req.body = {};
@@ -87,12 +103,22 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
         );
     }
     // class-transformer recurses per level: a 1 MiB body nested thousands deep overflowed the stack (500).
-    const defect = inspectBody(req.body, MAX_BODY_DEPTH);
+    const defect = inspectBody(req.body, MAX_BODY_DEPTH, MAX_OBJECT_FIELDS);
     if (defect === 'too-deep') {
       return next(
         new DomainError('VALIDATION_FAILED', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, {
           errors: [{ field: 'body', message: 'nested too deeply' }],
         }),
+      );
+    }
+    if (defect === 'too-many-fields') {
+      // Refused before validation: 50,000 unknown fields once cost 1.5 s of CPU and a 3 MB error.
+      return next(
+        new DomainError(
+          'VALIDATION_FAILED',
+          `An object in the request body has more than ${MAX_OBJECT_FIELDS} fields; no object of this API has that many.`,
+          { errors: [{ field: 'body', message: `more than ${MAX_OBJECT_FIELDS} fields in one object` }] },
+        ),
       );
     }
     if (defect === 'ill-formed') {
@@ -129,13 +155,19 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
 
 /** No request body of this API nests more than a few levels; 32 leaves room and stops stack exhaustion. */
 export const MAX_BODY_DEPTH = 32;
+/** No object of this API has more than a few dozen fields. */
+export const MAX_OBJECT_FIELDS = 100;
 
 /** Iterative (a recursive check would overflow on exactly the bodies it is meant to refuse). */
 /**
  * One iterative pass over a parsed body: too deep, or a string that is not well-formed Unicode
  * (a lone surrogate, which some validators throw on and no field of this API can hold).
  */
-export function inspectBody(value: unknown, maxDepth: number): 'too-deep' | 'ill-formed' | undefined {
+export function inspectBody(
+  value: unknown,
+  maxDepth: number,
+  maxFields = Infinity,
+): 'too-deep' | 'ill-formed' | 'too-many-fields' | undefined {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length) {
     const [current, depth] = stack.pop() as [unknown, number];
@@ -145,7 +177,9 @@ export function inspectBody(value: unknown, maxDepth: number): 'too-deep' | 'ill
     }
     if (current === null || typeof current !== 'object') continue;
     if (depth >= maxDepth) return 'too-deep';
-    for (const [key, child] of Object.entries(current as object)) {
+    const entries = Object.entries(current as object);
+    if (!Array.isArray(current) && entries.length > maxFields) return 'too-many-fields';
+    for (const [key, child] of entries) {
       if (!key.isWellFormed()) return 'ill-formed';
       stack.push([child, depth + 1]);
     }
@@ -161,6 +195,22 @@ export function redactQuerySecrets(url: string): string {
 }
 
 /**
+ * A client that trickles its headers or body would otherwise hold a connection for minutes (Node
+ * checks only every 30 s, against a 300 s request timeout). Timeouts answer 408 and close; beyond
+ * MAX_CONNECTIONS, new connections are closed at once.
+ */
+function limitSlowClients(server: Server, config: AppConfig): void {
+  server.headersTimeout = config.headersTimeoutSeconds * 1000;
+  server.requestTimeout = Math.max(config.requestTimeoutSeconds, config.headersTimeoutSeconds) * 1000;
+  server.maxConnections = config.maxConnections;
+  // Read when the server starts listening: how often the timeouts above are checked.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.min(
+    1000,
+    config.headersTimeoutSeconds * 500,
+  );
+}
+
+/**
  * Requests Node's HTTP parser rejects (oversized headers, a garbage request line) never reach
  * Express; answer them with problem+json too instead of an empty body.
  */
@@ -170,28 +220,112 @@ function answerMalformedHttp(server: Server): void {
       socket.destroy();
       return;
     }
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const status = tooLarge ? 431 : 400;
-    const body = JSON.stringify({
-      type: problemType('VALIDATION_FAILED'),
-      title: tooLarge ? 'Request headers too large' : 'Malformed HTTP request',
-      status,
-      detail: tooLarge
-        ? 'The request headers are larger than the server accepts (16 KiB).'
-        : 'The request is not valid HTTP/1.1.',
-      code: 'VALIDATION_FAILED',
-    });
+    const { code, reason, title, detail } = describeClientError(error.code);
+    const { status } = PROBLEM_TYPES[code];
+    const body = JSON.stringify({ type: problemType(code), title, status, detail, code });
     socket.end(
-      `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `HTTP/1.1 ${status} ${reason}\r\n` +
         `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
 }
 
-/** A body must be JSON: anything else is refused with 415 before it is parsed. */
+function describeClientError(nodeCode: string | undefined): {
+  code: ErrorCode;
+  reason: string;
+  title: string;
+  detail: string;
+} {
+  if (nodeCode === 'HPE_HEADER_OVERFLOW') {
+    return {
+      code: 'HEADERS_TOO_LARGE',
+      reason: 'Request Header Fields Too Large',
+      title: 'Request headers too large',
+      detail: 'The request line and headers (the URL included) are larger than the server accepts (16 KiB).',
+    };
+  }
+  if (nodeCode === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return {
+      code: 'REQUEST_TIMEOUT',
+      reason: 'Request Timeout',
+      title: 'Request timeout',
+      detail: 'The request was not received in time (HEADERS_TIMEOUT_SECONDS, REQUEST_TIMEOUT_SECONDS).',
+    };
+  }
+  return {
+    code: 'VALIDATION_FAILED',
+    reason: 'Bad Request',
+    title: 'Malformed HTTP request',
+    detail: 'The request is not valid HTTP/1.1.',
+  };
+}
+
+function carriesBody(req: Request): boolean {
+  return Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * A request that carries a body is authenticated before a byte of the body is read: without a
+ * valid key the answer is 401 at once and the connection is closed, so unauthenticated clients
+ * cannot make the service parse (and buffer) their bodies. The guard reuses the key found here.
+ */
+function authenticateBeforeBody(keys: ApiKeysRepository, addressLimits: AddressRateLimiter) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (!carriesBody(req)) return next();
+    const refuse = (error: unknown) => {
+      res.setHeader('Connection', 'close');
+      next(error);
+    };
+    const match = BEARER.exec(req.headers.authorization ?? '');
+    const lookup = match ? keys.findActiveByHash(hashApiKey(match[1])) : Promise.resolve(undefined);
+    lookup.then(
+      async (key) => {
+        if (key) {
+          (req as Request & { [PRE_AUTHENTICATED]?: ApiKeyRow })[PRE_AUTHENTICATED] = key;
+          return next();
+        }
+        const unauthenticated = match
+          ? new Unauthenticated('The API key is unknown or revoked.')
+          : new Unauthenticated();
+        try {
+          await addressLimits.count('auth-failure', req.ip ?? req.socket.remoteAddress ?? 'unknown');
+          refuse(unauthenticated);
+        } catch (limited) {
+          refuse(limited);
+        }
+      },
+      (error: unknown) => refuse(error),
+    );
+  };
+}
+
+/** JSON everywhere (at the route's limit); the extra text types a bulk route declares, as a string. */
+function bodyParsers() {
+  const json = (limit: number) => express.json({ limit, strict: true, type: JSON_TYPES });
+  const defaultJson = json(DEFAULT_BODY_LIMIT_BYTES);
+  const perRoute = new Map(
+    BODY_ROUTES.map((route) => [
+      route,
+      {
+        json: json(route.limitBytes),
+        text: route.textTypes?.length ? express.text({ limit: route.limitBytes, type: route.textTypes }) : undefined,
+      },
+    ]),
+  );
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const route = bodyRouteFor(req.method, req.path);
+    const parsers = route ? perRoute.get(route) : undefined;
+    if (!parsers) return defaultJson(req, res, next);
+    if (parsers.text && req.is(route?.textTypes ?? [])) return parsers.text(req, res, next);
+    parsers.json(req, res, next);
+  };
+}
+
+/** A body must be JSON (or a text type its route declares): anything else is refused with 415 before it is parsed. */
 function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): void {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(JSON_TYPES)) {
+  const hasBody = carriesBody(req);
+  const accepted = [...JSON_TYPES, ...(bodyRouteFor(req.method, req.path)?.textTypes ?? [])];
+  if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(accepted)) {
     return next(
       new DomainError(
         'UNSUPPORTED_MEDIA_TYPE',
@@ -246,8 +380,13 @@ function setupSwagger(app: INestApplication): void {
 }
 
 /** Creates and initialises the application exactly as production runs it. */
-export async function createApp(config: AppConfig, databaseUrl: string, logger: Logger): Promise<INestApplication> {
-  const app = await NestFactory.create(AppModule.forRoot(config, databaseUrl), {
+export async function createApp(
+  config: AppConfig,
+  databaseUrl: string,
+  logger: Logger,
+  runtime: Runtime = {},
+): Promise<INestApplication> {
+  const app = await NestFactory.create(AppModule.forRoot(config, databaseUrl, runtime), {
     bodyParser: false,
     logger: new PinoNestLogger(logger.child({ component: 'nest' })),
     abortOnError: false,

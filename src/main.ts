@@ -1,12 +1,14 @@
 import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import type { Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ApiKeyBootstrap } from './auth/api-key.bootstrap';
 import { createApp } from './bootstrap';
 import { AppConfig, ConfigError, loadConfig } from './config/config';
 import { createLogger } from './common/logger';
 import { runMigrations } from './database/data-source';
-import { EmbeddedPostgresHandle, startEmbeddedPostgres } from './database/embedded-postgres';
+import { DataDirInUse } from './database/data-dir-lock';
+import { EmbeddedPostgresHandle, EmbeddedPostgresMissing, startEmbeddedPostgres } from './database/embedded-postgres';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -50,6 +52,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  watchLauncher(() => void shutdown('launcher exited'));
 
   try {
     let databaseUrl = config.databaseUrl;
@@ -61,13 +65,25 @@ async function main(): Promise<void> {
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
     if (shuttingDown) return;
 
-    app = await createApp(config, databaseUrl, logger);
+    app = await createApp(config, databaseUrl, logger, { embeddedPostgres: embedded });
     drainConnections = connectionDrainer(app.getHttpServer() as Server);
-    await app.listen(config.port);
+    const server = app.getHttpServer() as Server;
+    // Not app.listen(): it would also log a failure as a stack trace; a taken port gets one line below.
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const url = listeningUrl(server);
     logger.info(
-      { port: config.port, embeddedPostgres: !!embedded, startupMs: Date.now() - started },
-      `iplease listening on http://localhost:${config.port} (Swagger UI at /docs)`,
+      { url, embeddedPostgres: !!embedded, startupMs: Date.now() - started },
+      `iplease listening on ${url} (Swagger UI at /docs)`,
     );
+    if (config.logLevel !== 'silent') {
+      process.stdout.write(`iplease listening on ${url} - API docs ${url}/docs, dashboard ${url}/reports\n`);
+    }
 
     const generated = app.get(ApiKeyBootstrap).generatedKey;
     if (generated) {
@@ -77,11 +93,47 @@ async function main(): Promise<void> {
       );
     }
   } catch (error) {
-    logger.fatal({ err: error }, `startup failed: ${error instanceof Error ? error.message : String(error)}`);
+    const line = startupFailureLine(error, config);
+    if (line) process.stderr.write(`${line}\n`);
+    else logger.fatal({ err: error }, `startup failed: ${error instanceof Error ? error.message : String(error)}`);
     await app?.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     process.exit(1);
   }
+}
+
+/** The one line a person needs for the failures a person causes (a port taken, a DATA_DIR in use); else undefined. */
+function startupFailureLine(error: unknown, config: AppConfig): string | undefined {
+  if (error instanceof DataDirInUse || error instanceof EmbeddedPostgresMissing) return error.message;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE')
+    return `Port ${config.port} on ${config.host} is already in use (PORT, HOST); stop the other process or choose another PORT`;
+  if (code === 'EACCES')
+    return `Not allowed to listen on ${where} (PORT below 1024 needs privileges); choose another PORT`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return `HOST ${config.host} is not an address of this machine; choose another HOST (e.g. 127.0.0.1 or 0.0.0.0)`;
+  }
+  return undefined;
+}
+
+function listeningUrl(server: Server): string {
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/**
+ * `npm start` runs this process under npm (and a shell when the script has no `exec`). When that
+ * launcher dies without passing a signal on (kill -9, a closed terminal), this process would run on
+ * as an orphan holding the port and PostgreSQL: notice the new parent and stop.
+ */
+function watchLauncher(stop: () => void): void {
+  if (!process.env.npm_lifecycle_event) return;
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 1000).unref();
 }
 
 /**

@@ -4,7 +4,10 @@ import { Allow, READ_AUDIT } from '../auth/roles.decorator';
 import { keyset, Page, toPage } from '../common/pagination';
 import { ApiProblems } from '../common/openapi';
 import { Database } from '../database/database.service';
-import { ValidationFailed } from '../errors/domain-errors';
+import { Forbidden, ValidationFailed } from '../errors/domain-errors';
+import { requestContext } from '../common/request-context';
+
+const API_KEY_ENTITY = 'api_key';
 import { AuditEventRow, AuditRepository } from './audit.repository';
 import { AuditEventDto, AuditEventPageDto, AuditEventQuery, parseRfc3339 } from './dto/audit-event.dto';
 
@@ -19,6 +22,7 @@ export function toAuditEventDto(row: AuditEventRow): AuditEventDto {
     before: row.before,
     after: row.after,
     requestId: row.request_id,
+    clientRequestId: row.client_request_id,
   };
 }
 
@@ -38,7 +42,8 @@ export class AuditController {
     operationId: 'listAuditEvents',
     summary: 'List audit events (every change, who made it, before and after)',
     description:
-      'Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited.',
+      'Oldest first. `since` is inclusive, `until` exclusive. Events are written in the same transaction as the change they record and are never edited. ' +
+      'Events about API keys (`entityType=api_key`) are visible to admins only: other roles get 403 when they ask for them and never see them in other lists.',
   })
   @ApiOkResponse({
     type: AuditEventPageDto,
@@ -46,6 +51,11 @@ export class AuditController {
   })
   @ApiProblems(400, 403)
   async list(@Query() query: AuditEventQuery): Promise<Page<AuditEventDto>> {
+    // Listing API keys is admin-only; their audit events (names, roles, prefixes) are too.
+    const isAdmin = requestContext.current()?.actor?.role === 'admin';
+    if (!isAdmin && query.entityType === API_KEY_ENTITY) {
+      throw new Forbidden('Audit events about API keys are visible to admins only.');
+    }
     const since = query.since === undefined ? undefined : parseRfc3339(query.since);
     const until = query.until === undefined ? undefined : parseRfc3339(query.until);
     if (since && until && since > until) throw ValidationFailed.field('until', 'until must not be before since');
@@ -55,6 +65,7 @@ export class AuditController {
       entityId: query.entityId?.toLowerCase(),
       actorKeyId: query.actorKeyId?.toLowerCase(),
       action: query.action,
+      hiddenEntityTypes: isAdmin ? [] : [API_KEY_ENTITY],
       since,
       until,
     });

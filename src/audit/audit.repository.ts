@@ -40,6 +40,7 @@ export interface AuditEventRow {
   before: unknown;
   after: unknown;
   request_id: string | null;
+  client_request_id: string | null;
 }
 
 export interface AuditFilter {
@@ -47,6 +48,8 @@ export interface AuditFilter {
   entityId?: string;
   actorKeyId?: string;
   action?: AuditAction;
+  /** Events about these entity types are left out (what the caller's role may not see). */
+  hiddenEntityTypes?: string[];
   /** Inclusive. */
   since?: Date;
   /** Exclusive. */
@@ -65,8 +68,8 @@ export class AuditRepository {
   async record(tx: Queryable, entry: AuditEntry): Promise<void> {
     const ctx = requestContext.current();
     const audit = {
-      sql: `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      sql: `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id, client_request_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       params: [
         ctx?.actor?.keyId ?? null,
         ctx?.actor?.name ?? ctx?.operator ?? null,
@@ -76,6 +79,7 @@ export class AuditRepository {
         entry.before === undefined ? null : JSON.stringify(entry.before),
         entry.after === undefined ? null : JSON.stringify(entry.after),
         ctx?.requestId ?? null,
+        ctx?.clientRequestId ?? null,
       ],
     };
     const type = eventTypeFor(entry.entityType, entry.action);
@@ -105,11 +109,12 @@ export class AuditRepository {
     if (filter.entityId !== undefined) add('entity_id = ?', filter.entityId);
     if (filter.actorKeyId !== undefined) add('actor_key_id = ?', filter.actorKeyId);
     if (filter.action !== undefined) add('action = ?', filter.action);
+    if (filter.hiddenEntityTypes?.length) add('NOT (entity_type = ANY(?))', filter.hiddenEntityTypes);
     if (filter.since !== undefined) add('at >= ?', filter.since);
     if (filter.until !== undefined) add('at < ?', filter.until);
     params.push(page.limit + 1);
     return q.query<AuditEventRow[]>(
-      `SELECT id, seq, at, actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id
+      `SELECT id, seq, at, actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id, client_request_id
        FROM audit_events WHERE ${clauses.join(' AND ')} ORDER BY seq LIMIT $${params.length}`,
       params,
     );

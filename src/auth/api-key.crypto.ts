@@ -16,7 +16,10 @@ export function sameHash(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** What a key list may show: enough to recognise a key, never enough to use it. */
-export function displayPrefix(key: string): string {
-  return key.slice(0, KEY_PREFIX.length + 6);
+/**
+ * What a key list may show of a generated key: its fixed, non-secret marker and nothing of the
+ * random part. A key someone chose (ADMIN_API_KEY) shows nothing at all (null).
+ */
+export function displayPrefix(key: string): string | null {
+  return key.startsWith(KEY_PREFIX) ? KEY_PREFIX : null;
 }

@@ -5,10 +5,11 @@ import { requestContext, Role } from '../common/request-context';
 import { Forbidden, Unauthenticated } from '../errors/domain-errors';
 import { AddressRateLimiter } from '../ratelimit/address-rate-limiter';
 import { hashApiKey, sameHash } from './api-key.crypto';
-import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKeyRow, ApiKeysRepository } from './api-keys.repository';
+import { PRE_AUTHENTICATED } from './pre-authenticated';
 import { ALLOWED_ROLES, IS_PUBLIC } from './roles.decorator';
 
-const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,512})\s*$/i;
+export const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,512})\s*$/i;
 /** Public routes that probes and scrapers call often: never limited per address. */
 const UNLIMITED_PUBLIC_PATHS = new Set(['/health', '/health/ready', '/metrics']);
 
@@ -46,7 +47,10 @@ export class ApiKeyGuard implements CanActivate {
     const match = BEARER.exec(req.headers.authorization ?? '');
     if (!match) throw new Unauthenticated();
     const hash = hashApiKey(match[1]);
-    const key = await this.keys.findActiveByHash(hash);
+    // A request with a body was authenticated before its body was read (bootstrap.ts).
+    const key =
+      (req as Request & { [PRE_AUTHENTICATED]?: ApiKeyRow })[PRE_AUTHENTICATED] ??
+      (await this.keys.findActiveByHash(hash));
     if (!key || !sameHash(key.key_hash, hash)) throw new Unauthenticated('The API key is unknown or revoked.');
 
     const actor = { keyId: key.id, name: key.name, role: key.role };

@@ -9,7 +9,7 @@ export interface ApiKeyRow {
   name: string;
   role: Role;
   key_hash: Buffer;
-  key_prefix: string;
+  key_prefix: string | null;
   created_at: Date;
   revoked_at: Date | null;
   last_used_at: Date | null;
@@ -28,7 +28,10 @@ export class ApiKeysRepository {
     return rows[0];
   }
 
-  async insert(q: Queryable, key: { name: string; role: Role; hash: Buffer; prefix: string }): Promise<ApiKeyRow> {
+  async insert(
+    q: Queryable,
+    key: { name: string; role: Role; hash: Buffer; prefix: string | null },
+  ): Promise<ApiKeyRow> {
     const rows = await q.query<ApiKeyRow[]>(
       `INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ($1, $2, $3, $4) RETURNING *`,
       [key.name, key.role, key.hash, key.prefix],
@@ -36,14 +39,30 @@ export class ApiKeysRepository {
     return rows[0];
   }
 
-  /** Inserts the key unless one with the same hash exists (revoked or not); returns whether it did. */
-  async insertIfAbsent(key: { name: string; role: Role; hash: Buffer; prefix: string }): Promise<boolean> {
-    const rows = await this.db.query<unknown[]>(
+  /** Inserts the key unless one with the same hash exists (revoked or not); returns the new row, if any. */
+  async insertIfAbsent(
+    q: Queryable,
+    key: { name: string; role: Role; hash: Buffer; prefix: string | null },
+  ): Promise<ApiKeyRow | undefined> {
+    const rows = await q.query<ApiKeyRow[]>(
       `INSERT INTO api_keys (name, role, key_hash, key_prefix) VALUES ($1, $2, $3, $4)
-       ON CONFLICT ON CONSTRAINT api_keys_key_hash_key DO NOTHING RETURNING id`,
+       ON CONFLICT ON CONSTRAINT api_keys_key_hash_key DO NOTHING RETURNING *`,
       [key.name, key.role, key.hash, key.prefix],
     );
-    return rows.length > 0;
+    return rows[0];
+  }
+
+  async findByHash(q: Queryable, hash: Buffer): Promise<ApiKeyRow | undefined> {
+    const rows = await q.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE key_hash = $1`, [hash]);
+    return rows[0];
+  }
+
+  /** Active keys with this name whose hash differs (a bootstrap key that has since been replaced). */
+  lockActiveByNameExcept(tx: Queryable, name: string, hash: Buffer): Promise<ApiKeyRow[]> {
+    return tx.query<ApiKeyRow[]>(
+      `SELECT * FROM api_keys WHERE name = $1 AND key_hash <> $2 AND revoked_at IS NULL ORDER BY seq FOR UPDATE`,
+      [name, hash],
+    );
   }
 
   async count(): Promise<number> {

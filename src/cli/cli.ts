@@ -175,7 +175,15 @@ function formatTable(keys: ApiKeyDto[]): string {
   if (keys.length === 0) return 'No API keys.';
   const rows = [
     ['ID', 'NAME', 'ROLE', 'PREFIX', 'CREATED', 'LAST USED', 'REVOKED'],
-    ...keys.map((k) => [k.id, k.name, k.role, k.keyPrefix, k.createdAt, k.lastUsedAt ?? '-', k.revokedAt ?? '-']),
+    ...keys.map((k) => [
+      k.id,
+      k.name,
+      k.role,
+      k.keyPrefix ?? '(chosen)',
+      k.createdAt,
+      k.lastUsedAt ?? '-',
+      k.revokedAt ?? '-',
+    ]),
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows

@@ -43,7 +43,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'NOT_FOUND: no such resource (or it was released/deleted).',
   409: 'Conflict with the current state (see `code` and `conflicts`).',
   412: 'PRECONDITION_FAILED: If-Match does not match the current version.',
-  413: 'PAYLOAD_TOO_LARGE: body over 1 MiB.',
+  413: 'PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`).',
   415: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json.',
   422: 'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request.',
   429: 'RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After.',

@@ -1,5 +1,19 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  Validate,
+  ValidationArguments,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+  validateSync,
+} from 'class-validator';
 import * as path from 'node:path';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -14,6 +28,39 @@ const toBool = ({ value }: { value: unknown }) => {
   return value;
 };
 
+const SECRET_VARIABLES = ['DATABASE_URL', 'DATABASE_REPLICA_URL', 'ADMIN_API_KEY', 'METRICS_TOKEN'] as const;
+
+/** What `Authorization: Bearer <secret>` can carry (RFC 6750 token68). */
+export const BEARER_ALPHABET = /^[A-Za-z0-9._~+/=-]*$/;
+export const MIN_SECRET_LENGTH = 24;
+export const MIN_DISTINCT_CHARACTERS = 8;
+
+/**
+ * Why a chosen secret is refused, or undefined when it is acceptable: at least 24 characters, at
+ * least 8 distinct ones, and only characters a bearer header can carry (any other could never
+ * match, which would lock the admin out).
+ */
+export function weakSecretReason(secret: string): string | undefined {
+  if (!BEARER_ALPHABET.test(secret)) {
+    return 'must use only the characters A-Z a-z 0-9 . _ ~ + / = - (a bearer token can carry no others)';
+  }
+  if (secret.length < MIN_SECRET_LENGTH) return `must be at least ${MIN_SECRET_LENGTH} characters long`;
+  if (new Set(secret).size < MIN_DISTINCT_CHARACTERS) {
+    return `must contain at least ${MIN_DISTINCT_CHARACTERS} distinct characters`;
+  }
+  return undefined;
+}
+
+@ValidatorConstraint({ name: 'strongBearerSecret' })
+class StrongBearerSecret implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value === 'string' && weakSecretReason(value) === undefined;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `$property ${weakSecretReason(String(args.value)) ?? 'is invalid'}`;
+  }
+}
+
 /** The environment, validated with the same decorators as request bodies. */
 export class EnvironmentVariables {
   @IsOptional()
@@ -25,13 +72,13 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @IsString()
-  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: '$property must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
 
   /** A streaming replica of DATABASE_URL for reports, lookups and lists (docs/design.md, "Read replica"). */
   @IsOptional()
   @IsString()
-  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: '$property must be a postgres:// or postgresql:// URL' })
   DATABASE_REPLICA_URL?: string;
 
   @IsOptional()
@@ -39,10 +86,22 @@ export class EnvironmentVariables {
   @MinLength(1)
   DATA_DIR: string = './.data';
 
+  /** Interface to listen on; 0.0.0.0 for every IPv4 interface, :: for every interface. */
   @IsOptional()
   @IsString()
-  @MinLength(16, { message: 'must be at least 16 characters' })
+  @Matches(/^[A-Za-z0-9.:-]{1,253}$/, { message: '$property must be a host name or an IP address' })
+  HOST: string = '127.0.0.1';
+
+  @IsOptional()
+  @IsString()
+  @Validate(StrongBearerSecret)
   ADMIN_API_KEY?: string;
+
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  @IsOptional()
+  @IsString()
+  @Validate(StrongBearerSecret)
+  METRICS_TOKEN?: string;
 
   @IsOptional()
   @IsIn(LOG_LEVELS)
@@ -82,12 +141,12 @@ export class EnvironmentVariables {
   /** Express "trust proxy": how client addresses are read behind a reverse proxy (hop count or addresses). */
   @IsOptional()
   @IsString()
-  @Matches(/^(\d{1,2}|[0-9A-Za-z.:/, ]+)$/, { message: 'must be a hop count or a comma-separated list of addresses' })
+  @Matches(/^(\d{1,2}|[0-9A-Za-z.:/, ]+)$/, { message: '$property must be a hop count or a comma-separated list of addresses' })
   TRUST_PROXY?: string;
 
   @IsOptional()
   @Transform(toBool)
-  @IsIn([true, false], { message: 'must be true or false' })
+  @IsIn([true, false], { message: '$property must be true or false' })
   METRICS_ENABLED: boolean = true;
 
   /** Connections per service instance. */
@@ -101,9 +160,41 @@ export class EnvironmentVariables {
   /** Days before a lease's notice deadline at which lease.notice_deadline_approaching fires, once each. */
   @IsOptional()
   @Matches(/^\s*\d{1,4}(\s*,\s*\d{1,4})*\s*$/, {
-    message: 'must be a comma-separated list of whole days, e.g. 90,30,7',
+    message: '$property must be a comma-separated list of whole days, e.g. 90,30,7',
   })
   NOTICE_ALERT_DAYS: string = '90,30,7';
+
+  /** A client must send all request headers within this time (slow-header attacks). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(600)
+  HEADERS_TIMEOUT_SECONDS: number = 10;
+
+  /** A client must send the whole request (headers and body) within this time (slow-body attacks). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  REQUEST_TIMEOUT_SECONDS: number = 60;
+
+  /** Open client connections per instance; more are closed at once. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  MAX_CONNECTIONS: number = 1000;
+
+  /** Geofeed downloads served at once per instance; more get 429. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  GEOFEED_MAX_DOWNLOADS: number = 20;
 
   /** How often the scheduler looks for time-driven events (each instance; one at a time does the work). */
   @IsOptional()
@@ -116,14 +207,14 @@ export class EnvironmentVariables {
   /** Delay before each retry of a failed webhook delivery; after the last, the delivery gives up. */
   @IsOptional()
   @Matches(/^\s*\d{1,6}(\s*,\s*\d{1,6})*\s*$/, {
-    message: 'must be a comma-separated list of seconds, e.g. 5,300,1800',
+    message: '$property must be a comma-separated list of seconds, e.g. 5,300,1800',
   })
   WEBHOOK_RETRY_SECONDS: string = '5,300,1800,7200,18000,36000';
 
   /** Allow webhook targets in private, loopback, link-local and other special-purpose space (tests, labs). */
   @IsOptional()
   @Transform(toBool)
-  @IsIn([true, false], { message: 'must be true or false' })
+  @IsIn([true, false], { message: '$property must be true or false' })
   WEBHOOK_ALLOW_PRIVATE_TARGETS: boolean = false;
 
   /** A receiver must answer within this many seconds (connect, send, response). */
@@ -137,10 +228,12 @@ export class EnvironmentVariables {
 
 export interface AppConfig {
   port: number;
+  host: string;
   databaseUrl?: string;
   databaseReplicaUrl?: string;
   dataDir: string;
   adminApiKey?: string;
+  metricsToken?: string;
   logLevel: LogLevel;
   releaseHoldDays: number;
   rateLimitPerMinute: number;
@@ -155,6 +248,10 @@ export interface AppConfig {
   webhookRetrySeconds: number[];
   webhookAllowPrivateTargets: boolean;
   webhookTimeoutSeconds: number;
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
+  maxConnections: number;
+  geofeedMaxDownloads: number;
 }
 
 const numberList = (value: string) =>
@@ -172,7 +269,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const value = env[key];
     if (value !== undefined && value !== '') present[key] = value;
   }
-  for (const key of ['DATABASE_URL', 'DATABASE_REPLICA_URL', 'ADMIN_API_KEY'] as const) {
+  for (const key of SECRET_VARIABLES) {
     if (env[key] !== undefined && env[key] !== '') present[key] = env[key] as string;
   }
   const parsed = plainToInstance(EnvironmentVariables, present);
@@ -181,17 +278,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const first = errors[0];
     // class-validator lists constraints innermost decorator first; the type check is declared first, so it comes last.
     const reason = Object.values(first.constraints ?? {}).pop() ?? 'is invalid';
-    const shown = ['ADMIN_API_KEY', 'DATABASE_URL', 'DATABASE_REPLICA_URL'].includes(first.property)
+    const shown = (SECRET_VARIABLES as readonly string[]).includes(first.property)
       ? ''
       : ` (got "${String(first.value)}")`;
     throw new ConfigError(`Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}${shown}`);
   }
   return {
     port: parsed.PORT,
+    host: parsed.HOST,
     databaseUrl: parsed.DATABASE_URL,
     databaseReplicaUrl: parsed.DATABASE_REPLICA_URL,
     dataDir: path.resolve(parsed.DATA_DIR),
     adminApiKey: parsed.ADMIN_API_KEY,
+    metricsToken: parsed.METRICS_TOKEN,
     logLevel: parsed.LOG_LEVEL,
     releaseHoldDays: parsed.RELEASE_HOLD_DAYS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
@@ -211,6 +310,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookRetrySeconds: numberList(parsed.WEBHOOK_RETRY_SECONDS),
     webhookAllowPrivateTargets: parsed.WEBHOOK_ALLOW_PRIVATE_TARGETS,
     webhookTimeoutSeconds: parsed.WEBHOOK_TIMEOUT_SECONDS,
+    headersTimeoutSeconds: parsed.HEADERS_TIMEOUT_SECONDS,
+    requestTimeoutSeconds: parsed.REQUEST_TIMEOUT_SECONDS,
+    maxConnections: parsed.MAX_CONNECTIONS,
+    geofeedMaxDownloads: parsed.GEOFEED_MAX_DOWNLOADS,
   };
 }
 

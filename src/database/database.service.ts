@@ -6,6 +6,7 @@ import { requestContext } from '../common/request-context';
 import { claimIdempotencyKey } from '../idempotency/idempotency.claim';
 import { Unavailable } from '../errors/domain-errors';
 import { isRetryableTransactionError } from './pg-errors';
+import { Unavailable } from '../errors/domain-errors';
 
 /** A query runner bound to a transaction, or the pool when none. Repositories accept either. */
 export interface Queryable {
@@ -67,8 +68,8 @@ export class Database implements Queryable {
         for (const hook of hooks) hook();
         return result;
       } catch (caught) {
-        // TypeORM only releases a transaction's runner when its connection failed; when the socket's own
-        // error has not been seen (yet), the loss is still a lost database.
+        // A query runner is only released under a running transaction when its connection died; when
+        // the connection's own error was not seen (it may arrive after the next statement fails), say so.
         const error = isReleasedQueryRunner(caught) ? (connectionError ?? new Unavailable()) : caught;
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));

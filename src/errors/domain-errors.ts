@@ -17,6 +17,8 @@ export type ErrorCode =
   | 'PERIOD_CLOSED'
   | 'PRECONDITION_FAILED'
   | 'PAYLOAD_TOO_LARGE'
+  | 'REQUEST_TIMEOUT'
+  | 'HEADERS_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'NOT_ACCEPTABLE'
   | 'METHOD_NOT_ALLOWED'
@@ -48,9 +50,12 @@ export class DomainError extends Error {
   }
 }
 
+/** More than this many field errors are summarised: a hostile body must not buy a huge answer. */
+export const MAX_REPORTED_ERRORS = 20;
+
 export class ValidationFailed extends DomainError {
   constructor(errors: FieldError[], message = describeFieldErrors(errors)) {
-    super('VALIDATION_FAILED', message, { errors });
+    super('VALIDATION_FAILED', message, { errors: errors.slice(0, MAX_REPORTED_ERRORS) });
   }
   static field(field: string, message: string): ValidationFailed {
     return new ValidationFailed([{ field, message }]);
@@ -58,8 +63,14 @@ export class ValidationFailed extends DomainError {
 }
 
 function describeFieldErrors(errors: FieldError[]): string {
-  if (errors.length === 1) return `${errors[0].field}: ${errors[0].message}`;
-  return `${errors.length} fields are invalid: ${errors.map((e) => e.field).join(', ')}`;
+  if (errors.length === 1) {
+    const [{ field, message }] = errors;
+    // Most messages already begin with the field's name ("prefix must be …"): say it once.
+    return message.startsWith(`${field} `) || message.startsWith(`${field}: `) ? message : `${field}: ${message}`;
+  }
+  const shown = errors.slice(0, MAX_REPORTED_ERRORS).map((e) => e.field);
+  const more = errors.length - shown.length;
+  return `${errors.length} fields are invalid: ${shown.join(', ')}${more > 0 ? ` and ${more} more (only the first ${MAX_REPORTED_ERRORS} are listed)` : ''}`;
 }
 
 export class PrefixNotLeasable extends DomainError {

@@ -14,6 +14,7 @@ import {
   UNIQUE_VIOLATION,
 } from '../database/pg-errors';
 import { DomainError, ErrorCode } from './domain-errors';
+import { formatBytes } from '../common/body-limits';
 import { Problem, PROBLEM_TYPES, problemType } from './problem';
 
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
@@ -51,7 +52,14 @@ export function toProblem(
     };
   }
   if (bodyParserType === 'entity.too.large') {
-    return { problem: build('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'), unexpected: false };
+    const limit = (error as { limit?: number }).limit;
+    return {
+      problem: build(
+        'PAYLOAD_TOO_LARGE',
+        `The request body is larger than ${limit ? formatBytes(limit) : 'this route accepts'}.`,
+      ),
+      unexpected: false,
+    };
   }
   if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
     return { problem: build('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON.'), unexpected: false };

@@ -1,26 +1,26 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { stringify } from 'csv-stringify/sync';
 import type { Response } from 'express';
-import { once } from 'node:events';
 import { Public } from '../auth/roles.decorator';
-import { GeofeedRepository, GeofeedRow } from './geofeed.repository';
+import { APP_CONFIG } from '../config/config';
+import type { AppConfig } from '../config/config';
+import { DomainError } from '../errors/domain-errors';
+import { GeofeedSnapshot } from './geofeed.snapshot';
 
-export const GEOFEED_HEADER = '# iplease geofeed\n';
-const BATCH = 5000;
+export { GEOFEED_HEADER, geofeedLines } from './geofeed.lines';
 
-/** RFC 8805: prefix, country, ISO 3166-2 subdivision, city, postal code (left empty, as the RFC advises). */
-export function geofeedLines(rows: readonly GeofeedRow[]): string {
-  return stringify(
-    rows.map((r) => [r.prefix, r.country_code.trim(), r.subdivision_code ?? '', r.city ?? '', '']),
-    { record_delimiter: 'unix' },
-  );
-}
+/** A download that makes no progress for this long (a client that stopped reading) is cut, freeing its slot. */
+const STALLED_DOWNLOAD_MS = 30_000;
 
 @ApiTags('Geofeed')
 @Controller()
 export class GeofeedController {
-  constructor(private readonly geofeed: GeofeedRepository) {}
+  private downloads = 0;
+
+  constructor(
+    private readonly snapshot: GeofeedSnapshot,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Get('geofeed.csv')
   @Public()
@@ -29,7 +29,8 @@ export class GeofeedController {
     summary: 'RFC 8805 self-published geofeed of the active allocations',
     description:
       "One line per active allocation of a lease active today, sorted by prefix: `prefix,countryCode,subdivisionCode,city,` from the allocation's region. " +
-      'The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632).',
+      'The first line is the comment `# iplease geofeed`. Public: publish its URL in the inetnum/NetRange `geofeed:` attribute (RFC 9632). ' +
+      'Served from a snapshot rebuilt after any change (and at least every minute); at most GEOFEED_MAX_DOWNLOADS downloads at once per instance, beyond that 429.',
   })
   @ApiProduces('text/csv')
   @ApiResponse({
@@ -40,31 +41,51 @@ export class GeofeedController {
     },
   })
   @ApiResponse({
+    status: 429,
+    description:
+      'RATE_LIMITED: too many downloads at once (or too many public requests from this address); see Retry-After.',
+    headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+  })
+  @ApiResponse({
     status: 503,
     description: 'UNAVAILABLE: the database is unreachable.',
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
   })
   async feed(@Res() res: Response): Promise<void> {
-    let started = false;
-    const start = () => {
-      if (started) return;
-      started = true;
-      res.status(200).type('text/csv; charset=utf-8');
-      res.write(GEOFEED_HEADER);
+    if (this.downloads >= this.config.geofeedMaxDownloads) {
+      throw new DomainError(
+        'RATE_LIMITED',
+        `The geofeed is being sent to ${this.downloads} clients already (GEOFEED_MAX_DOWNLOADS); retry shortly.`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+    this.downloads++;
+    let released = false;
+    const release = () => {
+      if (!released) this.downloads--;
+      released = true;
     };
     try {
-      await this.geofeed.forEachBatch(BATCH, async (rows) => {
-        start();
-        if (!res.write(geofeedLines(rows))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-        return !res.destroyed && !res.writableEnded;
-      });
-      start();
-      res.end();
+      const file = await this.snapshot.current();
+      const socket = res.socket;
+      res.setTimeout(STALLED_DOWNLOAD_MS, () => res.destroy());
+      res
+        .status(200)
+        .type('text/csv; charset=utf-8')
+        .setHeader('Last-Modified', file.builtAt.toUTCString())
+        .setHeader('Content-Length', String(file.body.length))
+        .end(file.body);
+      // The response "finishes" once the bytes are queued; the download lasts until the client has taken them.
+      if (socket && !socket.destroyed && socket.writableLength > 0) {
+        socket.once('drain', release);
+        socket.once('close', release);
+      } else {
+        release();
+      }
     } catch (error) {
-      // Before the first byte the problem filter answers (503 when the database is gone); after
-      // it, a truncated feed must not look complete, so the connection is cut.
-      if (!started) throw error;
-      res.destroy();
+      release();
+      throw error;
     }
   }
 }

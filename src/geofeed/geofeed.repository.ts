@@ -14,6 +14,14 @@ const CURSOR = 'geofeed_lines';
 export class GeofeedRepository {
   constructor(private readonly db: Database) {}
 
+  /** Changes whenever an allocation, region or lease changes, and at midnight UTC (leases start and end). */
+  async changeMarker(): Promise<string> {
+    const rows = await this.db.query<{ marker: string }[]>(
+      `SELECT last_value::text || ':' || is_called::text || ':' || current_date::text AS marker FROM geofeed_changes`,
+    );
+    return rows[0].marker;
+  }
+
   /**
    * Active allocations of leases active today, in prefix order, from a server-side cursor in one
    * read-only snapshot: memory stays flat however many allocations there are. `onBatch` answers

@@ -1,7 +1,10 @@
 import { stringify } from 'csv-stringify/sync';
 
-/** A spreadsheet would read a cell starting with one of these as a formula (CSV injection). */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A spreadsheet would read a cell starting with one of these as a formula (CSV injection), also
+ * after leading spaces, NBSP, line breaks, other control characters or a `;` (a separator in many locales).
+ */
+const FORMULA_START = /^[\s\u00a0\p{Cc};]*[=+\-@]|^[\t\r\n]/u;
 /** A plain decimal number cannot be a formula, so "-3" and "-0.50" stay numbers. */
 const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
 
@@ -15,7 +18,9 @@ export function neutraliseCell(value: unknown): string {
   return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
 }
 
-const CSV_OPTIONS = { record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
+// A bare LF inside a cell is quoted too (csv-stringify only quotes the record delimiter itself), and
+// so is a `;`: spreadsheets in locales that split on it would otherwise start a new cell there.
+const CSV_OPTIONS = { record_delimiter: 'windows', quoted_match: /[\r\n;]/ } as const;
 
 /** RFC 4180 CSV (CRLF, quoting by csv-stringify): a header row of `columns`, then one row per record. */
 export function toCsv<Row extends object>(columns: readonly (keyof Row & string)[], rows: readonly Row[]): string {
@@ -32,7 +37,6 @@ export function* csvChunks<Row extends object>(
   rows: readonly Row[],
   rowsPerChunk = 2000,
 ): Generator<string> {
-  // A bare LF inside a cell is quoted too: csv-stringify only quotes the record delimiter itself.
   yield stringify([[...columns]], CSV_OPTIONS);
   for (let start = 0; start < rows.length; start += rowsPerChunk) {
     const records = rows

@@ -10,6 +10,7 @@ interface AuditEvent {
   before: Record<string, unknown> | null;
   after: Record<string, unknown> | null;
   requestId: string | null;
+  clientRequestId: string | null;
 }
 
 describe('audit trail', () => {
@@ -53,7 +54,9 @@ describe('audit trail', () => {
       });
       expect(new Date(e.at).toISOString()).toBe(e.at);
     }
-    expect(events[0]).toMatchObject({ before: null, after: created.body, requestId: 'audit-create-1' });
+    // The caller's X-Request-Id is kept beside the server's own id, never in its place (issue 10, S9).
+    expect(events[0]).toMatchObject({ before: null, after: created.body, clientRequestId: 'audit-create-1' });
+    expect(events[0].requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(events[1]).toMatchObject({
       before: created.body,
       after: updated.body,

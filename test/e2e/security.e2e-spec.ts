@@ -580,13 +580,7 @@ describe('security', () => {
       const key = created.body.key as string;
       expect(key).toMatch(/^ipl_/);
       const hash = hashApiKey(key);
-      const secrets = [
-        key,
-        hash.toString('hex'),
-        hash.toString('base64'),
-        hash.toString('base64url'),
-        key.slice(displayPrefix(key).length),
-      ];
+      const secrets = [key, hash.toString('hex'), hash.toString('base64'), hash.toString('base64url'), key.slice(4)];
       await t.http.get('/api/v1/lessors').set(bearer(key)).expect(200);
 
       const reads: string[] = [];
@@ -714,7 +708,7 @@ describe('security', () => {
         const hash = hashApiKey(secret);
         for (const form of [
           secret,
-          secret.slice(displayPrefix(secret).length),
+          secret.slice(4),
           hash.toString('hex'),
           hash.toString('base64'),
           createHash('sha256').update(secret).digest('base64url'),

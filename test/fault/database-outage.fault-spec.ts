@@ -201,17 +201,17 @@ describe('database outage (app in-process, its own PostgreSQL)', () => {
       `SELECT description, id::text, prefix::text FROM allocations WHERE lease_id = $1 AND status = 'active'`,
       [leaseId],
     );
-    const audits = await pg.query<{ request_id: string; entity_id: string }>(
-      `SELECT request_id, entity_id::text FROM audit_events WHERE entity_type = 'allocation' AND action = 'create' AND request_id LIKE 'burst-%'`,
+    const audits = await pg.query<{ client_request_id: string; entity_id: string }>(
+      `SELECT client_request_id, entity_id::text FROM audit_events WHERE entity_type = 'allocation' AND action = 'create' AND client_request_id LIKE 'burst-%'`,
     );
     const created = results.filter((r) => r.reply.status === 201);
     expect(rows).toHaveLength(created.length);
     for (const { requestId, reply } of results) {
       const written = rows.filter((row) => row.description === requestId);
-      const audited = audits.filter((a) => a.request_id === requestId);
+      const audited = audits.filter((a) => a.client_request_id === requestId);
       if (reply.status === 201) {
         expect(written).toEqual([{ description: requestId, id: reply.body.id, prefix: reply.body.prefix }]);
-        expect(audited).toEqual([{ request_id: requestId, entity_id: reply.body.id }]);
+        expect(audited).toEqual([{ client_request_id: requestId, entity_id: reply.body.id }]);
       } else {
         expect({ requestId, written, audited }).toEqual({ requestId, written: [], audited: [] });
       }

@@ -110,8 +110,20 @@ export class AuditEventDto {
     description: 'The entity as it is after (null for delete).',
   })
   after: unknown;
-  @ApiProperty({ type: String, nullable: true, description: 'X-Request-Id of the request that made the change.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'The id the server gave the request that made the change (in its logs as `req.id`); `cli-…` for the command-line tool, `startup-…` for changes made at start.',
+  })
   requestId: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "The caller's own X-Request-Id, as sent (and echoed in the response); null when it sent none. Never trusted to identify the request.",
+  })
+  clientRequestId: string | null;
 }
 
 export class AuditEventPageDto extends PageDto {

@@ -33,10 +33,13 @@ export class ApiKeyDto {
   @ApiProperty({ example: 'terraform-ci' }) name: string;
   @ApiProperty({ enum: ROLES }) role: Role;
   @ApiProperty({
-    example: 'ipl_Xk3v9Q',
-    description: 'The first characters of the key: enough to recognise it, never enough to use it.',
+    type: String,
+    nullable: true,
+    example: 'ipl_',
+    description:
+      'The fixed marker of a generated key (`ipl_`), never any of its secret characters; null for a key an operator chose (ADMIN_API_KEY), of which nothing is shown.',
   })
-  keyPrefix: string;
+  keyPrefix: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated at most once a minute.' })

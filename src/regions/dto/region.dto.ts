@@ -12,6 +12,11 @@ const CITY_TEXT = /^[^,\p{Cc}\u2028\u2029]*$/u;
 const CITY_TEXT_MESSAGE =
   'city must not contain commas, line breaks or control characters (it is written into the RFC 8805 geofeed CSV)';
 
+/** The public geofeed is opened in spreadsheets: a city may not start like a formula (= + - @, also after spaces). */
+const NO_FORMULA_START = /^(?![\s\u00a0]*[=+\-@])/u;
+const NO_FORMULA_START_MESSAGE =
+  'city must not start with = + - or @ (a spreadsheet opening the public geofeed would run it as a formula)';
+
 const IsCountryCode = () =>
   ValidateBy({
     name: 'isCountryCode',
@@ -72,7 +77,7 @@ export class CreateRegionDto {
     example: 'Dublin',
     maxLength: 100,
     nullable: true,
-    description: 'Free text without commas or line breaks (geofeed CSV).',
+    description: 'Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.',
   })
   @IsOptional()
   @IsString()
@@ -80,6 +85,7 @@ export class CreateRegionDto {
   @MaxLength(100)
   @Matches(/\S/, { message: 'city must not be blank' })
   @Matches(CITY_TEXT, { message: CITY_TEXT_MESSAGE })
+  @Matches(NO_FORMULA_START, { message: NO_FORMULA_START_MESSAGE })
   city?: string | null;
 }
 

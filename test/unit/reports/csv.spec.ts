@@ -19,6 +19,12 @@ describe('neutraliseCell', () => {
     ['-', "'-"],
     ['--1', "'--1"],
     ['-1e3', "'-1e3"],
+    // Issue 10, S6: formulas after leading spaces, NBSP, line breaks or a `;`.
+    [' =1', "' =1"],
+    ['\u00a0=HYPERLINK("http://evil")', '\'\u00a0=HYPERLINK("http://evil")'],
+    ['\n=1+1', "'\n=1+1"],
+    [';=cmd', "';=cmd"],
+    ['  @SUM(A1)', "'  @SUM(A1)"],
   ])('prefixes %p with an apostrophe', (input, expected) => {
     expect(neutraliseCell(input)).toBe(expected);
   });
@@ -30,7 +36,6 @@ describe('neutraliseCell', () => {
     ['a negative integer', '-30'],
     ['a negative decimal', '-0.50'],
     ['a formula char inside', 'a=b'],
-    ['a leading space', ' =1'],
     ['empty', ''],
   ])('leaves %s alone', (_label, input) => {
     expect(neutraliseCell(input)).toBe(input);
@@ -52,6 +57,10 @@ describe('toCsv', () => {
       { b: 'say "hi"', a: 'line\nbreak', c: 3 },
     ];
     expect(toCsv(['a', 'b', 'c'], rows)).toBe('a,b,c\r\n\'=cmd,"x,y",\r\n"line\nbreak","say ""hi""",3\r\n');
+  });
+
+  it('quotes a cell holding a ";" so locales that split on it keep one cell (issue 10, S6)', () => {
+    expect(toCsv(['a'], [{ a: 'x;=1+1' }])).toBe('a\r\n"x;=1+1"\r\n');
   });
 
   it('writes only the header when there are no rows', () => {
