@@ -11,7 +11,15 @@ import { benchmark as reads } from './read-latency';
 import { benchmark as events } from './events-webhooks';
 
 /** The benchmarks of one `npm run bench`, in the order they run (later ones may reuse datasets). */
-export const BENCHMARKS: Benchmark[] = [sqlBaseline, sqlCeiling, httpThroughput, allocationLatency, rateLimit, events, reads];
+export const BENCHMARKS: Benchmark[] = [
+  sqlBaseline,
+  sqlCeiling,
+  httpThroughput,
+  allocationLatency,
+  rateLimit,
+  events,
+  reads,
+];
 
 /**
  * Modules that join the run when their file exists, after the ones above, with no edit here:

@@ -12,7 +12,7 @@ import { AppModule } from './app.module';
 import { BEARER } from './auth/api-key.guard';
 import { hashApiKey } from './auth/api-key.crypto';
 import { PRE_AUTHENTICATED } from './auth/pre-authenticated';
-import { ApiKeyRow, ApiKeysRepository } from './auth/api-keys.repository';
+import { ActiveApiKey, ApiKeysRepository } from './auth/api-keys.repository';
 import { BODY_ROUTES, bodyRouteFor, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limits';
 import { AddressRateLimiter } from './ratelimit/address-rate-limiter';
 import { requestContext } from './common/request-context';
@@ -281,7 +281,7 @@ function authenticateBeforeBody(keys: ApiKeysRepository, addressLimits: AddressR
     lookup.then(
       async (key) => {
         if (key) {
-          (req as Request & { [PRE_AUTHENTICATED]?: ApiKeyRow })[PRE_AUTHENTICATED] = key;
+          (req as Request & { [PRE_AUTHENTICATED]?: ActiveApiKey })[PRE_AUTHENTICATED] = key;
           return next();
         }
         const unauthenticated = match

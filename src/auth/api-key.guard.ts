@@ -5,7 +5,7 @@ import { requestContext, Role } from '../common/request-context';
 import { Forbidden, Unauthenticated } from '../errors/domain-errors';
 import { AddressRateLimiter } from '../ratelimit/address-rate-limiter';
 import { hashApiKey, sameHash } from './api-key.crypto';
-import { ApiKeyRow, ApiKeysRepository } from './api-keys.repository';
+import { ActiveApiKey, ApiKeysRepository } from './api-keys.repository';
 import { PRE_AUTHENTICATED } from './pre-authenticated';
 import { ALLOWED_ROLES, IS_PUBLIC } from './roles.decorator';
 
@@ -49,7 +49,7 @@ export class ApiKeyGuard implements CanActivate {
     const hash = hashApiKey(match[1]);
     // A request with a body was authenticated before its body was read (bootstrap.ts).
     const key =
-      (req as Request & { [PRE_AUTHENTICATED]?: ApiKeyRow })[PRE_AUTHENTICATED] ??
+      (req as Request & { [PRE_AUTHENTICATED]?: ActiveApiKey })[PRE_AUTHENTICATED] ??
       (await this.keys.findActiveByHash(hash));
     if (!key || !sameHash(key.key_hash, hash)) throw new Unauthenticated('The API key is unknown or revoked.');
 

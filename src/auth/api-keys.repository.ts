@@ -15,13 +15,16 @@ export interface ApiKeyRow {
   last_used_at: Date | null;
 }
 
+/** A live key as authentication finds it, with the primary's WAL position at that moment (read-your-writes on replicas). */
+export type ActiveApiKey = ApiKeyRow & { wal_position: string };
+
 @Injectable()
 export class ApiKeysRepository {
   constructor(private readonly db: Database) {}
 
-  async findActiveByHash(hash: Buffer): Promise<(ApiKeyRow & { wal_position: string }) | undefined> {
+  async findActiveByHash(hash: Buffer): Promise<ActiveApiKey | undefined> {
     // The primary's WAL position comes along for free: reads routed to a replica wait for it (ReadDatabase).
-    const rows = await this.db.query<(ApiKeyRow & { wal_position: string })[]>(
+    const rows = await this.db.query<ActiveApiKey[]>(
       `SELECT *, pg_current_wal_lsn()::text AS wal_position FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [hash],
     );

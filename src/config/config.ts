@@ -141,7 +141,9 @@ export class EnvironmentVariables {
   /** Express "trust proxy": how client addresses are read behind a reverse proxy (hop count or addresses). */
   @IsOptional()
   @IsString()
-  @Matches(/^(\d{1,2}|[0-9A-Za-z.:/, ]+)$/, { message: '$property must be a hop count or a comma-separated list of addresses' })
+  @Matches(/^(\d{1,2}|[0-9A-Za-z.:/, ]+)$/, {
+    message: '$property must be a hop count or a comma-separated list of addresses',
+  })
   TRUST_PROXY?: string;
 
   @IsOptional()

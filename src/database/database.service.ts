@@ -4,7 +4,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { requestContext } from '../common/request-context';
 import { claimIdempotencyKey } from '../idempotency/idempotency.claim';
-import { Unavailable } from '../errors/domain-errors';
 import { isRetryableTransactionError } from './pg-errors';
 import { Unavailable } from '../errors/domain-errors';
 

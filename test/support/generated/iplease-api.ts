@@ -6933,7 +6933,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -7218,7 +7218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description PAYLOAD_TOO_LARGE: body over 1 MiB. Codes: PAYLOAD_TOO_LARGE. */
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
                     [name: string]: unknown;
