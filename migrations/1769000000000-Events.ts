@@ -25,6 +25,7 @@ export class Events1769000000000 implements MigrationInterface {
         actor_key_id uuid,
         actor_name   text,
         request_id   text,
+        client_request_id text,
         data         jsonb,
         previous     jsonb,
         CONSTRAINT events_pkey PRIMARY KEY (id),

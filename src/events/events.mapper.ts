@@ -14,6 +14,7 @@ export function toEventDto(row: EventRow): EventDto {
     entityId: row.entity_id,
     actor,
     requestId: row.request_id,
+    clientRequestId: row.client_request_id,
     data: row.data,
     previous: row.previous,
   };

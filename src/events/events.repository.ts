@@ -25,6 +25,7 @@ export interface EventRow {
   actor_key_id: string | null;
   actor_name: string | null;
   request_id: string | null;
+  client_request_id: string | null;
   data: unknown;
   previous: unknown;
 }
@@ -36,7 +37,7 @@ export interface EventFilter {
 }
 
 export const EVENT_COLUMNS = `id, seq, xid::text AS xid, type, occurred_at, entity_type, entity_id, actor_key_id,
-  actor_name, request_id, data, previous`;
+  actor_name, request_id, client_request_id, data, previous`;
 
 /**
  * The transactional outbox. append() runs inside the caller's transaction, so an event exists
@@ -60,6 +61,7 @@ export class EventsRepository {
       event.data === undefined ? null : JSON.stringify(event.data),
       event.previous === undefined ? null : JSON.stringify(event.previous),
       event.id ?? null,
+      ctx?.clientRequestId ?? null,
     ];
     let also = '';
     if (alongside) {
@@ -69,8 +71,8 @@ export class EventsRepository {
     }
     const rows = await tx.query<{ id: string }[]>(
       `WITH event AS (
-         INSERT INTO events (id, type, entity_type, entity_id, actor_key_id, actor_name, request_id, data, previous)
-         VALUES (coalesce($9::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $8)
+         INSERT INTO events (id, type, entity_type, entity_id, actor_key_id, actor_name, request_id, client_request_id, data, previous)
+         VALUES (coalesce($9::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $10, $7, $8)
          RETURNING id, type
        ), queued AS (
          INSERT INTO webhook_deliveries (webhook_id, event_id)

@@ -85,7 +85,7 @@ describe('event log (GET /events)', () => {
     expect(created).toMatchObject({
       entityType: 'allocation',
       entityId: alloc.body.id,
-      requestId: 'events-alloc-1',
+      clientRequestId: 'events-alloc-1',
       data: alloc.body,
       previous: null,
       actor: { name: 'bootstrap-admin (ADMIN_API_KEY)' },
@@ -98,6 +98,13 @@ describe('event log (GET /events)', () => {
       alloc.body.id,
     ]);
     expect(audited.rows[0].n).toBe(3);
+    const createdAudit = await t.pool.query(
+      `SELECT request_id, client_request_id FROM audit_events WHERE entity_id = $1 AND action = 'create'`,
+      [alloc.body.id],
+    );
+    expect(created.requestId).toBe(createdAudit.rows[0].request_id);
+    expect(created.requestId).not.toBe('events-alloc-1');
+    expect(createdAudit.rows[0].client_request_id).toBe('events-alloc-1');
   });
 
   it('writes nothing when the change is refused', async () => {

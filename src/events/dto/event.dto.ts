@@ -59,8 +59,18 @@ export class EventDto {
     description: 'Who made the change; null for time-driven events written by the scheduler.',
   })
   actor: EventActorDto | null;
-  @ApiProperty({ type: String, nullable: true, description: 'X-Request-Id of the request that made the change.' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The id the server gave the request that made the change (as in the audit trail).',
+  })
   requestId: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The caller's own X-Request-Id of that request, if it sent one; never used in place of requestId.",
+  })
+  clientRequestId: string | null;
   @ApiProperty({
     type: 'object',
     additionalProperties: true,

@@ -848,8 +848,10 @@ export interface components {
             entityId: string;
             /** @description Who made the change; null for time-driven events written by the scheduler. */
             actor: components["schemas"]["EventActorDto"] | null;
-            /** @description X-Request-Id of the request that made the change. */
+            /** @description The id the server gave the request that made the change (as in the audit trail). */
             requestId: string | null;
+            /** @description The caller's own X-Request-Id of that request, if it sent one; never used in place of requestId. */
+            clientRequestId: string | null;
             /** @description The API representation after the change (null for deletes). Scheduler events carry the entity as it is when they fire, plus `threshold` and `daysLeft` for notice deadlines. */
             data: {
                 [key: string]: unknown;
