@@ -1,6 +1,12 @@
 import { Inventory1764000000000 } from './1764000000000-Inventory';
 import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
+import { Money1767000000000 } from './1767000000000-Money';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
-export const MIGRATIONS = [Inventory1764000000000, Allocations1764000001000, Idempotency1764000002000];
+export const MIGRATIONS = [
+  Inventory1764000000000,
+  Allocations1764000001000,
+  Idempotency1764000002000,
+  Money1767000000000,
+];

@@ -13,6 +13,8 @@ import { AllocationsModule } from './allocations/allocations.module';
 import { ProvidersModule } from './providers/providers.module';
 import { RegionsModule } from './regions/regions.module';
 import { ReportsModule } from './reports/reports.module';
+import { FxModule } from './fx/fx.module';
+import { InvoicesModule } from './invoices/invoices.module';
 import { GeofeedModule } from './geofeed/geofeed.module';
 
 @Module({})
@@ -35,6 +37,8 @@ export class AppModule {
         ProvidersModule,
         RegionsModule,
         ReportsModule,
+        FxModule,
+        InvoicesModule,
         GeofeedModule,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],

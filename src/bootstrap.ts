@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
 import { requestContext } from './common/request-context';
+import { documentTextBodies, parseTextBodies, textBodyRoute } from './common/text-bodies';
 import { PinoNestLogger } from './common/logger';
 import { validationException } from './common/validation';
 import type { AppConfig } from './config/config';
@@ -73,6 +74,7 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
     }),
   );
   app.use(refuseNonJsonBodies);
+  app.use(parseTextBodies);
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: JSON_TYPES }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
@@ -186,10 +188,15 @@ function answerMalformedHttp(server: Server): void {
   });
 }
 
-/** A body must be JSON: anything else is refused with 415 before it is parsed. */
+/** A body must be JSON (or text on the few routes of TEXT_BODY_ROUTES): anything else is refused with 415 before it is parsed. */
 function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-  if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(JSON_TYPES)) {
+  if (
+    hasBody &&
+    ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) &&
+    !req.is(JSON_TYPES) &&
+    !textBodyRoute(req)
+  ) {
     return next(
       new DomainError(
         'UNSUPPORTED_MEDIA_TYPE',
@@ -221,6 +228,8 @@ export function buildOpenApiDocument(app: INestApplication) {
     .addTag('Providers', 'Clouds and networks allocations are assigned to, with their prefix-length rules.')
     .addTag('Lookup', 'Who holds an address today.')
     .addTag('Reports', 'Finance: costs, renewals, utilisation and forecasts (JSON or CSV).')
+    .addTag('FX rates', 'ECB reference rates for reporting in one currency (finance).')
+    .addTag('Invoices', "Lessors' invoices, checked against the expected cost (finance).")
     .addTag('Audit', 'Every change, who made it, before and after.')
     .addTag('API keys', 'Keys and their roles (admin only).')
     .addTag('Operations', 'Health, readiness and metrics; public, no key needed.')
@@ -229,7 +238,7 @@ export function buildOpenApiDocument(app: INestApplication) {
     extraModels: [ProblemDto],
     operationIdFactory: (_controller, method) => method,
   });
-  return documentIdempotency(documentSecurity(document, app));
+  return documentTextBodies(documentIdempotency(documentSecurity(document, app)));
 }
 
 function setupSwagger(app: INestApplication): void {

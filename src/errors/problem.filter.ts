@@ -49,10 +49,15 @@ export function toProblem(
     };
   }
   if (bodyParserType === 'entity.too.large') {
-    return { problem: build('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'), unexpected: false };
+    const limit = (error as { limit?: number }).limit;
+    const mib = typeof limit === 'number' ? Math.round((limit / 1048576) * 10) / 10 : 1;
+    return { problem: build('PAYLOAD_TOO_LARGE', `The request body is larger than ${mib} MiB.`), unexpected: false };
   }
   if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
-    return { problem: build('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON.'), unexpected: false };
+    return {
+      problem: build('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON (or CSV where a route takes it).'),
+      unexpected: false,
+    };
   }
   if (isBodyReadError(error)) {
     // Any other client error while reading the body (a corrupt gzip/deflate stream, a length that

@@ -1,8 +1,15 @@
 import { Module } from '@nestjs/common';
+import { FxModule } from '../fx/fx.module';
 import { DashboardController } from './dashboard.controller';
+import { ReportingCurrencyService } from './reporting-currency.service';
 import { ReportsController } from './reports.controller';
 import { ReportsRepository } from './reports.repository';
 import { ReportsService } from './reports.service';
 
-@Module({ controllers: [ReportsController, DashboardController], providers: [ReportsService, ReportsRepository] })
+@Module({
+  imports: [FxModule],
+  controllers: [ReportsController, DashboardController],
+  providers: [ReportsService, ReportsRepository, ReportingCurrencyService],
+  exports: [ReportsService],
+})
 export class ReportsModule {}

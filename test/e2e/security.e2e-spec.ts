@@ -35,7 +35,7 @@ jest.setTimeout(120_000);
 
 const ROLES: Role[] = ['admin', 'engineer', 'finance', 'viewer'];
 
-type Permission = 'public' | 'read-inventory' | 'write-inventory' | 'read-audit' | 'reports' | 'api-keys';
+type Permission = 'public' | 'read-inventory' | 'write-inventory' | 'read-audit' | 'reports' | 'money' | 'api-keys';
 
 /** The contract's role table (API.md, Auth): who may do what. */
 const ALLOWED: Record<Exclude<Permission, 'public'>, Role[]> = {
@@ -43,6 +43,8 @@ const ALLOWED: Record<Exclude<Permission, 'public'>, Role[]> = {
   'write-inventory': ['admin', 'engineer'],
   'read-audit': ['admin', 'engineer', 'finance'],
   reports: ['admin', 'finance'],
+  // API.md, Roles for money: finance and admin own FX rates and invoices (and read them).
+  money: ['admin', 'finance'],
   'api-keys': ['admin'],
 };
 
@@ -64,6 +66,7 @@ function classify(method: string, path: string): Permission | undefined {
   if (INVENTORY.test(path)) return get ? 'read-inventory' : 'write-inventory';
   if (/^\/api\/v1\/audit-events(\/|$)/.test(path)) return get ? 'read-audit' : undefined; // the audit trail has no writes
   if (/^\/api\/v1\/reports\/[^/]+$/.test(path)) return get ? 'reports' : undefined;
+  if (/^\/api\/v1\/(fx-rates|invoices)(\/|$)/.test(path)) return 'money';
   if (/^\/api\/v1\/api-keys(\/|$)/.test(path)) return 'api-keys';
   return undefined;
 }
@@ -187,7 +190,7 @@ describe('security', () => {
 
     it('covers every permission class with at least one route', () => {
       const classes = new Set(ops.map((op) => classify(op.method, op.path)));
-      for (const permission of ['read-inventory', 'write-inventory', 'read-audit', 'api-keys'] as const)
+      for (const permission of ['read-inventory', 'write-inventory', 'read-audit', 'money', 'api-keys'] as const)
         expect(classes).toContain(permission);
     });
   });
