@@ -2,6 +2,8 @@ import { Inventory1764000000000 } from './1764000000000-Inventory';
 import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Money1767000000000 } from './1767000000000-Money';
+import { Archiving1770000000000 } from './1770000000000-Archiving';
+import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +11,6 @@ export const MIGRATIONS = [
   Allocations1764000001000,
   Idempotency1764000002000,
   Money1767000000000,
+  Archiving1770000000000,
+  AllocationNamesAndOrigins1771000000000,
 ];

@@ -13,6 +13,8 @@ export interface AllocationRow extends VersionedRow {
   occupied: boolean;
   requested_prefix_length: number | null;
   strategy: string;
+  name: string | null;
+  origin_asn: string | null;
   description: string | null;
   tags: string[];
   released_at: Date | null;
@@ -32,7 +34,7 @@ export interface LockedLease {
 }
 
 const ALLOCATION_COLUMNS = `id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
-  strategy, description, tags, released_at, hold_until, version, created_at, updated_at`;
+  strategy, name, origin_asn, description, tags, released_at, hold_until, version, created_at, updated_at`;
 
 @Injectable()
 export class AllocationsRepository extends TableRepository<AllocationRow> {
@@ -48,6 +50,7 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
     if (query.contains) filters.push({ sql: 'prefix >>= $1::cidr', params: [query.contains] });
     if (query.within) filters.push({ sql: 'prefix <<= $1::cidr', params: [query.within] });
     if (query.tag) filters.push({ sql: 'tags @> ARRAY[$1]::text[]', params: [query.tag] });
+    if (query.name !== undefined) filters.push({ sql: 'name = $1', params: [query.name] });
     return this.list(this.db, page, filters);
   }
 
@@ -135,6 +138,11 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
       `SELECT 1 FROM allocations WHERE lease_id = $1 AND status = 'released' AND occupied AND hold_until <= now() LIMIT 1`,
       [leaseId],
     );
+    return rows.length > 0;
+  }
+
+  async activeNamed(q: Queryable, name: string): Promise<boolean> {
+    const rows = await q.query<unknown[]>(`SELECT 1 FROM allocations WHERE name = $1 AND status = 'active'`, [name]);
     return rows.length > 0;
   }
 

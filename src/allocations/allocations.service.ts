@@ -5,8 +5,9 @@ import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { Database, Tx } from '../database/database.service';
-import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
+import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode, UNIQUE_VIOLATION } from '../database/pg-errors';
 import {
+  AlreadyExists,
   NoCapacity,
   NotFound,
   NotInActiveLease,
@@ -37,6 +38,8 @@ export function toAllocationDto(row: AllocationRow): AllocationDto {
     status: row.status,
     requestedPrefixLength: row.requested_prefix_length,
     strategy: row.strategy,
+    name: row.name,
+    originAsn: row.origin_asn === null ? null : Number(row.origin_asn),
     description: row.description,
     tags: row.tags,
     addressCount: addressCount(cidrFromString(row.prefix).length),
@@ -107,13 +110,19 @@ export class AllocationsService {
           provider_id: dto.providerId,
           requested_prefix_length: dto.prefix !== undefined ? null : length,
           strategy,
+          name: dto.name ?? null,
+          origin_asn: dto.originAsn ?? null,
           description: dto.description ?? null,
           tags: [...new Set(dto.tags ?? [])],
         };
         if (dryRun) {
-          const exists = await tx.query<unknown[]>(`SELECT 1 FROM regions WHERE id = $1`, [dto.regionId]);
+          const exists = await tx.query<unknown[]>(`SELECT 1 FROM regions WHERE id = $1 AND archived_at IS NULL`, [
+            dto.regionId,
+          ]);
           if (exists.length === 0)
             throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
+          if (dto.name && (await this.allocations.activeNamed(tx, dto.name)))
+            throw new AlreadyExists(`An active allocation named "${dto.name}" already exists.`, 'name');
           throw new DryRunRollback({
             dryRun: true,
             leaseId: placement.leaseId,
@@ -132,7 +141,7 @@ export class AllocationsService {
       });
     } catch (error) {
       if (error instanceof DryRunRollback) return error.preview;
-      throw await this.translate(error, dto.prefix);
+      throw await this.translate(error, dto.prefix, dto.name);
     }
   }
 
@@ -141,6 +150,8 @@ export class AllocationsService {
     if (dto.regionId !== undefined) columns.region_id = dto.regionId;
     if (dto.providerId !== undefined) columns.provider_id = dto.providerId;
     if (dto.description !== undefined) columns.description = dto.description;
+    if (dto.name !== undefined) columns.name = dto.name;
+    if (dto.originAsn !== undefined) columns.origin_asn = dto.originAsn;
     if (dto.tags !== undefined) columns.tags = [...new Set(dto.tags)];
     try {
       return await this.writes.update(this.spec, id, ifMatch, columns, async (_tx, current) => {
@@ -149,7 +160,7 @@ export class AllocationsService {
         }
       });
     } catch (error) {
-      throw await this.translate(error);
+      throw await this.translate(error, undefined, dto.name);
     }
   }
 
@@ -163,7 +174,7 @@ export class AllocationsService {
           `UPDATE allocations SET status = 'released', released_at = now(), hold_until = now() + make_interval(days => $2),
                   version = version + 1, updated_at = now()
             WHERE id = $1 RETURNING id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
-                  strategy, description, tags, released_at, hold_until, version, created_at, updated_at`,
+                  strategy, name, origin_asn, description, tags, released_at, hold_until, version, created_at, updated_at`,
           [id, holdDays],
         );
         return rows[0][0];
@@ -171,7 +182,7 @@ export class AllocationsService {
       const rows = await tx.query<[AllocationRow[], number]>(
         `UPDATE allocations SET status = 'released', occupied = false, released_at = now(), version = version + 1, updated_at = now()
           WHERE id = $1 RETURNING id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
-                strategy, description, tags, released_at, hold_until, version, created_at, updated_at`,
+                strategy, name, origin_asn, description, tags, released_at, hold_until, version, created_at, updated_at`,
         [id],
       );
       await this.allocations.releaseBlock(tx, current.lease_id, current.prefix);
@@ -275,7 +286,7 @@ export class AllocationsService {
 
   private async checkProviderRule(providerId: string, length: number, field: string): Promise<void> {
     const rows = await this.db.query<{ code: string; min_prefix_length: number; max_prefix_length: number }[]>(
-      `SELECT code, min_prefix_length, max_prefix_length FROM providers WHERE id = $1`,
+      `SELECT code, min_prefix_length, max_prefix_length FROM providers WHERE id = $1 AND archived_at IS NULL`,
       [providerId],
     );
     const provider = rows[0];
@@ -287,7 +298,9 @@ export class AllocationsService {
     }
   }
 
-  private async translate(error: unknown, prefix?: string): Promise<unknown> {
+  private async translate(error: unknown, prefix?: string, name?: string | null): Promise<unknown> {
+    if (isPgCode(error, UNIQUE_VIOLATION, 'allocations_name_active_key'))
+      return new AlreadyExists(`An active allocation named "${name ?? ''}" already exists.`, 'name');
     if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_region_id_fkey'))
       return ValidationFailed.field('regionId', 'regionId does not name an existing region');
     if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_provider_id_fkey'))

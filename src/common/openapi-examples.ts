@@ -20,9 +20,9 @@ export async function withExampleIds(document: OpenAPIObject, db: Queryable): Pr
   let ids: Partial<Record<Entity, string | null>>;
   try {
     const rows = await db.query<Record<Entity, string | null>[]>(
-      `SELECT (SELECT id FROM lessors ORDER BY seq DESC LIMIT 1) AS lessor,
-              (SELECT id FROM regions ORDER BY seq DESC LIMIT 1) AS region,
-              (SELECT id FROM providers ORDER BY seq DESC LIMIT 1) AS provider,
+      `SELECT (SELECT id FROM lessors WHERE archived_at IS NULL ORDER BY seq DESC LIMIT 1) AS lessor,
+              (SELECT id FROM regions WHERE archived_at IS NULL ORDER BY seq DESC LIMIT 1) AS region,
+              (SELECT id FROM providers WHERE archived_at IS NULL ORDER BY seq DESC LIMIT 1) AS provider,
               (SELECT id FROM leases WHERE term @> current_date ORDER BY seq DESC LIMIT 1) AS lease`,
     );
     ids = rows[0];

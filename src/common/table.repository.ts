@@ -86,3 +86,24 @@ export class TableRepository<Row extends VersionedRow> {
     );
   }
 }
+
+/**
+ * A table whose rows can be archived (contract: "Archiving"): archived rows answer 404 on reads,
+ * are left out of lists, and stay in the table so history and reports keep their last label.
+ */
+export class ArchivableTableRepository<Row extends VersionedRow> extends TableRepository<Row> {
+  constructor(table: string) {
+    super(table, '*', 'archived_at IS NULL');
+  }
+
+  override list(q: Queryable, page: Keyset, filters: Filter[] = []): Promise<Row[]> {
+    return super.list(q, page, [...filters, { sql: 'archived_at IS NULL', params: [] }]);
+  }
+
+  async archive(q: Queryable, id: string): Promise<void> {
+    await q.query(
+      `UPDATE ${this.table} SET archived_at = now(), version = version + 1, updated_at = now() WHERE id = $1`,
+      [id],
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { parseAddressOrPrefix, parseCanonicalCidr } from '../ip';
+import { checkOriginAsn, parseAddressOrPrefix, parseCanonicalCidr } from '../ip';
 
 function parserDecorator(name: string, parse: (value: unknown) => { ok: boolean; message?: string }) {
   return (options?: ValidationOptions) => (object: object, propertyName: string) =>
@@ -46,3 +46,29 @@ export const IsDecimalString = parserDecorator('isDecimalString', (value) =>
     ? { ok: true }
     : { ok: false, message: 'must be a decimal string with up to 4 decimals, like "0.4500" (not a JSON number)' },
 );
+
+/** An origin AS: 1–4294967295 without the reserved and documentation numbers. */
+export const IsOriginAsn = parserDecorator('isOriginAsn', checkOriginAsn);
+
+/** Printable text (no control, format or unassigned code points), no edge whitespace, 1–`max` characters. */
+export function checkPrintableName(value: unknown, max: number): { ok: boolean; message?: string } {
+  if (typeof value !== 'string') return { ok: false, message: 'must be a string' };
+  const length = [...value].length;
+  if (length < 1 || length > max) return { ok: false, message: `must be 1 to ${max} characters` };
+  if (/\p{C}/u.test(value))
+    return { ok: false, message: 'must contain only printable characters (no control characters)' };
+  if (value.trim() !== value) return { ok: false, message: 'must not start or end with whitespace' };
+  return { ok: true };
+}
+
+export const IsAllocationName = parserDecorator('isAllocationName', (value) => checkPrintableName(value, 128));
+
+/** A list of origin ASNs; the message names the first bad element. */
+export const IsOriginAsnList = parserDecorator('isOriginAsnList', (value) => {
+  if (!Array.isArray(value)) return { ok: false, message: 'must be an array of AS numbers' };
+  for (const [i, asn] of value.entries()) {
+    const check = checkOriginAsn(asn);
+    if (!check.ok) return { ok: false, message: `item ${i} (${JSON.stringify(asn)}) ${check.message}` };
+  }
+  return { ok: true };
+});

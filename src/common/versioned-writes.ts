@@ -4,7 +4,7 @@ import { Database, Tx } from '../database/database.service';
 import { InUse, NotFound, PreconditionFailed } from '../errors/domain-errors';
 import { FOREIGN_KEY_VIOLATION, isPgCode, UNIQUE_VIOLATION } from '../database/pg-errors';
 import { ifMatch } from './etag';
-import type { TableRepository, VersionedRow } from './table.repository';
+import type { ArchivableTableRepository, TableRepository, VersionedRow } from './table.repository';
 
 export interface EntitySpec<Row extends VersionedRow, View> {
   /** Name used in messages and the audit trail, e.g. "lessor". */
@@ -12,6 +12,10 @@ export interface EntitySpec<Row extends VersionedRow, View> {
   repository: TableRepository<Row>;
   toView(row: Row): View;
 }
+
+export type ArchivableSpec<Row extends VersionedRow, View> = EntitySpec<Row, View> & {
+  repository: ArchivableTableRepository<Row>;
+};
 
 /**
  * The write path every resource shares: one transaction, the row locked, If-Match checked,
@@ -90,6 +94,33 @@ export class VersionedWrites {
       if (isPgCode(error, FOREIGN_KEY_VIOLATION)) throw await explain();
       throw error;
     }
+  }
+
+  /**
+   * Contract "Archiving": refuses with the IN_USE that `currentReferences` finds (anything current
+   * pointing at the row); otherwise deletes the row, and when only history still refers to it
+   * (a foreign key from any table, also ones added later) archives it instead.
+   */
+  async deleteOrArchive<Row extends VersionedRow, View>(
+    spec: ArchivableSpec<Row, View>,
+    id: string,
+    ifMatchHeader: string | undefined,
+    currentReferences: (tx: Tx) => Promise<InUse | undefined>,
+  ): Promise<void> {
+    await this.mutate(spec, id, ifMatchHeader, 'delete', async (tx) => {
+      const inUse = await currentReferences(tx);
+      if (inUse) throw inUse;
+      await tx.query('SAVEPOINT delete_or_archive');
+      try {
+        await spec.repository.delete(tx, id);
+        await tx.query('RELEASE SAVEPOINT delete_or_archive');
+      } catch (error) {
+        if (!isPgCode(error, FOREIGN_KEY_VIOLATION)) throw error;
+        await tx.query('ROLLBACK TO SAVEPOINT delete_or_archive');
+        await spec.repository.archive(tx, id);
+      }
+      return undefined;
+    });
   }
 
   async lockForChange<Row extends VersionedRow, View>(

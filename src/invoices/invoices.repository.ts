@@ -70,13 +70,22 @@ export class InvoicesRepository extends TableRepository<InvoiceRow> {
     );
   }
 
-  /** Lessor ids by exact name (names are unique case-insensitively, as the lessors table enforces). */
+  /** Ids of current (not archived) lessors by name, case-insensitively (unique among them, as the lessors table enforces). */
   async lessorIdsByName(q: Queryable, names: readonly string[]): Promise<Map<string, string>> {
     const rows = await q.query<{ name: string; id: string }[]>(
-      `SELECT n.name, l.id FROM unnest($1::text[]) AS n(name) JOIN lessors l ON lower(l.name) = lower(n.name)`,
+      `SELECT n.name, l.id FROM unnest($1::text[]) AS n(name)
+         JOIN lessors l ON lower(l.name) = lower(n.name) AND l.archived_at IS NULL`,
       [names],
     );
     return new Map(rows.map((r) => [r.name, r.id]));
+  }
+
+  /** A lessor that exists and is not archived (archived ones are refused as new references). */
+  async isCurrentLessor(q: Queryable, id: string): Promise<boolean> {
+    const rows = await q.query<unknown[]>(`SELECT 1 FROM lessors WHERE id = $1 AND archived_at IS NULL FOR KEY SHARE`, [
+      id,
+    ]);
+    return rows.length > 0;
   }
 
   /** Invoice numbers of these lessors that already exist, as "lessorId\tnumber". */

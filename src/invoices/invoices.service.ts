@@ -72,6 +72,8 @@ export class InvoicesService {
       );
     return this.uniqueNumber(dto.invoiceNumber, () =>
       this.db.transaction(async (tx) => {
+        if (!(await this.invoices.isCurrentLessor(tx, dto.lessorId)))
+          throw ValidationFailed.field('lessorId', 'lessorId does not name an existing lessor');
         try {
           return await this.insert(tx, dto);
         } catch (error) {

@@ -1,3 +1,4 @@
 export * from './cidr';
 export * from './special-purpose';
 export * from './free-space';
+export * from './asn';

@@ -100,9 +100,14 @@ export class LessorsController {
   @Delete(':id')
   @HttpCode(204)
   @Allow(...WRITE_INVENTORY)
-  @ApiOperation({ operationId: 'deleteLessor', summary: 'Delete a lessor without leases' })
+  @ApiOperation({
+    operationId: 'deleteLessor',
+    summary: 'Delete or archive a lessor',
+    description:
+      'Deletes a lessor nothing ever referred to. One that only history refers to is archived: 404 on reads, absent from lists, refused as a reference in new writes, its unique name free for reuse; reports, history and audit keep its last label. While a lease neither terminated nor ended (or one still holding active allocations) refers to it: 409 IN_USE listing them in conflicts.',
+  })
   @ApiIfMatch()
-  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiNoContentResponse({ description: 'Deleted, or archived when only history refers to it.' })
   @ApiProblems(400, 403, 404, 409, 412)
   async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
     await this.lessors.delete(id, ifMatch);

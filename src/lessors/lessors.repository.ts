@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { Database } from '../database/database.service';
+import { Database, Queryable } from '../database/database.service';
+import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 import { Keyset } from '../common/pagination';
-import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
+import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
 import type { Rir } from './dto/lessor.dto';
 
 export interface LessorRow extends VersionedRow {
@@ -13,7 +14,7 @@ export interface LessorRow extends VersionedRow {
 }
 
 @Injectable()
-export class LessorsRepository extends TableRepository<LessorRow> {
+export class LessorsRepository extends ArchivableTableRepository<LessorRow> {
   constructor(private readonly db: Database) {
     super('lessors');
   }
@@ -24,5 +25,20 @@ export class LessorsRepository extends TableRepository<LessorRow> {
     if (query.q)
       filters.push({ sql: `name ILIKE '%' || $1 || '%' ESCAPE '\\'`, params: [query.q.replace(/[\\%_]/g, '\\$&')] });
     return this.list(this.db, page, filters);
+  }
+
+  /**
+   * Leases that still make the lessor current: pending or running ones whose termination (if any)
+   * is not yet effective, and any lease still holding active (possibly stranded) allocations.
+   */
+  async currentReferences(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
+    return q.query<{ id: string; prefix: string }[]>(
+      `SELECT id, prefix::text AS prefix FROM leases
+        WHERE lessor_id = $1
+          AND ((${LEASE_STATUS_SQL} IN ('pending', 'active') AND (terminated_on IS NULL OR terminated_on > current_date))
+               OR EXISTS (SELECT 1 FROM allocations a WHERE a.lease_id = leases.id AND a.status = 'active'))
+        ORDER BY seq LIMIT 100`,
+      [id],
+    );
   }
 }

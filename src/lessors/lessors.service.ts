@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
+import { ArchivableSpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
 import { AlreadyExists, InUse } from '../errors/domain-errors';
 import { Database } from '../database/database.service';
 import { CreateLessorDto, LessorDto, LessorQuery, UpdateLessorDto } from './dto/lessor.dto';
@@ -22,7 +22,7 @@ export function toLessorDto(row: LessorRow): LessorDto {
 
 @Injectable()
 export class LessorsService {
-  private readonly spec: EntitySpec<LessorRow, LessorDto>;
+  private readonly spec: ArchivableSpec<LessorRow, LessorDto>;
 
   constructor(
     private readonly lessors: LessorsRepository,
@@ -65,14 +65,13 @@ export class LessorsService {
     return this.uniqueName(dto.name, () => this.writes.update(this.spec, id, ifMatch, values));
   }
 
+  /** Contract "Archiving": deleted when nothing ever referred to it, archived when only history does. */
   delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
-      const leases = await this.db.query<{ id: string; prefix: string }[]>(
-        `SELECT id, prefix::text AS prefix FROM leases WHERE lessor_id = $1 ORDER BY seq LIMIT 100`,
-        [id],
-      );
+    return this.writes.deleteOrArchive(this.spec, id, ifMatch, async (tx) => {
+      const leases = await this.lessors.currentReferences(tx, id);
+      if (leases.length === 0) return undefined;
       return new InUse(
-        `lessor ${id} still has ${leases.length} lease(s); delete or reassign them first.`,
+        `lessor ${id} still has ${leases.length} current lease(s); terminate them (or let them end) first.`,
         leases.map((l) => ({ id: l.id, prefix: l.prefix, kind: 'lease' })),
       );
     });

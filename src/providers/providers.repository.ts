@@ -1,18 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Queryable } from '../database/database.service';
 import { Keyset } from '../common/pagination';
-import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
+import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
 
 export interface ProviderRow extends VersionedRow {
   code: string;
   name: string;
   min_prefix_length: number;
   max_prefix_length: number;
+  required_origin_asns: string[];
   notes: string | null;
 }
 
 @Injectable()
-export class ProvidersRepository extends TableRepository<ProviderRow> {
+export class ProvidersRepository extends ArchivableTableRepository<ProviderRow> {
   constructor(private readonly db: Database) {
     super('providers');
   }
@@ -23,10 +24,10 @@ export class ProvidersRepository extends TableRepository<ProviderRow> {
     return this.list(this.db, page, filters);
   }
 
-  /** Allocations (active or released) that refer to the provider, for the IN_USE answer. */
-  async referencingAllocations(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
+  /** Active allocations that refer to the provider: while any exists it cannot be deleted or archived. */
+  async currentReferences(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
     return q.query<{ id: string; prefix: string }[]>(
-      `SELECT id, prefix::text AS prefix FROM allocations WHERE provider_id = $1 ORDER BY seq LIMIT 100`,
+      `SELECT id, prefix::text AS prefix FROM allocations WHERE provider_id = $1 AND status = 'active' ORDER BY seq LIMIT 100`,
       [id],
     );
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
+import { ArchivableSpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
 import { Database } from '../database/database.service';
 import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
 import {
@@ -20,6 +20,7 @@ export function toProviderDto(row: ProviderRow): ProviderDto {
     name: row.name,
     minPrefixLength: row.min_prefix_length,
     maxPrefixLength: row.max_prefix_length,
+    requiredOriginAsns: row.required_origin_asns.map(Number),
     notes: row.notes,
     version: row.version,
     createdAt: row.created_at.toISOString(),
@@ -44,7 +45,7 @@ function checkPrefixLengthRange(
 
 @Injectable()
 export class ProvidersService {
-  private readonly spec: EntitySpec<ProviderRow, ProviderDto>;
+  private readonly spec: ArchivableSpec<ProviderRow, ProviderDto>;
 
   constructor(
     private readonly providers: ProvidersRepository,
@@ -74,6 +75,7 @@ export class ProvidersService {
           name: dto.name,
           min_prefix_length: min,
           max_prefix_length: max,
+          required_origin_asns: [...new Set(dto.requiredOriginAsns ?? [])],
           notes: dto.notes ?? null,
         }),
       ),
@@ -87,6 +89,7 @@ export class ProvidersService {
     if (dto.minPrefixLength !== undefined) values.min_prefix_length = dto.minPrefixLength;
     if (dto.maxPrefixLength !== undefined) values.max_prefix_length = dto.maxPrefixLength;
     if (dto.notes !== undefined) values.notes = dto.notes;
+    if (dto.requiredOriginAsns !== undefined) values.required_origin_asns = [...new Set(dto.requiredOriginAsns)];
     return this.uniqueCode(dto.code, () =>
       this.writes.update(this.spec, id, ifMatch, values, async (_tx, current) => {
         checkPrefixLengthRange(
@@ -98,11 +101,13 @@ export class ProvidersService {
     );
   }
 
+  /** Contract "Archiving": deleted when nothing ever referred to it, archived when only history does. */
   delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
-      const allocations = await this.providers.referencingAllocations(this.db, id);
+    return this.writes.deleteOrArchive(this.spec, id, ifMatch, async (tx) => {
+      const allocations = await this.providers.currentReferences(tx, id);
+      if (allocations.length === 0) return undefined;
       return new InUse(
-        `provider ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
+        `provider ${id} is still used by ${allocations.length} active allocation(s); move or release them first.`,
         allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
       );
     });

@@ -104,9 +104,14 @@ export class RegionsController {
   @Delete(':id')
   @HttpCode(204)
   @Allow(...WRITE_INVENTORY)
-  @ApiOperation({ operationId: 'deleteRegion', summary: 'Delete a region no allocation refers to' })
+  @ApiOperation({
+    operationId: 'deleteRegion',
+    summary: 'Delete or archive a region',
+    description:
+      'Deletes a region nothing ever referred to. One that only history refers to is archived: 404 on reads, absent from lists, refused as a reference in new writes, its unique code free for reuse; reports, history and audit keep its last label. While an active allocation refers to it: 409 IN_USE listing them in conflicts.',
+  })
   @ApiIfMatch()
-  @ApiNoContentResponse({ description: 'Deleted.' })
+  @ApiNoContentResponse({ description: 'Deleted, or archived when only history refers to it.' })
   @ApiProblems(400, 403, 404, 409, 412)
   async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
     await this.regions.delete(id, ifMatch);

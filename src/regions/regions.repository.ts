@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Database, Queryable } from '../database/database.service';
 import { Keyset } from '../common/pagination';
-import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
+import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
 
 export interface RegionRow extends VersionedRow {
   code: string;
@@ -12,7 +12,7 @@ export interface RegionRow extends VersionedRow {
 }
 
 @Injectable()
-export class RegionsRepository extends TableRepository<RegionRow> {
+export class RegionsRepository extends ArchivableTableRepository<RegionRow> {
   constructor(private readonly db: Database) {
     super('regions');
   }
@@ -24,10 +24,10 @@ export class RegionsRepository extends TableRepository<RegionRow> {
     return this.list(this.db, page, filters);
   }
 
-  /** Allocations (active or released) that refer to the region, for the IN_USE answer. */
-  async referencingAllocations(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
+  /** Active allocations that refer to the region: while any exists it cannot be deleted or archived. */
+  async currentReferences(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
     return q.query<{ id: string; prefix: string }[]>(
-      `SELECT id, prefix::text AS prefix FROM allocations WHERE region_id = $1 ORDER BY seq LIMIT 100`,
+      `SELECT id, prefix::text AS prefix FROM allocations WHERE region_id = $1 AND status = 'active' ORDER BY seq LIMIT 100`,
       [id],
     );
   }

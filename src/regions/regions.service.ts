@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
+import { ArchivableSpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
 import { Database } from '../database/database.service';
 import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
 import { CreateRegionDto, RegionDto, RegionQuery, UpdateRegionDto } from './dto/region.dto';
@@ -32,7 +32,7 @@ function checkSubdivisionInCountry(countryCode: string, subdivisionCode: string 
 
 @Injectable()
 export class RegionsService {
-  private readonly spec: EntitySpec<RegionRow, RegionDto>;
+  private readonly spec: ArchivableSpec<RegionRow, RegionDto>;
 
   constructor(
     private readonly regions: RegionsRepository,
@@ -83,11 +83,13 @@ export class RegionsService {
     );
   }
 
+  /** Contract "Archiving": deleted when nothing ever referred to it, archived when only history does. */
   delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
-      const allocations = await this.regions.referencingAllocations(this.db, id);
+    return this.writes.deleteOrArchive(this.spec, id, ifMatch, async (tx) => {
+      const allocations = await this.regions.currentReferences(tx, id);
+      if (allocations.length === 0) return undefined;
       return new InUse(
-        `region ${id} is still referenced by ${allocations.length ? `${allocations.length} allocation(s)` : 'other resources'}; move or release them first.`,
+        `region ${id} is still used by ${allocations.length} active allocation(s); move or release them first.`,
         allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
       );
     });

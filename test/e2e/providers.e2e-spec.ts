@@ -81,6 +81,7 @@ describe('providers', () => {
       name: 'Amazon Web Services (BYOIP)',
       minPrefixLength: 8,
       maxPrefixLength: 24,
+      requiredOriginAsns: [],
       notes: null,
       version: 1,
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),

@@ -452,8 +452,12 @@ export function pathValue(
   );
 }
 
+/** Lone UTF-16 surrogates cannot be percent-encoded (encodeURIComponent throws): send U+FFFD instead. */
+const wellFormed = (s: string): string =>
+  s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+
 function encodePairs(pairs: [string, string][]): string {
-  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+  return pairs.map(([k, v]) => `${encodeURIComponent(wellFormed(k))}=${encodeURIComponent(wellFormed(v))}`).join('&');
 }
 
 const asQueryString = (value: unknown): string => (typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));

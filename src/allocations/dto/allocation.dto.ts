@@ -16,7 +16,7 @@ import {
 } from 'class-validator';
 import { PageDto, PageQuery, toIntegerOrRaw } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
-import { IsAddressOrPrefix, IsCanonicalCidr } from '../../common/validators';
+import { IsAddressOrPrefix, IsAllocationName, IsCanonicalCidr, IsOriginAsn } from '../../common/validators';
 import { TAG_PATTERN } from '../../leases/dto/lease.dto';
 
 export const STRATEGIES = ['best-fit', 'first-fit'] as const;
@@ -74,6 +74,32 @@ export class CreateAllocationDto {
   @IsIn(STRATEGIES, { message: 'strategy must be best-fit or first-fit' })
   strategy?: Strategy;
 
+  @ApiPropertyOptional({
+    type: String,
+    example: 'eu-west-1-nat',
+    minLength: 1,
+    maxLength: 128,
+    nullable: true,
+    description:
+      'A name automation chooses: 1-128 printable characters, no leading or trailing whitespace, unique among active allocations (409 ALREADY_EXISTS). Null clears it.',
+  })
+  @IsOptional()
+  @IsAllocationName()
+  name?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 16509,
+    minimum: 1,
+    maximum: 4294967294,
+    nullable: true,
+    description:
+      'The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.',
+  })
+  @IsOptional()
+  @IsOriginAsn()
+  originAsn?: number | null;
+
   @ApiPropertyOptional({ type: String, example: 'NAT gateways, prod', maxLength: 1000, nullable: true })
   @IsOptional()
   @IsString()
@@ -98,6 +124,32 @@ export class UpdateAllocationDto {
   @IsOptionalNotNull()
   @IsUUID('all', { message: 'providerId must be a UUID' })
   providerId?: string;
+
+  @ApiPropertyOptional({
+    type: String,
+    example: 'eu-west-1-nat',
+    minLength: 1,
+    maxLength: 128,
+    nullable: true,
+    description:
+      'A name automation chooses: 1-128 printable characters, no leading or trailing whitespace, unique among active allocations (409 ALREADY_EXISTS). Null clears it.',
+  })
+  @IsOptional()
+  @IsAllocationName()
+  name?: string | null;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 16509,
+    minimum: 1,
+    maximum: 4294967294,
+    nullable: true,
+    description:
+      'The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.',
+  })
+  @IsOptional()
+  @IsOriginAsn()
+  originAsn?: number | null;
 
   @ApiPropertyOptional({ type: String, maxLength: 1000, nullable: true })
   @IsOptional()
@@ -127,6 +179,8 @@ export class AllocationDto {
   })
   requestedPrefixLength: number | null;
   @ApiProperty({ enum: ['explicit', ...STRATEGIES] }) strategy: string;
+  @ApiProperty({ type: String, nullable: true, example: 'eu-west-1-nat' }) name: string | null;
+  @ApiProperty({ type: Number, nullable: true, example: 16509 }) originAsn: number | null;
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ type: [String] }) tags: string[];
   @ApiProperty({ example: 64 }) addressCount: number;
@@ -198,6 +252,11 @@ export class AllocationQuery extends PageQuery {
   @IsOptional()
   @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
   tag?: string;
+
+  @ApiPropertyOptional({ example: 'eu-west-1-nat', description: 'Exact allocation name.' })
+  @IsOptional()
+  @IsAllocationName()
+  name?: string;
 }
 
 export class FreeSpaceQuery {

@@ -16,7 +16,13 @@ import {
 } from 'class-validator';
 import { PageDto, PageQuery } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
-import { IsAddressOrPrefix, IsCalendarDate, IsCanonicalCidr, IsDecimalString } from '../../common/validators';
+import {
+  IsAddressOrPrefix,
+  IsCalendarDate,
+  IsCanonicalCidr,
+  IsDecimalString,
+  IsOriginAsn,
+} from '../../common/validators';
 
 export const LEASE_STATUSES = ['pending', 'active', 'expired', 'terminated'] as const;
 export type LeaseStatus = (typeof LEASE_STATUSES)[number];
@@ -83,11 +89,16 @@ export class CreateLeaseDto {
   @MaxLength(200)
   contractRef?: string | null;
 
-  @ApiPropertyOptional({ type: 'integer', example: 64500, minimum: 1, maximum: 4294967295, nullable: true })
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 16509,
+    minimum: 1,
+    maximum: 4294967294,
+    nullable: true,
+    description: 'Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.',
+  })
   @IsOptional()
-  @IsInt({ message: 'originAsn must be an integer' })
-  @Min(1)
-  @Max(4294967295)
+  @IsOriginAsn()
   originAsn?: number | null;
 
   @ApiPropertyOptional({ type: [String], example: ['prod', 'eu'] })

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsOriginAsnList } from '../../common/validators';
 import { PageDto, PageQuery } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
 
@@ -51,6 +52,18 @@ export class CreateProviderDto {
   @Max(32, prefixLengthMessage('maxPrefixLength'))
   maxPrefixLength?: number;
 
+  @ApiPropertyOptional({
+    type: [Number],
+    example: [16509, 14618],
+    maxItems: 32,
+    description:
+      'Origin ASNs that must be authorised (a ROA making the route valid) before space is announced through this provider (BYOIP): AWS [16509, 14618], Azure [8075].',
+  })
+  @IsOptionalNotNull()
+  @ArrayMaxSize(32)
+  @IsOriginAsnList()
+  requiredOriginAsns?: number[];
+
   @ApiPropertyOptional({ type: String, example: 'BYOIP in eu-west-1 and us-east-1', maxLength: 10000, nullable: true })
   @IsOptional()
   @IsString()
@@ -81,6 +94,7 @@ export class ProviderDto {
   @ApiProperty({ example: 'Amazon Web Services (BYOIP)' }) name: string;
   @ApiProperty({ example: 8, minimum: 0, maximum: 32 }) minPrefixLength: number;
   @ApiProperty({ example: 24, minimum: 0, maximum: 32 }) maxPrefixLength: number;
+  @ApiProperty({ type: [Number], example: [16509, 14618] }) requiredOriginAsns: number[];
   @ApiProperty({ type: String, nullable: true }) notes: string | null;
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;

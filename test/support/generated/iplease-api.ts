@@ -141,7 +141,10 @@ export interface paths {
         get: operations["getLessor"];
         put?: never;
         post?: never;
-        /** Delete a lessor without leases */
+        /**
+         * Delete or archive a lessor
+         * @description Deletes a lessor nothing ever referred to. One that only history refers to is archived: 404 on reads, absent from lists, refused as a reference in new writes, its unique name free for reuse; reports, history and audit keep its last label. While a lease neither terminated nor ended (or one still holding active allocations) refers to it: 409 IN_USE listing them in conflicts.
+         */
         delete: operations["deleteLessor"];
         options?: never;
         head?: never;
@@ -330,7 +333,10 @@ export interface paths {
         get: operations["getProvider"];
         put?: never;
         post?: never;
-        /** Delete a provider no allocation refers to */
+        /**
+         * Delete or archive a provider
+         * @description Deletes a provider nothing ever referred to. One that only history refers to is archived: 404 on reads, absent from lists, refused as a reference in new writes, its unique code free for reuse; reports, history and audit keep its last label. While an active allocation refers to it: 409 IN_USE listing them in conflicts.
+         */
         delete: operations["deleteProvider"];
         options?: never;
         head?: never;
@@ -367,7 +373,10 @@ export interface paths {
         get: operations["getRegion"];
         put?: never;
         post?: never;
-        /** Delete a region no allocation refers to */
+        /**
+         * Delete or archive a region
+         * @description Deletes a region nothing ever referred to. One that only history refers to is archived: 404 on reads, absent from lists, refused as a reference in new writes, its unique code free for reuse; reports, history and audit keep its last label. While an active allocation refers to it: 409 IN_USE listing them in conflicts.
+         */
         delete: operations["deleteRegion"];
         options?: never;
         head?: never;
@@ -892,7 +901,10 @@ export interface components {
             currency: string;
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
-            /** @example 64500 */
+            /**
+             * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
+             * @example 16509
+             */
             originAsn?: number | null;
             /**
              * @example [
@@ -921,7 +933,10 @@ export interface components {
             noticePeriodDays?: number;
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
-            /** @example 64500 */
+            /**
+             * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
+             * @example 16509
+             */
             originAsn?: number | null;
             /**
              * @example [
@@ -1009,6 +1024,10 @@ export interface components {
             requestedPrefixLength: number | null;
             /** @enum {string} */
             strategy: "explicit" | "best-fit" | "first-fit";
+            /** @example eu-west-1-nat */
+            name: string | null;
+            /** @example 16509 */
+            originAsn: number | null;
             description: string | null;
             tags: string[];
             /** @example 64 */
@@ -1059,6 +1078,16 @@ export interface components {
              * @enum {string}
              */
             strategy?: "best-fit" | "first-fit";
+            /**
+             * @description A name automation chooses: 1-128 printable characters, no leading or trailing whitespace, unique among active allocations (409 ALREADY_EXISTS). Null clears it.
+             * @example eu-west-1-nat
+             */
+            name?: string | null;
+            /**
+             * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
+             * @example 16509
+             */
+            originAsn?: number | null;
             /** @example NAT gateways, prod */
             description?: string | null;
             /**
@@ -1090,6 +1119,16 @@ export interface components {
             regionId?: string;
             /** Format: uuid */
             providerId?: string;
+            /**
+             * @description A name automation chooses: 1-128 printable characters, no leading or trailing whitespace, unique among active allocations (409 ALREADY_EXISTS). Null clears it.
+             * @example eu-west-1-nat
+             */
+            name?: string | null;
+            /**
+             * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
+             * @example 16509
+             */
+            originAsn?: number | null;
             description?: string | null;
             tags?: string[];
         };
@@ -1123,6 +1162,13 @@ export interface components {
             minPrefixLength: number;
             /** @example 24 */
             maxPrefixLength: number;
+            /**
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns: number[];
             notes: string | null;
             /** @example 1 */
             version: number;
@@ -1156,6 +1202,14 @@ export interface components {
              * @example 24
              */
             maxPrefixLength?: number;
+            /**
+             * @description Origin ASNs that must be authorised (a ROA making the route valid) before space is announced through this provider (BYOIP): AWS [16509, 14618], Azure [8075].
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns?: number[];
             /** @example BYOIP in eu-west-1 and us-east-1 */
             notes?: string | null;
         };
@@ -1172,6 +1226,14 @@ export interface components {
              * @example 24
              */
             maxPrefixLength?: number;
+            /**
+             * @description Origin ASNs that must be authorised (a ROA making the route valid) before space is announced through this provider (BYOIP): AWS [16509, 14618], Azure [8075].
+             * @example [
+             *       16509,
+             *       14618
+             *     ]
+             */
+            requiredOriginAsns?: number[];
             /** @example BYOIP in eu-west-1 and us-east-1 */
             notes?: string | null;
             /** @example aws */
@@ -2488,7 +2550,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted. */
+            /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -3401,6 +3463,8 @@ export interface operations {
                 contains?: string;
                 within?: string;
                 tag?: string;
+                /** @description Exact allocation name. */
+                name?: string;
             };
             header?: never;
             path?: never;
@@ -4225,7 +4289,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted. */
+            /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -4705,7 +4769,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Deleted. */
+            /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
                     [name: string]: unknown;
