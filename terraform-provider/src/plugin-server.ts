@@ -1,13 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 import { log } from './log';
 import { IpleaseProvider, Rpc } from './provider';
 import { writeHandshake } from './stdout-guard';
+import { selfSignedCertificate } from './tls';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
 const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
@@ -41,44 +40,17 @@ export function loadServices() {
 }
 
 /** go-plugin's AutoMTLS: a fresh self-signed server certificate; Terraform's own as the only client CA. */
-async function serverCredentials(): Promise<{ credentials: grpc.ServerCredentials; certField?: string }> {
+function serverCredentials(): { credentials: grpc.ServerCredentials; certField?: string } {
   const clientCert = process.env.PLUGIN_CLIENT_CERT;
   if (!clientCert) return { credentials: grpc.ServerCredentials.createInsecure() };
-  const now = Date.now();
-  const pems = await generate(
-    [
-      { name: 'commonName', value: 'localhost' },
-      { name: 'organizationName', value: 'HashiCorp' },
-    ],
-    {
-      keyType: 'ec',
-      curve: 'P-256',
-      algorithm: 'sha256',
-      notBeforeDate: new Date(now - 30_000),
-      notAfterDate: new Date(now + 30 * 24 * 3600_000),
-      extensions: [
-        { name: 'basicConstraints', cA: true, critical: true },
-        {
-          name: 'keyUsage',
-          digitalSignature: true,
-          keyEncipherment: true,
-          keyAgreement: true,
-          keyCertSign: true,
-          critical: true,
-        },
-        { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-        { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] },
-      ],
-    },
-  );
+  const own = selfSignedCertificate();
   const credentials = grpc.ServerCredentials.createSsl(
     Buffer.from(clientCert),
-    [{ private_key: Buffer.from(pems.private), cert_chain: Buffer.from(pems.cert) }],
+    [{ private_key: Buffer.from(own.key), cert_chain: Buffer.from(own.cert) }],
     true,
   );
   // go-plugin decodes the certificate with base64.RawStdEncoding: no padding.
-  const certField = new X509Certificate(pems.cert).raw.toString('base64').replace(/=+$/, '');
-  return { credentials, certField };
+  return { credentials, certField: own.der.toString('base64').replace(/=+$/, '') };
 }
 
 type Handler = (req: Rpc) => Rpc | Promise<Rpc>;
@@ -134,9 +106,16 @@ export async function serve(provider = new IpleaseProvider()): Promise<void> {
     exiting = true;
     provider.stop();
     for (const stream of stdioStreams) stream.end();
-    server.forceShutdown();
-    rmSync(socketDir, { recursive: true, force: true });
-    process.exit(code);
+    const done = () => {
+      rmSync(socketDir, { recursive: true, force: true });
+      process.exit(code);
+    };
+    // Let answers in flight (Shutdown's own) reach Terraform, but never hang on a stuck call.
+    setTimeout(() => {
+      server.forceShutdown();
+      done();
+    }, 2000).unref();
+    server.tryShutdown(done);
   };
 
   const impl: Record<string, grpc.handleUnaryCall<Rpc, Rpc>> = {};
@@ -161,7 +140,7 @@ export async function serve(provider = new IpleaseProvider()): Promise<void> {
     },
   });
 
-  const { credentials, certField } = await serverCredentials();
+  const { credentials, certField } = serverCredentials();
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`unix://${socketPath}`, credentials, (error) => (error ? reject(error) : resolve())),
   );

@@ -1,8 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
+import { loadServices } from '../../terraform-provider/src/plugin-server';
+import { selfSignedCertificate } from '../../terraform-provider/src/tls';
 import { buildMirror, findTerraform, launcherIn, TfWorkspace } from '../support/terraform';
 import { ADMIN_KEY, bearer, startTestApp, TestApp } from '../support/test-app';
 
@@ -17,6 +19,12 @@ if (!terraform) {
   );
 }
 const describeTf = terraform ? describe : describe.skip;
+
+interface ProviderSchema {
+  server_capabilities: { get_provider_schema_optional: boolean };
+  resource_schemas: Record<string, unknown>;
+  data_source_schemas: Record<string, unknown>;
+}
 
 const HEADER = `terraform {
   required_providers {
@@ -215,16 +223,13 @@ output "region_name" {
 
   it('go-plugin handshake: one line on stdout, unpadded DER certificate; exits when its parent dies', async () => {
     const launcher = launcherIn(mirror);
-    const clientCert = generate([{ name: 'commonName', value: 'localhost' }], {
-      keyType: 'ec',
-      curve: 'P-256',
-    });
+    const clientCert = selfSignedCertificate().cert;
     const child = spawn('sh', ['-c', `"${launcher}" & echo "pid:$!"; sleep 2`], {
       env: {
         PATH: process.env.PATH,
         TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2',
         PLUGIN_PROTOCOL_VERSIONS: '5,6',
-        PLUGIN_CLIENT_CERT: (await clientCert).cert,
+        PLUGIN_CLIENT_CERT: clientCert,
       },
     });
     let out = '';
@@ -260,6 +265,55 @@ output "region_name" {
     expect(code).toBe(1);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/This binary is a plugin/);
+  });
+
+  it('speaks tfplugin6 over mutual TLS: schema with get_provider_schema_optional, then Shutdown ends the process', async () => {
+    const client = selfSignedCertificate();
+    const child = spawn(launcherIn(mirror), [], {
+      env: {
+        PATH: process.env.PATH,
+        TF_PLUGIN_MAGIC_COOKIE: 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2',
+        PLUGIN_PROTOCOL_VERSIONS: '6',
+        PLUGIN_CLIENT_CERT: client.cert,
+      },
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const line = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+    );
+    const [, , , socket, , certField] = line.trim().split('|');
+    const serverPem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(certField, 'base64').toString('base64')}\n-----END CERTIFICATE-----\n`;
+    const credentials = grpc.credentials.createSsl(
+      Buffer.from(serverPem),
+      Buffer.from(client.key),
+      Buffer.from(client.cert),
+    );
+    const services = loadServices();
+    const options = { 'grpc.ssl_target_name_override': 'localhost' };
+    const Provider = grpc.makeGenericClientConstructor(services.provider, 'Provider');
+    const Controller = grpc.makeGenericClientConstructor(services.controller, 'GRPCController');
+    const provider = new Provider(`unix://${socket}`, credentials, options) as unknown as Record<
+      string,
+      (req: object, cb: (err: Error | null, res: ProviderSchema) => void) => void
+    >;
+    const schema = await new Promise<ProviderSchema>((resolve, reject) =>
+      provider.GetProviderSchema({}, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+    expect(schema.server_capabilities.get_provider_schema_optional).toBe(true);
+    expect(Object.keys(schema.resource_schemas).sort()).toEqual([
+      'iplease_allocation',
+      'iplease_lease',
+      'iplease_lessor',
+      'iplease_provider',
+      'iplease_region',
+    ]);
+    expect(Object.keys(schema.data_source_schemas)).toContain('iplease_free_blocks');
+    const controller = new Controller(`unix://${socket}`, credentials, options) as unknown as Record<
+      string,
+      (req: object, cb: (err: Error | null) => void) => void
+    >;
+    await new Promise<void>((resolve, reject) => controller.Shutdown({}, (err) => (err ? reject(err) : resolve())));
+    expect(await exited).toBe(0);
   });
 
   it.concurrent(
@@ -346,6 +400,34 @@ resource "iplease_allocation" "a" {
   provider_id   = iplease_provider.p.id
   description   = "imported"
 }
+
+data "iplease_lease" "by_prefix" {
+  prefix = "185.77.2.0/23"
+}
+
+data "iplease_lessor" "by_name" {
+  name = "imported holdings"
+}
+
+data "iplease_provider" "by_code" {
+  code = "imp-cloud"
+}
+
+data "iplease_lookup" "ip" {
+  ip = "${allocation.prefix.replace(/0\/24$/, '9')}"
+}
+
+output "found" {
+  value = {
+    lease      = data.iplease_lease.by_prefix.id
+    price      = data.iplease_lease.by_prefix.price_per_ip_monthly
+    lessor     = data.iplease_lessor.by_name.id
+    provider   = data.iplease_provider.by_code.id
+    max_length = data.iplease_provider.by_code.max_prefix_length
+    allocation = data.iplease_lookup.ip.allocation_id
+    region     = data.iplease_lookup.ip.region_id
+  }
+}
 `);
       await ws.expect(0, 'init', '-no-color');
       const plan = await ws.expect(2, 'plan', '-detailed-exitcode', '-no-color');
@@ -355,6 +437,16 @@ resource "iplease_allocation" "a" {
       expect(after.stdout).toMatch(/No changes/);
       const state = await ws.state();
       expect(state['iplease_allocation.a']).toMatchObject({ id: allocation.id, prefix: allocation.prefix });
+      const found = JSON.parse((await ws.expect(0, 'output', '-json')).stdout).found.value;
+      expect(found).toEqual({
+        lease: lease.id,
+        price: '0.4500',
+        lessor: lessor.id,
+        provider: provider.id,
+        max_length: 24,
+        allocation: allocation.id,
+        region: region.id,
+      });
 
       // A change after import is an in-place update with If-Match.
       ws.write(fs.readFileSync(path.join(ws.workDir, 'main.tf'), 'utf8').replace('"imported"', '"adopted"'));
