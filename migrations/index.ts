@@ -3,6 +3,7 @@ import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Time1766000000000 } from './1766000000000-Time';
 import { SharedSpace1766000001000 } from './1766000001000-SharedSpace';
+import { Money1767000000000 } from './1767000000000-Money';
 import { SecretsAndRequestIds1768000000000 } from './1768000000000-SecretsAndRequestIds';
 import { GeofeedChanges1768000001000 } from './1768000001000-GeofeedChanges';
 import { Events1769000000000 } from './1769000000000-Events';
@@ -18,6 +19,7 @@ export const MIGRATIONS = [
   Idempotency1764000002000,
   Time1766000000000,
   SharedSpace1766000001000,
+  Money1767000000000,
   SecretsAndRequestIds1768000000000,
   GeofeedChanges1768000001000,
   Events1769000000000,

@@ -15,6 +15,8 @@ import { AllocationsModule } from './allocations/allocations.module';
 import { ProvidersModule } from './providers/providers.module';
 import { RegionsModule } from './regions/regions.module';
 import { ReportsModule } from './reports/reports.module';
+import { FxModule } from './fx/fx.module';
+import { InvoicesModule } from './invoices/invoices.module';
 import { GeofeedModule } from './geofeed/geofeed.module';
 import { PeriodsModule } from './periods/periods.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
@@ -42,6 +44,8 @@ export class AppModule {
         PeriodsModule,
         RegionsModule,
         ReportsModule,
+        FxModule,
+        InvoicesModule,
         GeofeedModule,
         WebhooksModule,
         SchedulerModule,

@@ -13,7 +13,7 @@ import { BEARER } from './auth/api-key.guard';
 import { hashApiKey } from './auth/api-key.crypto';
 import { PRE_AUTHENTICATED } from './auth/pre-authenticated';
 import { ActiveApiKey, ApiKeysRepository } from './auth/api-keys.repository';
-import { BODY_ROUTES, bodyRouteFor, DEFAULT_BODY_LIMIT_BYTES } from './common/body-limits';
+import { BODY_ROUTES, bodyRouteFor, DEFAULT_BODY_LIMIT_BYTES, documentBodyRoutes } from './common/body-limits';
 import { AddressRateLimiter } from './ratelimit/address-rate-limiter';
 import { requestContext } from './common/request-context';
 import { PinoNestLogger } from './common/logger';
@@ -357,6 +357,8 @@ export function buildOpenApiDocument(app: INestApplication) {
     .addTag('Providers', 'Clouds and networks allocations are assigned to, with their prefix-length rules.')
     .addTag('Lookup', 'Who holds an address today.')
     .addTag('Reports', 'Finance: costs, renewals, utilisation and forecasts (JSON or CSV).')
+    .addTag('FX rates', 'ECB reference rates for reporting in one currency (finance).')
+    .addTag('Invoices', "Lessors' invoices, checked against the expected cost (finance).")
     .addTag('Audit', 'Every change, who made it, before and after.')
     .addTag('API keys', 'Keys and their roles (admin only).')
     .addTag('Operations', 'Health, readiness and metrics; public, no key needed.')
@@ -365,7 +367,7 @@ export function buildOpenApiDocument(app: INestApplication) {
     extraModels: [ProblemDto],
     operationIdFactory: (_controller, method) => method,
   });
-  return documentIdempotency(documentSecurity(document, app));
+  return documentBodyRoutes(documentIdempotency(documentSecurity(document, app)));
 }
 
 function setupSwagger(app: INestApplication): void {

@@ -17,3 +17,5 @@ export const WRITE_MONEY: Role[] = ['admin', 'finance'];
 export const EDIT_LEASE: Role[] = ['admin', 'engineer', 'finance'];
 export const READ_AUDIT: Role[] = ['admin', 'engineer', 'finance'];
 export const ADMIN_ONLY: Role[] = ['admin'];
+/** The money: amendments, renewals, terminations, periods, FX rates, invoices (API.md, Roles for money). */
+export const WRITE_FINANCE: Role[] = ['admin', 'finance'];

@@ -15,6 +15,11 @@ import { PROBLEM_TYPES } from '../errors/problem';
 import type { ErrorCode } from '../errors/domain-errors';
 
 export class FieldErrorDto {
+  @ApiPropertyOptional({
+    example: 3,
+    description: 'Imports only: the data row at fault (1 = the first row after the header).',
+  })
+  row?: number;
   @ApiProperty({ example: 'prefix' }) field: string;
   @ApiProperty({ example: '185.10.20.7/24 has host bits set; did you mean 185.10.20.0/24?' }) message: string;
 }
@@ -44,8 +49,8 @@ const DESCRIPTIONS: Record<number, string> = {
   409: 'Conflict with the current state (see `code` and `conflicts`).',
   412: 'PRECONDITION_FAILED: If-Match does not match the current version.',
   413: 'PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`).',
-  415: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json.',
-  422: 'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request.',
+  415: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes).',
+  422: 'Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported).',
   429: 'RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After.',
   503: 'UNAVAILABLE: the database is unreachable; retry after Retry-After seconds.',
 };

@@ -23,12 +23,15 @@ export type ErrorCode =
   | 'NOT_ACCEPTABLE'
   | 'METHOD_NOT_ALLOWED'
   | 'IDEMPOTENCY_KEY_REUSED'
+  | 'FX_RATE_MISSING'
   | 'IDEMPOTENCY_KEY_IN_USE'
   | 'RATE_LIMITED'
   | 'UNAVAILABLE'
   | 'INTERNAL';
 
 export interface FieldError {
+  /** For imports: the data row at fault (1 = the first row after the header). */
+  row?: number;
   field: string;
   message: string;
 }
@@ -152,5 +155,11 @@ export class PreconditionFailed extends DomainError {
 export class Unavailable extends DomainError {
   constructor(message = 'The database is unreachable; retry shortly.') {
     super('UNAVAILABLE', message, { retryAfterSeconds: 2 });
+  }
+}
+
+export class FxRateMissing extends DomainError {
+  constructor(message: string) {
+    super('FX_RATE_MISSING', message);
   }
 }

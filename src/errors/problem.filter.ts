@@ -62,7 +62,10 @@ export function toProblem(
     };
   }
   if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
-    return { problem: build('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON.'), unexpected: false };
+    return {
+      problem: build('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON (or CSV where a route takes it).'),
+      unexpected: false,
+    };
   }
   if (isBodyReadError(error)) {
     // Any other client error while reading the body (a corrupt gzip/deflate stream, a length that

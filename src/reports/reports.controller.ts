@@ -1,23 +1,15 @@
-import { applyDecorators, Controller, Get, Query, Req, Res, Type } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiExtraModels,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiResponse,
-  ApiTags,
-  getSchemaPath,
-} from '@nestjs/swagger';
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Allow, READ_FINANCE } from '../auth/roles.decorator';
-import { ApiProblems, ProblemDto } from '../common/openapi';
+import { ApiProblems } from '../common/openapi';
 import {
   FORECAST_COLUMNS,
   ForecastReportDto,
   MONTHLY_COST_COLUMNS,
+  MONTHLY_COST_REPORTING_COLUMNS,
   MonthlyCostReportDto,
+  MonthlyCostRowDto,
   RENEWAL_COLUMNS,
   RenewalsReportDto,
   STRANDED_COLUMNS,
@@ -26,42 +18,19 @@ import {
   UtilizationReportDto,
 } from './dto/report.dto';
 import { FormatQuery, ForecastQuery, MonthlyCostQuery, RenewalsQuery, UtilizationQuery } from './dto/report-query.dto';
+import { ApiReport } from './api-report';
 import { negotiateFormat, sendReport } from './report-response';
+import { ReportingCurrencyService } from './reporting-currency.service';
 import { ReportsService } from './reports.service';
-
-/** Documents both representations: the JSON report, and the CSV of its rows with the exact header. */
-function ApiReport(dto: Type<unknown>, columns: readonly string[], filename: string) {
-  return applyDecorators(
-    ApiExtraModels(dto),
-    ApiProduces('application/json', 'text/csv'),
-    ApiHeader({
-      name: 'Accept',
-      required: false,
-      description: '`text/csv` for CSV (or pass `?format=csv`); JSON otherwise.',
-    }),
-    ApiOkResponse({
-      description:
-        `JSON: the query echoed and \`rows\`. CSV (\`Accept: text/csv\` or \`?format=csv\`): the rows only, RFC 4180, header \`${columns.join(',')}\`, ` +
-        `sent as an attachment named like \`${filename}\`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe.`,
-      content: {
-        'application/json': { schema: { $ref: getSchemaPath(dto) } },
-        'text/csv': { schema: { type: 'string', example: `${columns.join(',')}\r\n` } },
-      },
-    }),
-    ApiResponse({
-      status: 406,
-      description: 'NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv.',
-      content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
-    }),
-    ApiProblems(400, 403),
-  );
-}
 
 @ApiTags('Reports')
 @ApiBearerAuth()
 @Controller('api/v1/reports')
 export class ReportsController {
-  constructor(private readonly reports: ReportsService) {}
+  constructor(
+    private readonly reports: ReportsService,
+    private readonly reportingCurrency: ReportingCurrencyService,
+  ) {}
 
   @Get('monthly-cost')
   @Allow(...READ_FINANCE)
@@ -73,15 +42,25 @@ export class ReportsController {
       "Allocations count from the UTC day of their creation through the day before the UTC day of their release, clipped to the lease's days. " +
       'By lessor or lease: the whole lease cost, split into allocated and idle. By provider or region: each group gets the cost of the address-days allocated to it; ' +
       "the rest of every lease's cost is the row with key `unallocated`. Address figures are address-months. Each figure is rounded to cents once; idle = total − allocated. " +
-      'Currencies are never summed together.',
+      'Currencies are never summed together. ' +
+      'With `reportingCurrency`: each row keeps its currency and gains `fxRate`, `fxRateDate`, `costReporting`, `allocatedCostReporting`, `idleCostReporting`, ' +
+      'and `totals` adds the converted rows (CSV: those five columns follow the others). The rate is the ECB reference rate of the month’s last day, ' +
+      'or of the latest earlier day that has one within 7 days (no weekend rows at ECB), crossed through EUR; none → 422 FX_RATE_MISSING naming currency and day.',
   })
   @ApiReport(MonthlyCostReportDto, MONTHLY_COST_COLUMNS, 'monthly-cost-2026-05.csv')
+  @ApiProblems(422)
   async monthlyCost(@Query() query: MonthlyCostQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const format = negotiateFormat(req, query.format);
-    const report = await this.reports.monthlyCost(query);
-    return sendReport(res, format, report, {
-      columns: MONTHLY_COST_COLUMNS,
-      filename: `monthly-cost-${report.month}.csv`,
+    const ownCurrency = await this.reports.monthlyCost(query);
+    const report = query.reportingCurrency
+      ? await this.reportingCurrency.monthlyCost(ownCurrency, query.reportingCurrency)
+      : ownCurrency;
+    const columns: readonly (keyof MonthlyCostRowDto)[] = query.reportingCurrency
+      ? MONTHLY_COST_REPORTING_COLUMNS
+      : MONTHLY_COST_COLUMNS;
+    return sendReport<MonthlyCostReportDto, MonthlyCostRowDto>(res, format, report, {
+      columns,
+      filename: `monthly-cost-${report.month}${query.reportingCurrency ? `-${query.reportingCurrency}` : ''}.csv`,
     });
   }
 

@@ -87,6 +87,7 @@ function classify(method: string, path: string, body?: string): Permission | und
   if (INVENTORY.test(path)) return get ? 'read-inventory' : 'write-inventory';
   if (/^\/api\/v1\/audit-events(\/|$)/.test(path)) return get ? 'read-audit' : undefined; // the audit trail has no writes
   if (/^\/api\/v1\/reports\/[^/]+$/.test(path)) return get ? 'reports' : undefined;
+  if (/^\/api\/v1\/(fx-rates|invoices)(\/|$)/.test(path)) return 'money';
   if (/^\/api\/v1\/api-keys(\/|$)/.test(path)) return 'api-keys';
   if (/^\/api\/v1\/events$/.test(path)) return get ? 'read-inventory' : undefined; // the feed has no writes
   if (/^\/api\/v1\/webhooks(\/|$)/.test(path)) return 'admin-only';

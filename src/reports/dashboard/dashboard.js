@@ -200,6 +200,131 @@
     });
   }
 
+  function reportingCurrency() {
+    return $('reporting-currency').value;
+  }
+
+  /** Each card draws only the answer to its latest request (a month change can overtake a load). */
+  var latest = { reporting: 0, reconciliation: 0 };
+
+  /** Totals in one currency; a missing ECB rate (422) is explained in the card, not a page failure. */
+  function loadReporting(month) {
+    var currency = reportingCurrency();
+    var body = $('reporting').querySelector('tbody');
+    var message = $('reporting-message');
+    var ticket = ++latest.reporting;
+    var current = function () {
+      return ticket === latest.reporting;
+    };
+    // Cleared when the answer comes, not now: what is shown never blinks out under a reader (or a test).
+    var reset = function () {
+      clear(body);
+      clear($('reporting-totals'));
+      $('reporting-label').textContent = currency;
+      message.hidden = true;
+      message.className = 'muted';
+    };
+    $('reporting-card').hidden = !currency;
+    if (!currency) return Promise.resolve();
+    // Without any rate imported, say what to do instead of asking for a report that must answer 422.
+    return getJson('/api/v1/fx-rates?limit=1')
+      .then(function (rates) {
+        if (rates.items.length)
+          return getJson(API + '/monthly-cost?month=' + month + '&groupBy=lessor&reportingCurrency=' + currency);
+        throw new Error(
+          'No ECB rates imported yet: PUT the ECB history CSV to /api/v1/fx-rates to see totals in one currency.',
+        );
+      })
+      .then(function (report) {
+        if (!current()) return;
+        reset();
+        var totals = $('reporting-totals');
+        [
+          ['Cost', report.totals.cost, 'total'],
+          ['Allocated', report.totals.allocatedCost, 'allocated'],
+          ['Idle', report.totals.idleCost, 'idle'],
+        ].forEach(function (k) {
+          var card = append(totals, 'div', 'kpi' + (k[2] === 'idle' ? ' idle' : ''));
+          card.setAttribute('data-testid', 'reporting-' + k[2]);
+          append(card, 'div', 'name', k[0] + ' ' + month + ' in ' + currency);
+          append(card, 'div', 'value', money(k[1], currency));
+        });
+        report.rows.forEach(function (r) {
+          var tr = append(body, 'tr');
+          tr.setAttribute('data-key', r.key);
+          tr.setAttribute('data-currency', r.currency);
+          append(tr, 'td', '', r.label);
+          append(tr, 'td', 'num', money(r.cost, r.currency));
+          append(tr, 'td', 'num', r.fxRate);
+          append(tr, 'td', '', r.fxRateDate || '—');
+          append(tr, 'td', 'num', money(r.costReporting, currency));
+          append(tr, 'td', 'num', money(r.idleCostReporting, currency));
+        });
+        if (!report.rows.length) {
+          message.hidden = false;
+          message.textContent = 'No lease cost in this month.';
+        }
+      })
+      .catch(function (error) {
+        if (error instanceof AuthProblem) throw error;
+        if (!current()) return;
+        reset();
+        message.hidden = false;
+        message.className = 'error';
+        message.textContent = error.message;
+      });
+  }
+
+  function tolerance() {
+    var value = $('tolerance').value;
+    return /^\d{1,3}(\.\d{1,4})?$/.test(value) && Number(value) <= 100 ? value : '0';
+  }
+
+  var STATUS_TEXT = {
+    matched: 'matched',
+    over: 'over',
+    under: 'under',
+    'not-invoiced': 'not invoiced',
+    unexpected: 'unexpected',
+  };
+
+  function loadReconciliation(month) {
+    var ticket = ++latest.reconciliation;
+    return getJson(API + '/reconciliation?month=' + month + '&tolerancePercent=' + tolerance()).then(function (report) {
+      if (ticket !== latest.reconciliation) return;
+      var body = $('reconciliation').querySelector('tbody');
+      clear(body);
+      $('reconciliation-empty').hidden = report.rows.length > 0;
+      var counts = {};
+      report.rows.forEach(function (r) {
+        counts[r.status] = (counts[r.status] || 0) + 1;
+        var tr = append(body, 'tr', r.status === 'matched' ? '' : 'variance');
+        tr.setAttribute('data-key', r.key);
+        tr.setAttribute('data-status', r.status);
+        append(tr, 'td', '', r.lessor);
+        append(tr, 'td', '', r.label);
+        append(tr, 'td', 'num', money(r.expected, r.currency));
+        append(tr, 'td', 'num', money(r.invoiced, r.currency));
+        append(tr, 'td', 'num' + (r.status === 'matched' ? '' : ' bad'), money(r.variance, r.currency));
+        append(append(tr, 'td'), 'span', 'tag status-' + r.status, STATUS_TEXT[r.status]);
+        append(tr, 'td', 'muted', r.invoiceNumbers || '—');
+      });
+      $('reconciliation-summary').textContent = report.rows.length
+        ? Object.keys(STATUS_TEXT)
+            .filter(function (s) {
+              return counts[s];
+            })
+            .map(function (s) {
+              return counts[s] + ' ' + STATUS_TEXT[s];
+            })
+            .join(' · ') +
+          ' (tolerance ' +
+          report.tolerancePercent +
+          ' %)'
+        : '';
+    });
+  }
+
   var DOWNLOADS = function (month, today) {
     return [
       [
@@ -223,6 +348,11 @@
         'monthly-cost-' + month + '-lease.csv',
       ],
       ['Forecast, 12 months', 'forecast?from=' + month + '&months=12', 'forecast-' + month + '-12m.csv'],
+      [
+        'Reconciliation',
+        'reconciliation?month=' + month + '&tolerancePercent=' + tolerance(),
+        'reconciliation-' + month + '.csv',
+      ],
       ['Renewals, 90 days', 'renewals?withinDays=90', 'renewals-' + today + '.csv'],
       ['Utilization by lessor', 'utilization?groupBy=lessor', 'utilization-lessor-' + today + '.csv'],
       ['Utilization by provider', 'utilization?groupBy=provider', 'utilization-provider-' + today + '.csv'],
@@ -293,6 +423,7 @@
         setStatus(
           'Figures as of ' + reports[3].asOf + ' (UTC). Costs are pro rata by day and never summed across currencies.',
         );
+        return Promise.all([loadReporting(month), loadReconciliation(month)]);
       })
       .catch(fail)
       .finally(function () {
@@ -312,6 +443,13 @@
     });
     $('refresh').addEventListener('click', load);
     $('month').addEventListener('change', load);
+    $('reporting-currency').addEventListener('change', function () {
+      loadReporting($('month').value).catch(fail);
+    });
+    $('tolerance').addEventListener('change', function () {
+      renderDownloads($('month').value, new Date().toISOString().slice(0, 10));
+      loadReconciliation($('month').value).catch(fail);
+    });
     $('forget').addEventListener('click', function () {
       sessionStorage.removeItem(STORAGE_KEY);
       showLogin('The key was forgotten.');

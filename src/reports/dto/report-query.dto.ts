@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsCurrencyCode } from '../../common/currency';
 import { toIntegerOrRaw } from '../../common/pagination';
 
 export const REPORT_FORMATS = ['json', 'csv'] as const;
@@ -33,6 +34,16 @@ export class MonthlyCostQuery extends FormatQuery {
   @IsOptional()
   @IsIn(COST_GROUPS, { message: `groupBy must be one of ${COST_GROUPS.join(', ')}` })
   groupBy?: CostGroup;
+
+  @ApiPropertyOptional({
+    example: 'EUR',
+    description:
+      'ISO 4217. Adds to every row the rate into this currency and the converted figures, and `totals` over all rows. ' +
+      'Rates are ECB reference rates of the month’s last day (or the latest earlier day within 7 days); otherwise 422 FX_RATE_MISSING.',
+  })
+  @IsOptional()
+  @IsCurrencyCode()
+  reportingCurrency?: string;
 }
 
 export class RenewalsQuery extends FormatQuery {

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { COST_GROUPS } from './report-query.dto';
 import type { CostGroup } from './report-query.dto';
 
@@ -27,13 +27,47 @@ class ReportRowDto {
   currency: string;
 }
 
-export class MonthlyCostRowDto extends ReportRowDto {
+export class MonthlyCostOwnCurrencyRowDto extends ReportRowDto {
   @ApiProperty(ADDRESS_MONTHS) addresses: string;
   @ApiProperty(MONEY) cost: string;
   @ApiProperty(ADDRESS_MONTHS) allocatedAddresses: string;
   @ApiProperty(MONEY) allocatedCost: string;
   @ApiProperty({ ...ADDRESS_MONTHS, description: 'addresses − allocatedAddresses.' }) idleAddresses: string;
   @ApiProperty({ ...MONEY, description: 'cost − allocatedCost (so every row adds up exactly).' }) idleCost: string;
+}
+
+export class MonthlyCostRowDto extends MonthlyCostOwnCurrencyRowDto {
+  @ApiPropertyOptional({
+    example: '0.9239582371',
+    description:
+      'With ?reportingCurrency= only: units of the reporting currency per 1 unit of this row’s currency, ' +
+      'from ECB rates (units per 1 EUR) of the month’s last day or the latest earlier day within 7 days, crossed through EUR; 10 decimals.',
+  })
+  fxRate?: string;
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date',
+    nullable: true,
+    example: '2026-05-29',
+    description: 'The ECB day of the rate (the older of the two legs of a cross rate); null when no rate was needed.',
+  })
+  fxRateDate?: string | null;
+  @ApiPropertyOptional({
+    ...MONEY,
+    example: '236.53',
+    description: 'cost × the exact cross rate, rounded once to cents (in the reporting currency).',
+  })
+  costReporting?: string;
+  @ApiPropertyOptional({ ...MONEY, example: '118.27' }) allocatedCostReporting?: string;
+  @ApiPropertyOptional({ ...MONEY, example: '118.26', description: 'costReporting − allocatedCostReporting.' })
+  idleCostReporting?: string;
+}
+
+export class ReportingTotalsDto {
+  @ApiProperty({ example: 'EUR' }) reportingCurrency: string;
+  @ApiProperty({ ...MONEY, description: 'Sum of the rows’ costReporting.' }) cost: string;
+  @ApiProperty({ ...MONEY, description: 'Sum of the rows’ allocatedCostReporting.' }) allocatedCost: string;
+  @ApiProperty({ ...MONEY, description: 'Sum of the rows’ idleCostReporting.' }) idleCost: string;
 }
 
 export class MonthlyCostReportDto {
@@ -46,7 +80,14 @@ export class MonthlyCostReportDto {
       'true when the month is closed: the rows are the figures frozen when it was closed, identical whatever happened since.',
   })
   closed: boolean;
+  @ApiPropertyOptional({ example: 'EUR', description: 'Echoed when ?reportingCurrency= was given.' })
+  reportingCurrency?: string;
   @ApiProperty({ type: [MonthlyCostRowDto] }) rows: MonthlyCostRowDto[];
+  @ApiPropertyOptional({
+    type: ReportingTotalsDto,
+    description: 'With ?reportingCurrency= only: every row converted and added up.',
+  })
+  totals?: ReportingTotalsDto;
 }
 
 export const RENEWAL_ACTIONS = ['renew', 'cancel-before-auto-renewal'] as const;
@@ -125,6 +166,15 @@ export const MONTHLY_COST_COLUMNS = [
   'allocatedCost',
   'idleAddresses',
   'idleCost',
+] as const satisfies readonly (keyof MonthlyCostRowDto)[];
+/** With ?reportingCurrency=: the same columns, then the rate and the converted figures. */
+export const MONTHLY_COST_REPORTING_COLUMNS = [
+  ...MONTHLY_COST_COLUMNS,
+  'fxRate',
+  'fxRateDate',
+  'costReporting',
+  'allocatedCostReporting',
+  'idleCostReporting',
 ] as const satisfies readonly (keyof MonthlyCostRowDto)[];
 export const RENEWAL_COLUMNS = [
   'key',

@@ -551,7 +551,7 @@ export interface paths {
         };
         /**
          * What the leased space cost in a month, per group and currency
-         * @description Cost of a lease in a month = pricePerIpMonthly × addresses × (days of the month inside its term ÷ days in the month). Allocations count from the UTC day of their creation through the day before the UTC day of their release, clipped to the lease's days. By lessor or lease: the whole lease cost, split into allocated and idle. By provider or region: each group gets the cost of the address-days allocated to it; the rest of every lease's cost is the row with key `unallocated`. Address figures are address-months. Each figure is rounded to cents once; idle = total − allocated. Currencies are never summed together.
+         * @description Cost of a lease in a month = pricePerIpMonthly × addresses × (days of the month inside its term ÷ days in the month). Allocations count from the UTC day of their creation through the day before the UTC day of their release, clipped to the lease's days. By lessor or lease: the whole lease cost, split into allocated and idle. By provider or region: each group gets the cost of the address-days allocated to it; the rest of every lease's cost is the row with key `unallocated`. Address figures are address-months. Each figure is rounded to cents once; idle = total − allocated. Currencies are never summed together. With `reportingCurrency`: each row keeps its currency and gains `fxRate`, `fxRateDate`, `costReporting`, `allocatedCostReporting`, `idleCostReporting`, and `totals` adds the converted rows (CSV: those five columns follow the others). The rate is the ECB reference rate of the month’s last day, or of the latest earlier day that has one within 7 days (no weekend rows at ECB), crossed through EUR; none → 422 FX_RATE_MISSING naming currency and day.
          */
         get: operations["monthlyCostReport"];
         put?: never;
@@ -651,6 +651,88 @@ export interface paths {
         };
         /** HTML dashboard of the reports (the page is public; it asks for an admin or finance key) */
         get: operations["reportsDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fx-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List stored ECB reference rates (by day, then currency) */
+        get: operations["listFxRates"];
+        /**
+         * Import ECB reference rates (the published CSV as is, or JSON); upsert
+         * @description `text/csv`: the ECB history file exactly as published (eurofxref-hist.csv, up to 8 MiB): header `Date,USD,JPY,…` with its trailing comma, one row per day, `N/A` for no rate, units per 1 EUR; CRLF or LF. Columns of codes that are no longer ISO 4217 currencies (CYP, HRK, …) are skipped and listed. `application/json`: `{ "rates": [{ "date", "currency", "perEur" }] }`. Each (currency, day) is inserted or replaced. All or nothing: any bad cell refuses the whole file with 400, every problem naming its row (1 = first row after the header) and column.
+         */
+        put: operations["importFxRates"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List invoices (creation order), with their lines */
+        get: operations["listInvoices"];
+        put?: never;
+        /**
+         * Record a lessor's invoice for a month
+         * @description One line per invoiced prefix, all in the invoice currency. `invoiceNumber` is unique per lessor (409 ALREADY_EXISTS). Invoices are records of what was billed; they change no cost figure, so closed months may receive them.
+         */
+        post: operations["createInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invoices/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import invoice lines from CSV, all or nothing
+         * @description Body `text/csv` with the header `lessor,invoiceNumber,month,prefix,amount,currency` (any column order); `lessor` is the lessor name. Rows with the same lessor and invoiceNumber form one invoice (same month and currency on each). Any bad row refuses the whole file: 400 VALIDATION_FAILED with one entry per problem in `errors`, each naming its `row` (1 = the first row after the header) and `field`.
+         */
+        post: operations["importInvoices"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Expected vs invoiced per lease and invoice line for a month
+         * @description Expected per lease is its row of GET /reports/monthly-cost?groupBy=lease (same computation). Invoiced sums the lines of that month per lessor, prefix and currency. Status: `matched` (|variance| ≤ tolerancePercent % of expected), `over`, `under`, `not-invoiced` (expected > 0 and no line), `unexpected` (a line for a prefix with no lease cost of that lessor, currency and month). Ordered by lessor, then prefix.
+         */
+        get: operations["reconciliationReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -781,6 +863,11 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         FieldErrorDto: {
+            /**
+             * @description Imports only: the data row at fault (1 = the first row after the header).
+             * @example 3
+             */
+            row?: number;
             /** @example prefix */
             field: string;
             /** @example 185.10.20.7/24 has host bits set; did you mean 185.10.20.0/24? */
@@ -810,7 +897,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "PERIOD_CLOSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "PERIOD_CLOSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "FX_RATE_MISSING" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
             /** @example /api/v1/leases */
             instance?: string;
             errors?: components["schemas"]["FieldErrorDto"][];
@@ -1846,6 +1933,51 @@ export interface components {
              * @example 460.80
              */
             idleCost: string;
+            /**
+             * @description With ?reportingCurrency= only: units of the reporting currency per 1 unit of this row’s currency, from ECB rates (units per 1 EUR) of the month’s last day or the latest earlier day within 7 days, crossed through EUR; 10 decimals.
+             * @example 0.9239582371
+             */
+            fxRate?: string;
+            /**
+             * Format: date
+             * @description The ECB day of the rate (the older of the two legs of a cross rate); null when no rate was needed.
+             * @example 2026-05-29
+             */
+            fxRateDate?: string | null;
+            /**
+             * @description cost × the exact cross rate, rounded once to cents (in the reporting currency).
+             * @example 236.53
+             */
+            costReporting?: string;
+            /**
+             * @description Decimal string, rounded to cents once at the end.
+             * @example 118.27
+             */
+            allocatedCostReporting?: string;
+            /**
+             * @description costReporting − allocatedCostReporting.
+             * @example 118.26
+             */
+            idleCostReporting?: string;
+        };
+        ReportingTotalsDto: {
+            /** @example EUR */
+            reportingCurrency: string;
+            /**
+             * @description Sum of the rows’ costReporting.
+             * @example 460.80
+             */
+            cost: string;
+            /**
+             * @description Sum of the rows’ allocatedCostReporting.
+             * @example 460.80
+             */
+            allocatedCost: string;
+            /**
+             * @description Sum of the rows’ idleCostReporting.
+             * @example 460.80
+             */
+            idleCost: string;
         };
         MonthlyCostReportDto: {
             /** @example 2026-05 */
@@ -1859,7 +1991,14 @@ export interface components {
              * @example false
              */
             closed: boolean;
+            /**
+             * @description Echoed when ?reportingCurrency= was given.
+             * @example EUR
+             */
+            reportingCurrency?: string;
             rows: components["schemas"]["MonthlyCostRowDto"][];
+            /** @description With ?reportingCurrency= only: every row converted and added up. */
+            totals?: components["schemas"]["ReportingTotalsDto"];
         };
         RenewalRowDto: {
             /**
@@ -2058,6 +2197,198 @@ export interface components {
             /** @example 12 */
             months: number;
             rows: components["schemas"]["ForecastRowDto"][];
+        };
+        FxRateDto: {
+            /**
+             * Format: date
+             * @description The ECB reference day.
+             * @example 2026-05-29
+             */
+            date: string;
+            /**
+             * @description ISO 4217; not EUR (the base, 1 by definition).
+             * @example USD
+             */
+            currency: string;
+            /**
+             * @description Units of the currency per 1 EUR, as a decimal string (ECB publishes 4 to 5 significant digits).
+             * @example 1.0823
+             */
+            perEur: string;
+        };
+        ImportFxRatesDto: {
+            rates: components["schemas"]["FxRateDto"][];
+        };
+        FxImportResultDto: {
+            /**
+             * @description Rates in the request (N/A cells and skipped columns not counted).
+             * @example 82
+             */
+            imported: number;
+            /**
+             * @description Of those, how many were new or differed from the stored rate.
+             * @example 41
+             */
+            changed: number;
+            /**
+             * @description Currencies imported, sorted.
+             * @example [
+             *       "JPY",
+             *       "USD"
+             *     ]
+             */
+            currencies: string[];
+            /**
+             * Format: date
+             * @description Earliest day imported.
+             * @example 2026-05-28
+             */
+            from: string;
+            /**
+             * Format: date
+             * @description Latest day imported.
+             * @example 2026-05-29
+             */
+            to: string;
+            /**
+             * @description CSV columns left out because the code is not a current ISO 4217 currency (the ECB history keeps legacy ones such as CYP or HRK); no lease can be priced in them.
+             * @example [
+             *       "CYP",
+             *       "HRK"
+             *     ]
+             */
+            skippedCurrencies: string[];
+        };
+        FxRatePageDto: {
+            /** @description Pass as ?cursor= to get the next page; null on the last page. */
+            nextCursor: string | null;
+            items: components["schemas"]["FxRateDto"][];
+        };
+        InvoiceLineDto: {
+            /**
+             * @description The leased prefix invoiced (canonical CIDR).
+             * @example 185.10.20.0/24
+             */
+            prefix: string;
+            /**
+             * @description In the invoice currency.
+             * @example 256.00
+             */
+            amount: string;
+        };
+        CreateInvoiceDto: {
+            /** Format: uuid */
+            lessorId: string;
+            /**
+             * @description The lessor's number; unique per lessor (exact match).
+             * @example INV-2026-05-001
+             */
+            invoiceNumber: string;
+            /**
+             * @description The month of service invoiced.
+             * @example 2026-05
+             */
+            month: string;
+            /**
+             * @description ISO 4217; every line is in this currency.
+             * @example USD
+             */
+            currency: string;
+            /** @description One line per prefix. */
+            lines: components["schemas"]["InvoiceLineDto"][];
+        };
+        InvoiceDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            lessorId: string;
+            /** @example INV-2026-05-001 */
+            invoiceNumber: string;
+            /** @example 2026-05 */
+            month: string;
+            /** @example USD */
+            currency: string;
+            /**
+             * @description Sum of the lines.
+             * @example 256.00
+             */
+            total: string;
+            lines: components["schemas"]["InvoiceLineDto"][];
+            /** @example 1 */
+            version: number;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        InvoicePageDto: {
+            /** @description Pass as ?cursor= to get the next page; null on the last page. */
+            nextCursor: string | null;
+            items: components["schemas"]["InvoiceDto"][];
+        };
+        InvoiceImportResultDto: {
+            /**
+             * @description Invoices created.
+             * @example 2
+             */
+            invoices: number;
+            /**
+             * @description Lines created (= data rows).
+             * @example 5
+             */
+            lines: number;
+            /** @description The invoices created, in the order of their first row. */
+            items: components["schemas"]["InvoiceDto"][];
+        };
+        ReconciliationRowDto: {
+            /**
+             * @description Lease id (several joined with "+" when renewals of one prefix share the month); for `unexpected`, the invoice id.
+             * @example 3f1c…
+             */
+            key: string;
+            /**
+             * @description The prefix.
+             * @example 185.10.20.0/24
+             */
+            label: string;
+            /** Format: uuid */
+            lessorId: string;
+            /** @example Example Networks Ltd */
+            lessor: string;
+            /** @example USD */
+            currency: string;
+            /**
+             * @description The lease cost of the month, exactly as GET /reports/monthly-cost?groupBy=lease reports it.
+             * @example 256.00
+             */
+            expected: string;
+            /**
+             * @description Sum of the invoice lines for this prefix, lessor and currency.
+             * @example 261.12
+             */
+            invoiced: string;
+            /**
+             * @description invoiced − expected.
+             * @example 5.12
+             */
+            variance: string;
+            /**
+             * @description `matched`: |variance| ≤ tolerance × expected; `over`/`under`: outside it; `not-invoiced`: expected > 0 and no line; `unexpected`: a line for a prefix with no lease cost of that lessor in that currency and month.
+             * @enum {string}
+             */
+            status: "matched" | "over" | "under" | "not-invoiced" | "unexpected";
+            /**
+             * @description Invoice numbers of the lines, joined with "; ".
+             * @example INV-2026-05-001
+             */
+            invoiceNumbers: string;
+        };
+        ReconciliationReportDto: {
+            /** @example 2026-05 */
+            month: string;
+            /** @example 1 */
+            tolerancePercent: string;
+            /** Format: uuid */
+            lessorId?: string;
+            rows: components["schemas"]["ReconciliationRowDto"][];
         };
         WebhookDto: {
             /** Format: uuid */
@@ -2498,7 +2829,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2507,7 +2838,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2929,7 +3260,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2938,7 +3269,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3232,7 +3563,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3414,7 +3745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3423,7 +3754,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3717,7 +4048,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3842,7 +4173,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3851,7 +4182,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3976,7 +4307,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -3985,7 +4316,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4184,7 +4515,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4193,7 +4524,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4469,7 +4800,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4478,7 +4809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4763,7 +5094,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4964,7 +5295,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -4973,7 +5304,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5229,7 +5560,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5238,7 +5569,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5532,7 +5863,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5698,7 +6029,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5707,7 +6038,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5808,7 +6139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -5817,7 +6148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -5994,7 +6325,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6003,7 +6334,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6297,7 +6628,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6334,6 +6665,8 @@ export interface operations {
                 /** @description The calendar month (UTC). */
                 month: string;
                 groupBy?: "lessor" | "provider" | "region" | "lease";
+                /** @description ISO 4217. Adds to every row the rate into this currency and the converted figures, and `totals` over all rows. Rates are ECB reference rates of the month’s last day (or the latest earlier day within 7 days); otherwise 422 FX_RATE_MISSING. */
+                reportingCurrency?: string;
             };
             header?: {
                 /** @description `text/csv` for CSV (or pass `?format=csv`); JSON otherwise. */
@@ -6363,7 +6696,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            /**
+             * @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED.
+             *
+             *     UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED.
+             */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -6390,7 +6727,20 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /**
+             * @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED.
+             *
+             *     RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED.
+             */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -6399,7 +6749,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            /**
+             * @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE.
+             *
+             *     UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE.
+             */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6760,6 +7114,558 @@ export interface operations {
             };
         };
     };
+    listFxRates: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's nextCursor. */
+                cursor?: string;
+                currency?: string;
+                /** @description First day, inclusive. */
+                from?: string;
+                /** @description Last day, inclusive. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page; pass nextCursor as ?cursor= for the next. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FxRatePageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    importFxRates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportFxRatesDto"];
+                /**
+                 * @example Date,USD,JPY,CYP,
+                 *     2026-05-29,1.0823,169.48,N/A,
+                 *     2026-05-28,1.0815,169.12,N/A,
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Imported (upserted); counts and the range covered. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FxImportResultDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listInvoices: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description Opaque cursor from the previous page's nextCursor. */
+                cursor?: string;
+                lessorId?: string;
+                month?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page; pass nextCursor as ?cursor= for the next. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoicePageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    createInvoice: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateInvoiceDto"];
+            };
+        };
+        responses: {
+            /** @description Recorded; ETag is its version. */
+            201: {
+                headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    importInvoices: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example lessor,invoiceNumber,month,prefix,amount,currency
+                 *     Example Networks Ltd,INV-2026-05-001,2026-05,185.10.20.0/24,256.00,USD
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Every invoice of the file recorded. */
+            201: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceImportResultDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    reconciliationReport: {
+        parameters: {
+            query: {
+                /** @description Overrides the Accept header: `csv` answers text/csv with the same columns as the JSON rows. */
+                format?: "json" | "csv";
+                month: string;
+                /** @description A line matches when |variance| ≤ tolerancePercent % of expected. Decimal from 0 to 100 (up to 4 decimals); default 0 (to the cent). */
+                tolerancePercent?: string;
+                /** @description Only this lessor. */
+                lessorId?: string;
+            };
+            header?: {
+                /** @description `text/csv` for CSV (or pass `?format=csv`); JSON otherwise. */
+                Accept?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,lessorId,lessor,currency,expected,invoiced,variance,status,invoiceNumbers`, sent as an attachment named like `reconciliation-2026-05.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
+            406: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
     getGeofeed: {
         parameters: {
             query?: never;
@@ -6944,7 +7850,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -6953,7 +7859,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7229,7 +8135,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json. Codes: UNSUPPORTED_MEDIA_TYPE. */
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -7341,7 +8247,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -7525,7 +8431,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request. Codes: IDEMPOTENCY_KEY_REUSED. */
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
                     [name: string]: unknown;
