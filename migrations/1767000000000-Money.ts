@@ -20,6 +20,24 @@ export class Money1767000000000 implements MigrationInterface {
         CONSTRAINT fx_rates_per_eur_check CHECK (per_eur > 0)
       )`);
 
+    // The rate of a closed month's days is part of what that month reported (its reporting-currency
+    // figures): a new or changed rate there is refused like any other write into a closed month.
+    // AFTER row triggers fire only for rows really inserted, updated or deleted, so re-importing the
+    // same file (an upsert that changes nothing) passes.
+    await q.query(`
+      CREATE FUNCTION fx_rates_period_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        changed_day date := CASE WHEN TG_OP = 'DELETE' THEN OLD.rate_date ELSE NEW.rate_date END;
+      BEGIN
+        IF TG_OP = 'UPDATE' THEN changed_day := least(OLD.rate_date, NEW.rate_date); END IF;
+        PERFORM period_assert_open(date_trunc('month', changed_day)::date,
+          'The ' || coalesce(NEW.currency, OLD.currency) || ' rate of ' || changed_day);
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER fx_rates_period_guard AFTER INSERT OR UPDATE OR DELETE ON fx_rates
+      FOR EACH ROW EXECUTE FUNCTION fx_rates_period_guard()`);
+
     await q.query(`
       CREATE TABLE invoices (
         id             uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -58,5 +76,6 @@ export class Money1767000000000 implements MigrationInterface {
     await q.query(`DROP TABLE invoice_lines`);
     await q.query(`DROP TABLE invoices`);
     await q.query(`DROP TABLE fx_rates`);
+    await q.query(`DROP FUNCTION fx_rates_period_guard()`);
   }
 }

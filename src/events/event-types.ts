@@ -14,10 +14,10 @@ const PAST: Record<string, string> = {
 };
 
 /**
- * Entities whose changes are not published as events: API keys are visible to admins only, while
- * the event feed is readable by every role.
+ * Entities whose changes are not published as events, because the feed is readable by every role:
+ * API keys are visible to admins only, FX rates and invoices to finance and admin only.
  */
-const UNPUBLISHED = new Set(['api_key']);
+const UNPUBLISHED = new Set(['api_key', 'fx-rates', 'invoice']);
 
 /** The event type a change produces, or undefined when that entity is not published. */
 export function eventTypeFor(entityType: string, action: string): string | undefined {

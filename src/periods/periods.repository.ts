@@ -28,7 +28,7 @@ export class PeriodsRepository {
    * back until the closing transaction commits, so the frozen figures and the guard agree.
    */
   async lockCostTables(q: Queryable): Promise<void> {
-    await q.query(`LOCK TABLE leases, lease_amendments, allocations, allocation_history IN SHARE MODE`);
+    await q.query(`LOCK TABLE leases, lease_amendments, allocations, allocation_history, fx_rates IN SHARE MODE`);
   }
 
   /** The first day of the earliest month any lease has a day in (null: no lease). */

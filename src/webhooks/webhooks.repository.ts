@@ -91,6 +91,7 @@ export class DeliveriesRepository {
         json_build_object('id', e.id, 'seq', e.seq::text, 'xid', e.xid::text, 'type', e.type,
           'occurred_at', e.occurred_at, 'entity_type', e.entity_type, 'entity_id', e.entity_id,
           'actor_key_id', e.actor_key_id, 'actor_name', e.actor_name, 'request_id', e.request_id,
+          'client_request_id', e.client_request_id,
           'data', e.data, 'previous', e.previous) AS event`,
       [limit, leaseSeconds, token],
     );
