@@ -3,6 +3,7 @@ import { Allocations1764000001000 } from './1764000001000-Allocations';
 import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
+import { RoutingHygiene1771000001000 } from './1771000001000-RoutingHygiene';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Idempotency1764000002000,
   Archiving1770000000000,
   AllocationNamesAndOrigins1771000000000,
+  RoutingHygiene1771000001000,
 ];

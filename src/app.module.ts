@@ -14,6 +14,10 @@ import { ProvidersModule } from './providers/providers.module';
 import { RegionsModule } from './regions/regions.module';
 import { ReportsModule } from './reports/reports.module';
 import { GeofeedModule } from './geofeed/geofeed.module';
+import { ImportsModule } from './imports/imports.module';
+import { ReputationModule } from './reputation/reputation.module';
+import { RoutingModule } from './routing/routing.module';
+import { RpkiModule } from './rpki/rpki.module';
 
 @Module({})
 export class AppModule {
@@ -36,6 +40,10 @@ export class AppModule {
         RegionsModule,
         ReportsModule,
         GeofeedModule,
+        ImportsModule,
+        RpkiModule,
+        ReputationModule,
+        RoutingModule,
       ],
       providers: [{ provide: APP_CONFIG, useValue: config }],
       exports: [APP_CONFIG],

@@ -9,6 +9,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
+import { isRawBodyRequest, rawBodies } from './common/raw-body';
 import { requestContext } from './common/request-context';
 import { PinoNestLogger } from './common/logger';
 import { validationException } from './common/validation';
@@ -72,6 +73,7 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
+  app.use(rawBodies());
   app.use(refuseNonJsonBodies);
   app.use(express.json({ limit: BODY_LIMIT, strict: true, type: JSON_TYPES }));
   app.use((req: Request, _res: Response, next: NextFunction) => {
@@ -189,6 +191,7 @@ function answerMalformedHttp(server: Server): void {
 /** A body must be JSON: anything else is refused with 415 before it is parsed. */
 function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): void {
   const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (isRawBodyRequest(req)) return next();
   if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(JSON_TYPES)) {
     return next(
       new DomainError(

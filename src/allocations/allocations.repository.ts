@@ -3,6 +3,7 @@ import { Keyset } from '../common/pagination';
 import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
 import { Database, Queryable } from '../database/database.service';
 import type { AllocationQuery, AllocationStatus } from './dto/allocation.dto';
+import { Listed, LISTED_SQL } from '../reputation/listed';
 
 export interface AllocationRow extends VersionedRow {
   lease_id: string;
@@ -19,6 +20,7 @@ export interface AllocationRow extends VersionedRow {
   tags: string[];
   released_at: Date | null;
   hold_until: Date | null;
+  listed?: Listed[];
 }
 
 export interface Placement {
@@ -33,8 +35,9 @@ export interface LockedLease {
   active: boolean;
 }
 
-const ALLOCATION_COLUMNS = `id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
-  strategy, name, origin_asn, description, tags, released_at, hold_until, version, created_at, updated_at`;
+export const ALLOCATION_COLUMNS = `id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
+  strategy, name, origin_asn, description, tags, released_at, hold_until, version, created_at, updated_at,
+  ${LISTED_SQL('allocations.prefix')} AS listed`;
 
 @Injectable()
 export class AllocationsRepository extends TableRepository<AllocationRow> {

@@ -44,6 +44,7 @@ export function toAllocationDto(row: AllocationRow): AllocationDto {
     tags: row.tags,
     addressCount: addressCount(cidrFromString(row.prefix).length),
     releasedAt: row.released_at ? row.released_at.toISOString() : null,
+    listed: row.listed ?? [],
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

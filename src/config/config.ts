@@ -69,6 +69,16 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(200)
   DB_POOL_SIZE: number = 20;
+
+  /** RPSL `mnt-by` of the route objects iplease writes (GET /allocations/{id}/route-object). */
+  @IsOptional()
+  @Matches(/^[A-Za-z][A-Za-z0-9_-]{0,79}$/, { message: 'must be an RPSL maintainer name like MAINT-EXAMPLE' })
+  IRR_MAINTAINER?: string;
+
+  /** RPSL `source` of those route objects: the IRR database they are meant for. */
+  @IsOptional()
+  @Matches(/^[A-Z][A-Z0-9-]{0,19}$/, { message: 'must be an IRR source name in capitals like RADB or RIPE' })
+  IRR_SOURCE: string = 'RADB';
 }
 
 export interface AppConfig {
@@ -81,6 +91,8 @@ export interface AppConfig {
   rateLimitPerMinute: number;
   metricsEnabled: boolean;
   dbPoolSize: number;
+  irrMaintainer?: string;
+  irrSource: string;
 }
 
 export class ConfigError extends Error {}
@@ -92,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     const value = env[key];
     if (value !== undefined && value !== '') present[key] = value;
   }
-  for (const key of ['DATABASE_URL', 'ADMIN_API_KEY'] as const) {
+  for (const key of ['DATABASE_URL', 'ADMIN_API_KEY', 'IRR_MAINTAINER'] as const) {
     if (env[key] !== undefined && env[key] !== '') present[key] = env[key] as string;
   }
   const parsed = plainToInstance(EnvironmentVariables, present);
@@ -115,6 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
     metricsEnabled: parsed.METRICS_ENABLED,
     dbPoolSize: parsed.DB_POOL_SIZE,
+    irrMaintainer: parsed.IRR_MAINTAINER,
+    irrSource: parsed.IRR_SOURCE,
   };
 }
 

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'NOT_IN_ACTIVE_LEASE'
   | 'ALREADY_EXISTS'
   | 'NO_CAPACITY'
+  | 'NO_ORIGIN_ASN'
   | 'IN_USE'
   | 'PRECONDITION_FAILED'
   | 'PAYLOAD_TOO_LARGE'
@@ -26,6 +27,8 @@ export type ErrorCode =
   | 'INTERNAL';
 
 export interface FieldError {
+  /** Bulk imports: the data row (1 = first data row) the error is about. */
+  row?: number;
   field: string;
   message: string;
 }
@@ -112,6 +115,13 @@ export class AlreadyExists extends DomainError {
 export class NoCapacity extends DomainError {
   constructor(message: string) {
     super('NO_CAPACITY', message);
+  }
+}
+
+/** A route object or BYOIP check needs the origin AS and the allocation has none. */
+export class NoOriginAsn extends DomainError {
+  constructor(message: string) {
+    super('NO_ORIGIN_ASN', message, { errors: [{ field: 'originAsn', message: 'is not set' }] });
   }
 }
 

@@ -49,7 +49,12 @@ export function toProblem(
     };
   }
   if (bodyParserType === 'entity.too.large') {
-    return { problem: build('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MiB.'), unexpected: false };
+    const limit = (error as { limit?: number }).limit;
+    const size = typeof limit === 'number' ? `${Math.round(limit / 1048576)} MiB` : '1 MiB';
+    return {
+      problem: build('PAYLOAD_TOO_LARGE', `The request body is larger than ${size}, the limit for this route.`),
+      unexpected: false,
+    };
   }
   if (bodyParserType === 'encoding.unsupported' || bodyParserType === 'charset.unsupported') {
     return { problem: build('UNSUPPORTED_MEDIA_TYPE', 'The request body must be UTF-8 JSON.'), unexpected: false };

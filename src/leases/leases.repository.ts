@@ -3,6 +3,7 @@ import { Keyset } from '../common/pagination';
 import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
 import { Database, Queryable } from '../database/database.service';
 import type { LeaseQuery, LeaseStatus } from './dto/lease.dto';
+import { Listed, LISTED_SQL } from '../reputation/listed';
 
 export interface LeaseRow extends VersionedRow {
   prefix: string;
@@ -24,6 +25,7 @@ export interface LeaseRow extends VersionedRow {
   address_count: string;
   allocated_address_count: string;
   monthly_cost: string;
+  listed?: Listed[];
 }
 
 export const LEASE_STATUS_SQL = `lease_status_on(leases.start_date, leases.end_date, leases.auto_renew, leases.terminated_on, current_date)`;
@@ -38,7 +40,8 @@ const LEASE_COLUMNS = `
   lease_term_end_on(leases.end_date, leases.auto_renew, leases.renewal_term_months, leases.terminated_on, current_date) AS current_term_end,
   (1::bigint << (32 - masklen(leases.prefix))) AS address_count,
   (SELECT coalesce(sum(1::bigint << (32 - masklen(a.prefix))), 0) FROM allocations a WHERE a.lease_id = leases.id AND a.status = 'active') AS allocated_address_count,
-  round(leases.price_per_ip_monthly * (1::bigint << (32 - masklen(leases.prefix))), 2)::text AS monthly_cost`;
+  round(leases.price_per_ip_monthly * (1::bigint << (32 - masklen(leases.prefix))), 2)::text AS monthly_cost,
+  ${LISTED_SQL('leases.prefix')} AS listed`;
 
 export interface Overlapping {
   id: string;
@@ -62,6 +65,11 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
     if (query.within) filters.push({ sql: 'prefix <<= $1::cidr', params: [query.within] });
     if (query.activeOn) filters.push({ sql: 'term @> $1::date', params: [query.activeOn] });
     return this.list(this.db, page, filters);
+  }
+
+  /** Several leases by id, in creation order. */
+  findMany(q: Queryable, ids: string[]): Promise<LeaseRow[]> {
+    return q.query<LeaseRow[]>(`SELECT ${LEASE_COLUMNS} FROM leases WHERE id = ANY ($1::uuid[]) ORDER BY seq`, [ids]);
   }
 
   /** Leases whose prefix and term overlap the given ones (the rows the exclusion constraint hit). */

@@ -30,6 +30,7 @@ export function toLeaseDto(row: LeaseRow): LeaseDto {
     addressCount: Number(row.address_count),
     allocatedAddressCount: Number(row.allocated_address_count),
     monthlyCost: row.monthly_cost,
+    listed: row.listed ?? [],
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -1,3 +1,4 @@
+import { RAW_BODY_ROUTES } from '../../src/common/raw-body';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { FuzzRequest, FuzzWorld, fuzzRequest } from '../support/openapi-arbitraries';
@@ -328,6 +329,12 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
       expect(writes.length).toBeGreaterThanOrEqual(8);
       const payload = body();
       for (const op of writes) {
+        // File uploads take their own media types and larger bodies (RAW_BODY_ROUTES); their limits are tested with them.
+        const raw = RAW_BODY_ROUTES.find(
+          (r) => r.method === op.method.toUpperCase() && r.path.test(op.path.replace(/\{[^}]+\}/g, 'x')),
+        );
+        const type = String(headers['Content-Type'] ?? 'application/json').split(';')[0];
+        if (raw && (status === 413 || raw.types.includes(type))) continue;
         const path = fillPath(
           op.path,
           Object.fromEntries(op.pathParams.map((p) => [p.name, '00000000-0000-4000-8000-000000000000'])),

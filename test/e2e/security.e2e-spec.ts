@@ -63,8 +63,11 @@ function classify(method: string, path: string): Permission | undefined {
   if (PUBLIC_GETS.has(path)) return get ? 'public' : undefined;
   if (INVENTORY.test(path)) return get ? 'read-inventory' : 'write-inventory';
   if (/^\/api\/v1\/audit-events(\/|$)/.test(path)) return get ? 'read-audit' : undefined; // the audit trail has no writes
+  if (path === '/api/v1/reports/routing') return get ? 'read-inventory' : undefined; // every role (API.md)
   if (/^\/api\/v1\/reports\/[^/]+$/.test(path)) return get ? 'reports' : undefined;
   if (/^\/api\/v1\/api-keys(\/|$)/.test(path)) return 'api-keys';
+  if (/^\/api\/v1\/imports\/[^/]+$/.test(path)) return method.toLowerCase() === 'post' ? 'write-inventory' : undefined;
+  if (/^\/api\/v1\/(rpki|reputation-lists)(\/|$)/.test(path)) return get ? 'read-inventory' : 'write-inventory';
   return undefined;
 }
 

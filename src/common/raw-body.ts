@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import express, { NextFunction, Request, RequestHandler, Response } from 'express';
+import { DomainError } from '../errors/domain-errors';
+
+/** A route whose body is read as bytes (CSV, NDJSON, large JSON files) under its own size limit. */
+export interface RawBodyRoute {
+  method: 'POST' | 'PUT';
+  path: RegExp;
+  /** bytes, or a size such as '64mb' */
+  limit: string;
+  /** Media types accepted (without parameters); anything else is 415 before a byte is read. */
+  types: string[];
+}
+
+/** Uploads of files: bulk imports, RPKI VRP snapshots (the global table is ~500,000 entries), reputation lists. */
+export const RAW_BODY_ROUTES: RawBodyRoute[] = [
+  { method: 'POST', path: /^\/api\/v1\/imports\/[^/]+\/?$/, limit: '32mb', types: ['text/csv', 'application/json'] },
+  { method: 'PUT', path: /^\/api\/v1\/rpki\/vrps\/?$/, limit: '256mb', types: ['application/json', 'text/csv'] },
+  {
+    method: 'PUT',
+    path: /^\/api\/v1\/reputation-lists\/[^/]+\/?$/,
+    limit: '16mb',
+    types: ['application/x-ndjson', 'application/json', 'text/plain'],
+  },
+];
+
+export interface RawBodyRequest extends Request {
+  rawBody?: Buffer;
+}
+
+export function isRawBodyRequest(req: Request): boolean {
+  return (req as RawBodyRequest).rawBody !== undefined;
+}
+
+/**
+ * Reads the bodies of RAW_BODY_ROUTES as bytes into `req.rawBody`, whatever their type. `req.body`
+ * becomes `{ sha256 }` so an Idempotency-Key fingerprint still tells two files apart. A request
+ * without an Authorization header is not read at all: the guard refuses it before any byte is parsed.
+ */
+export function rawBodies(routes: RawBodyRoute[] = RAW_BODY_ROUTES): RequestHandler {
+  const readers = routes.map((route) => ({
+    route,
+    read: express.raw({ type: () => true, limit: route.limit }),
+  }));
+  return (req: Request, res: Response, next: NextFunction) => {
+    const match = readers.find(({ route }) => route.method === req.method && route.path.test(req.path));
+    if (!match) return next();
+    if (req.headers.authorization === undefined) {
+      // Not read, and not left to the JSON parser either: the guard answers 401 first.
+      markRead(req, Buffer.alloc(0), {});
+      return next();
+    }
+    const [type, ...parameters] = String(req.headers['content-type'] ?? '').split(';');
+    const charset = parameters.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
+    if (!match.route.types.includes(type.trim().toLowerCase()) || (charset && !/^charset="?utf-8"?$/.test(charset))) {
+      return next(
+        new DomainError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `This route takes ${match.route.types.join(', ')} in UTF-8 (got ${String(req.headers['content-type'] ?? 'no Content-Type').slice(0, 80)}).`,
+        ),
+      );
+    }
+    match.read(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      markRead(req, raw, { sha256: createHash('sha256').update(raw).digest('hex') });
+      next();
+    });
+  };
+}
+
+/** `_body` is body-parser's own "already read" flag: later parsers leave the request alone. */
+function markRead(req: Request, raw: Buffer, body: object): void {
+  (req as RawBodyRequest).rawBody = raw;
+  (req as Request & { _body?: boolean })._body = true;
+  req.body = body;
+}
