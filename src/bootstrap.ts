@@ -22,6 +22,7 @@ import { withExampleIds } from './common/openapi-examples';
 import { Database } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
+import { documentUploads } from './common/uploads-openapi';
 
 export const BODY_LIMIT = '1mb';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -75,7 +76,8 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
   );
   app.use(rawBodies());
   app.use(refuseNonJsonBodies);
-  app.use(express.json({ limit: BODY_LIMIT, strict: true, type: JSON_TYPES }));
+  const json = express.json({ limit: BODY_LIMIT, strict: true, type: JSON_TYPES });
+  app.use((req: Request, res: Response, next: NextFunction) => (isRawBodyRequest(req) ? next() : json(req, res, next)));
   app.use((req: Request, _res: Response, next: NextFunction) => {
     if (['POST', 'PUT', 'PATCH'].includes(req.method)) {
       if (req.body === undefined) req.body = {};
@@ -232,7 +234,7 @@ export function buildOpenApiDocument(app: INestApplication) {
     extraModels: [ProblemDto],
     operationIdFactory: (_controller, method) => method,
   });
-  return documentIdempotency(documentSecurity(document, app));
+  return documentUploads(documentIdempotency(documentSecurity(document, app)));
 }
 
 function setupSwagger(app: INestApplication): void {

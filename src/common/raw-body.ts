@@ -45,7 +45,8 @@ export function rawBodies(routes: RawBodyRoute[] = RAW_BODY_ROUTES): RequestHand
   return (req: Request, res: Response, next: NextFunction) => {
     const match = readers.find(({ route }) => route.method === req.method && route.path.test(req.path));
     if (!match) return next();
-    if (req.headers.authorization === undefined) {
+    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+    if (req.headers.authorization === undefined || !hasBody) {
       // Not read, and not left to the JSON parser either: the guard answers 401 first.
       markRead(req, Buffer.alloc(0), {});
       return next();

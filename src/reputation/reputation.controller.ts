@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { ApiProblems } from '../common/openapi';
 import type { RawBodyRequest } from '../common/raw-body';
@@ -22,18 +22,6 @@ export class ReputationController {
       'or the legacy `drop.txt` (`cidr ; SBL…` lines, `;` comments). IPv6 blocks are counted and skipped; any bad line refuses the file. ' +
       'Leases and allocations overlapping a listed block show it in `listed`.',
   })
-  @ApiConsumes('application/x-ndjson', 'application/json', 'text/plain')
-  @ApiBody({
-    schema: { type: 'string' },
-    examples: {
-      ndjson: {
-        summary: 'DROP NDJSON',
-        value:
-          '{"cidr":"1.10.16.0/20","sblid":"SBL256894","rir":"apnic"}\n{"type":"metadata","timestamp":1767225600,"size":60,"records":1,"copyright":"(c) 2026 The Spamhaus Project SLU","terms":"https://www.spamhaus.org/drop/terms/"}\n',
-      },
-      text: { summary: 'drop.txt', value: '; Spamhaus DROP List\n1.10.16.0/20 ; SBL256894\n' },
-    },
-  })
   @ApiOkResponse({ type: ReputationListDto, description: 'The list as now stored.' })
   @ApiProblems(400, 403, 413)
   replace(@Param() params: ReputationListNameParam, @Req() req: RawBodyRequest): Promise<ReputationListDto> {
@@ -43,8 +31,8 @@ export class ReputationController {
   @Get()
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'listReputationLists', summary: 'Reputation lists: when imported, how many blocks' })
-  @ApiOkResponse({ type: ReputationListPageDto })
-  @ApiProblems(403)
+  @ApiOkResponse({ type: ReputationListPageDto, description: 'Every list, by name.' })
+  @ApiProblems(400, 403)
   list(): Promise<{ items: ReputationListDto[] }> {
     return this.reputation.list();
   }

@@ -72,6 +72,7 @@ export class RoutingController {
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({
+    description: 'The RPSL object, ready for the IRR.',
     content: {
       'text/plain': {
         schema: {

@@ -1,5 +1,5 @@
 import { Controller, Get, Put, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
 import { ApiProblems } from '../common/openapi';
 import type { RawBodyRequest } from '../common/raw-body';
@@ -22,21 +22,6 @@ export class RpkiController {
       'Routinator `json`/`jsonext` (`"asn":"AS13335"`), or CSV `ASN,IP Prefix,Max Length,Trust Anchor[,Expires]`. The format is recognised from the content. ' +
       'IPv6 entries are counted and skipped. Any invalid entry refuses the whole file (400 listing the entries); otherwise the snapshot is replaced atomically. Up to 256 MiB.',
   })
-  @ApiConsumes('application/json', 'text/csv')
-  @ApiBody({
-    schema: { oneOf: [{ type: 'object' }, { type: 'string' }] },
-    examples: {
-      rpkiClient: {
-        summary: 'rpki-client json',
-        value: { roas: [{ asn: 13335, prefix: '1.0.0.0/24', maxLength: 24, ta: 'apnic', expires: 1767225600 }] },
-      },
-      routinator: {
-        summary: 'Routinator json',
-        value: { roas: [{ asn: 'AS13335', prefix: '1.0.0.0/24', maxLength: 24, ta: 'apnic' }] },
-      },
-      csv: { summary: 'CSV', value: 'ASN,IP Prefix,Max Length,Trust Anchor\nAS13335,1.0.0.0/24,24,apnic\n' },
-    },
-  })
   @ApiOkResponse({ type: RpkiStatusDto, description: 'The snapshot now in force.' })
   @ApiProblems(400, 403, 413)
   replace(@Req() req: RawBodyRequest): Promise<RpkiStatusDto> {
@@ -46,8 +31,11 @@ export class RpkiController {
   @Get('status')
   @Allow(...READ_INVENTORY)
   @ApiOperation({ operationId: 'getRpkiStatus', summary: 'The VRP snapshot in force: when, how many, which format' })
-  @ApiOkResponse({ type: RpkiStatusDto })
-  @ApiProblems(403)
+  @ApiOkResponse({
+    type: RpkiStatusDto,
+    description: 'The snapshot in force (zeros and nulls before the first import).',
+  })
+  @ApiProblems(400, 403)
   status(): Promise<RpkiStatusDto> {
     return this.rpki.status();
   }

@@ -200,8 +200,8 @@ describe('bulk import and export', () => {
       .set(bearer())
       .set('Content-Type', 'text/plain')
       .send('x')
-      .expect(400);
-    expect(text.body.errors[0].field).toBe('body');
+      .expect(415);
+    expect(text.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     await importCsv('leases', '').expect(400);
     await importCsv('leases', 'prefix,lessor,startDate,pricePerIpMonthly,currency\r\n').expect(400);
     const quote = await importCsv('leases', 'prefix,lessor\r\n"185.1.0.0/24,x\r\n').expect(400);

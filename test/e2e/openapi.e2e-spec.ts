@@ -185,9 +185,21 @@ describe('OpenAPI document', () => {
     let checked = 0;
     for (const op of ops) {
       if (!op.operation.requestBody) continue;
-      const media = op.operation.requestBody.content['application/json'];
+      const content = op.operation.requestBody.content;
+      // File uploads (CSV, NDJSON, drop.txt) document their text media with sample files.
+      for (const [type, textMedia] of Object.entries(content)) {
+        if (type === 'application/json') continue;
+        if (!['text/csv', 'application/x-ndjson', 'text/plain'].includes(type))
+          problems.push(`${label(op)}: request body media ${type}`);
+        const samples = Object.values(textMedia.examples ?? {}).map((e) => e.value);
+        if (samples.length === 0 || samples.some((v) => typeof v !== 'string' || v === ''))
+          problems.push(`${label(op)} ${type}: needs a sample file as example`);
+        checked++;
+      }
+      const media = content['application/json'];
       if (!media) {
-        problems.push(`${label(op)}: request body is not application/json`);
+        if (!content['text/csv'] && !content['application/x-ndjson'] && !content['text/plain'])
+          problems.push(`${label(op)}: request body is not application/json`);
         continue;
       }
       const examples = media.examples

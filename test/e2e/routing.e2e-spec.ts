@@ -192,7 +192,7 @@ describe('RPKI, reputation lists, routing report and route objects', () => {
     ]);
     const report = await t.http.get('/api/v1/reports/routing').set(bearer()).expect(200);
     const listed = report.body.rows.filter((r: { listed: unknown[] }) => r.listed.length > 0);
-    expect(listed.map((r: { label: string }) => r.label)).toEqual(['185.240.12.0/24']);
+    expect(listed.map((r: { label: string }) => r.label)).toEqual(['185.240.12.0/24', '185.240.13.0/24']);
 
     // Replacing a list replaces its blocks; a bad line refuses the file and keeps the old list.
     const bad = await t.http

@@ -5311,11 +5311,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "text/csv": string | {
-                    rows: Record<string, never>[];
-                };
-                "application/json": string | {
-                    rows: Record<string, never>[];
+                "text/csv": string;
+                "application/json": {
+                    rows: {
+                        [key: string]: unknown;
+                    }[];
                 };
             };
         };
@@ -5425,8 +5425,28 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": Record<string, never> | string;
-                "text/csv": Record<string, never> | string;
+                "application/json": {
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    roas: {
+                        /** @description 13335 (rpki-client) or "AS13335" (Routinator) */
+                        asn: number | string;
+                        /** @example 1.0.0.0/24 */
+                        prefix: string;
+                        /** @example 24 */
+                        maxLength?: number;
+                        /** @example apnic */
+                        ta?: string;
+                        /** @description rpki-client: unix time */
+                        expires?: number;
+                        /** @description Routinator jsonext: where the VRP came from; the trust anchor is `tal`. */
+                        source?: {
+                            [key: string]: unknown;
+                        }[];
+                    }[];
+                };
+                "text/csv": string;
             };
         };
         responses: {
@@ -5504,12 +5524,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The snapshot in force (zeros and nulls before the first import). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RpkiStatusDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
@@ -5562,7 +5592,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/x-ndjson": string;
-                "application/json": string;
                 "text/plain": string;
             };
         };
@@ -5641,12 +5670,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Every list, by name. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReputationListPageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
@@ -5769,6 +5808,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The RPSL object, ready for the IRR. */
             200: {
                 headers: {
                     [name: string]: unknown;
