@@ -5,10 +5,11 @@ import { benchmark as httpThroughput } from './allocation-http-throughput';
 import { benchmark as sqlCeiling } from './allocation-sql-ceiling';
 import type { Benchmark, Target } from './lib/benchmark';
 import { ceilingTarget, ratioTarget } from './lib/report';
+import { benchmark as rateLimit } from './rate-limit-overhead';
 import { benchmark as reads } from './read-latency';
 
 /** The benchmarks of one `npm run bench`, in the order they run (later ones may reuse datasets). */
-export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLatency, reads];
+export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLatency, rateLimit, reads];
 
 /**
  * Modules that join the run when their file exists, after the ones above, with no edit here:
@@ -16,7 +17,7 @@ export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLa
  * (monthly cost over 10k leases / 1M allocations) is expected here; by the time it runs,
  * ctx.datasets.read describes the 100k-lease / 1M-allocation dataset the reads module seeded.
  */
-export const OPTIONAL_MODULES = ['reports'];
+export const OPTIONAL_MODULES = ['reports', 'scale'];
 
 export const TARGETS: Target[] = [
   ratioTarget(

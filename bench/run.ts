@@ -30,10 +30,14 @@ docs/benchmarks.md. Each option also reads an environment variable (BENCH_<NAME>
   --read-leases=100000       leases seeded for the read benchmark
   --read-allocations=1000000 allocations seeded for the read benchmark
   --read-samples=500         sequential requests per read measurement
+  --scale-allocations=0      opt-in: seed this many /28s in address order and compare next-free and
+                             lookup latency with the empty case (10000000 takes several minutes)
   --pg=name=value            extra PostgreSQL setting (repeatable), e.g. --pg=synchronous_commit=off
   --log-level=info           the service's LOG_LEVEL (its log goes to a file in the temp folder)
   --no-docs                  do not touch docs/benchmarks.md
-  --keep                     keep the temp folder (database and service log) afterwards`;
+  --keep                     keep the temp folder (database and service log) afterwards
+  --cpu-prof=DIR             run the service with node --cpu-prof, writing its profile into DIR
+                             (summarise with: node scripts/cpu-profile-summary.js DIR/*.cpuprofile)`;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -47,10 +51,12 @@ function parseOptions() {
       'read-leases': { type: 'string' },
       'read-allocations': { type: 'string' },
       'read-samples': { type: 'string' },
+      'scale-allocations': { type: 'string' },
       pg: { type: 'string', multiple: true },
       'log-level': { type: 'string' },
       'no-docs': { type: 'boolean' },
       keep: { type: 'boolean' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -83,6 +89,7 @@ function parseOptions() {
     readLeases: int('read-leases', 100_000),
     readAllocations: int('read-allocations', 1_000_000),
     readSamples: int('read-samples', 500),
+    scaleAllocations: pick('scale-allocations') === '0' ? 0 : int('scale-allocations', 0),
     only,
   };
   const pgSettings = Object.fromEntries(
@@ -98,6 +105,7 @@ function parseOptions() {
     logLevel: pick('log-level') ?? 'info',
     writeDocs: !values['no-docs'],
     keep: !!values.keep,
+    cpuProfileDir: pick('cpu-prof'),
   };
 }
 
@@ -110,7 +118,7 @@ function repoRoot(): string {
 }
 
 async function main(): Promise<void> {
-  const { options, pgSettings, logLevel, writeDocs, keep } = parseOptions();
+  const { options, pgSettings, logLevel, writeDocs, keep, cpuProfileDir } = parseOptions();
   const optional = loadOptionalModules();
   const all = [...BENCHMARKS, ...optional.benchmarks];
   const unknown = options.only?.filter((name) => !all.some((b) => b.name === name)) ?? [];
@@ -132,8 +140,13 @@ async function main(): Promise<void> {
   let service: ServiceHandle | undefined;
   let db: Pool | undefined;
   let http: HttpClient | undefined;
+  const extras: { service: ServiceHandle; http: HttpClient }[] = [];
   const cleanup = async () => {
     http?.close();
+    for (const extra of extras) {
+      extra.http.close();
+      await extra.service.stop().catch(() => undefined);
+    }
     await db?.end().catch(() => undefined);
     await service?.stop().catch(() => undefined);
     await pg?.stop().catch(() => undefined);
@@ -161,10 +174,12 @@ async function main(): Promise<void> {
     const apiKey = `ipl_bench_${randomBytes(16).toString('hex')}`;
     const mainJs = path.resolve(__dirname, '..', 'src', 'main.js');
     log(`starting the service (${path.relative(repoRoot(), mainJs)})`);
+    const serviceEnv = { DATABASE_URL: pg.url, ADMIN_API_KEY: apiKey, LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: '0' };
     service = await startService(
       mainJs,
-      { DATABASE_URL: pg.url, ADMIN_API_KEY: apiKey, LOG_LEVEL: logLevel, RATE_LIMIT_PER_MINUTE: '0' },
+      serviceEnv,
       workDir,
+      cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(cpuProfileDir)}`] : [],
     );
     http = new HttpClient(service.baseUrl, apiKey, Math.max(64, options.concurrency));
 
@@ -187,6 +202,16 @@ async function main(): Promise<void> {
           log(`  ${row.metric}: ${row.value.toFixed(2)} ${row.unit}`);
         },
         results,
+        startService: async (env) => {
+          const extraDir = fs.mkdtempSync(path.join(workDir, 'service-'));
+          const extra = await startService(mainJs, { ...serviceEnv, ...env }, extraDir);
+          const client = {
+            service: extra,
+            http: new HttpClient(extra.baseUrl, apiKey, Math.max(64, options.concurrency)),
+          };
+          extras.push(client);
+          return client;
+        },
         log: (m) => log(`  ${m}`),
         datasets,
       };

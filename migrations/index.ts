@@ -4,6 +4,8 @@ import { Idempotency1764000002000 } from './1764000002000-Idempotency';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
 import { RoutingHygiene1771000001000 } from './1771000001000-RoutingHygiene';
+import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
+import { RateLimits1772000001000 } from './1772000001000-RateLimits';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -13,4 +15,6 @@ export const MIGRATIONS = [
   Archiving1770000000000,
   AllocationNamesAndOrigins1771000000000,
   RoutingHygiene1771000001000,
+  AllocationsSpgist1772000000000,
+  RateLimits1772000001000,
 ];

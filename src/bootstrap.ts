@@ -38,6 +38,8 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
   answerMalformedHttp(app.getHttpServer() as Server);
   http.set('etag', false);
   http.set('query parser', 'simple');
+  // Client addresses (rate limits per address) come from X-Forwarded-For only behind a trusted proxy.
+  if (config.trustProxy !== undefined) http.set('trust proxy', config.trustProxy);
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const given = req.headers['x-request-id'];

@@ -46,6 +46,8 @@ export interface BenchOptions {
   readLeases: number;
   readAllocations: number;
   readSamples: number;
+  /** Allocations seeded by the opt-in scale module (0: skipped). */
+  scaleAllocations: number;
   only?: string[];
 }
 
@@ -62,6 +64,11 @@ export interface BenchContext {
   record(row: Omit<ResultRow, 'benchmark'>): void;
   results: ReadonlyMap<string, ResultRow>;
   log(message: string): void;
+  /**
+   * Starts another instance of the service (same database and admin key unless `env` says
+   * otherwise) with its own HTTP client; it is stopped when the run ends.
+   */
+  startService(env: Record<string, string>): Promise<{ service: ServiceHandle; http: HttpClient }>;
   /** What bigger datasets exist by now, so later modules can reuse instead of reseeding. */
   datasets: Record<string, unknown>;
 }

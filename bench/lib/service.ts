@@ -25,11 +25,12 @@ export async function startService(
   mainJs: string,
   env: Record<string, string>,
   workDir: string,
+  nodeArgs: string[] = [],
 ): Promise<ServiceHandle> {
   const port = await freePort();
   const logFile = path.join(workDir, 'service.log');
   const log = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [mainJs], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, mainJs], {
     cwd: path.dirname(mainJs),
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -3,11 +3,14 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { requestContext, Role } from '../common/request-context';
 import { Forbidden, Unauthenticated } from '../errors/domain-errors';
+import { AddressRateLimiter } from '../ratelimit/address-rate-limiter';
 import { hashApiKey, sameHash } from './api-key.crypto';
 import { ApiKeysRepository } from './api-keys.repository';
 import { ALLOWED_ROLES, IS_PUBLIC } from './roles.decorator';
 
 const BEARER = /^Bearer\s+([A-Za-z0-9._~+/=-]{1,512})\s*$/i;
+/** Public routes that probes and scrapers call often: never limited per address. */
+const UNLIMITED_PUBLIC_PATHS = new Set(['/health', '/health/ready', '/metrics']);
 
 /** The one guard: authenticates the bearer key, then checks the route's declared roles. */
 @Injectable()
@@ -15,13 +18,31 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysRepository,
+    private readonly addressLimits: AddressRateLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-
     const req = context.switchToHttp().getRequest<Request>();
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) {
+      if (!UNLIMITED_PUBLIC_PATHS.has(req.path)) await this.addressLimits.count('public', clientAddress(req));
+      return true;
+    }
+    try {
+      return await this.authenticate(context, req, targets);
+    } catch (error) {
+      // A 401 or 403 costs the address; over its budget the answer becomes 429.
+      if (error instanceof Unauthenticated || error instanceof Forbidden)
+        await this.addressLimits.count('auth-failure', clientAddress(req));
+      throw error;
+    }
+  }
+
+  private async authenticate(
+    context: ExecutionContext,
+    req: Request,
+    targets: ReturnType<ExecutionContext['getHandler']>[],
+  ): Promise<boolean> {
     const match = BEARER.exec(req.headers.authorization ?? '');
     if (!match) throw new Unauthenticated();
     const hash = hashApiKey(match[1]);
@@ -42,4 +63,8 @@ export class ApiKeyGuard implements CanActivate {
     }
     return true;
   }
+}
+
+function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }

@@ -46,7 +46,7 @@ const DESCRIPTIONS: Record<number, string> = {
   413: 'PAYLOAD_TOO_LARGE: body over 1 MiB.',
   415: 'UNSUPPORTED_MEDIA_TYPE: body is not application/json.',
   422: 'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used with a different request.',
-  429: 'RATE_LIMITED: too many requests for this key; see Retry-After.',
+  429: 'RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After.',
   503: 'UNAVAILABLE: the database is unreachable; retry after Retry-After seconds.',
 };
 

@@ -57,6 +57,28 @@ export class EnvironmentVariables {
   @Max(1_000_000)
   RATE_LIMIT_PER_MINUTE: number = 6000;
 
+  /** 401 and 403 answers per minute per client address (then 429); 0 turns this limit off. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  AUTH_FAILURE_LIMIT_PER_MINUTE: number = 30;
+
+  /** Requests per minute per client address to public routes other than health and metrics; 0 turns it off. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  PUBLIC_RATE_LIMIT_PER_MINUTE: number = 300;
+
+  /** Express "trust proxy": how client addresses are read behind a reverse proxy (hop count or addresses). */
+  @IsOptional()
+  @IsString()
+  @Matches(/^(\d{1,2}|[0-9A-Za-z.:/, ]+)$/, { message: 'must be a hop count or a comma-separated list of addresses' })
+  TRUST_PROXY?: string;
+
   @IsOptional()
   @Transform(toBool)
   @IsIn([true, false], { message: 'must be true or false' })
@@ -89,6 +111,10 @@ export interface AppConfig {
   logLevel: LogLevel;
   releaseHoldDays: number;
   rateLimitPerMinute: number;
+  authFailureLimitPerMinute: number;
+  publicRateLimitPerMinute: number;
+  /** Express "trust proxy" value; undefined: the socket's peer is the client. */
+  trustProxy?: number | string;
   metricsEnabled: boolean;
   dbPoolSize: number;
   irrMaintainer?: string;
@@ -125,6 +151,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: parsed.LOG_LEVEL,
     releaseHoldDays: parsed.RELEASE_HOLD_DAYS,
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE,
+    authFailureLimitPerMinute: parsed.AUTH_FAILURE_LIMIT_PER_MINUTE,
+    publicRateLimitPerMinute: parsed.PUBLIC_RATE_LIMIT_PER_MINUTE,
+    trustProxy:
+      parsed.TRUST_PROXY === undefined
+        ? undefined
+        : /^\d+$/.test(parsed.TRUST_PROXY)
+          ? Number(parsed.TRUST_PROXY)
+          : parsed.TRUST_PROXY,
     metricsEnabled: parsed.METRICS_ENABLED,
     dbPoolSize: parsed.DB_POOL_SIZE,
     irrMaintainer: parsed.IRR_MAINTAINER,

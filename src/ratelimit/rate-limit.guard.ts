@@ -11,8 +11,9 @@ import { DomainError } from '../errors/domain-errors';
 type AuthenticatedRequest = Request & { actor?: Actor };
 
 /**
- * RATE_LIMIT_PER_MINUTE per API key, counted across all routes, in this instance's memory.
- * Runs after ApiKeyGuard (it needs the key); unauthenticated and public requests are not counted.
+ * RATE_LIMIT_PER_MINUTE per API key, counted across all routes and all instances (the counters
+ * live in PostgreSQL, see PgThrottlerStorage). Runs after ApiKeyGuard (it needs the key);
+ * requests without a valid key are counted per address by AddressRateLimiter instead.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {

@@ -57,7 +57,15 @@ export async function dropTestDatabase(url: string): Promise<void> {
 }
 
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return { ...loadConfig({}), adminApiKey: ADMIN_KEY, logLevel: 'silent', rateLimitPerMinute: 0, ...overrides };
+  return {
+    ...loadConfig({}),
+    adminApiKey: ADMIN_KEY,
+    logLevel: 'silent',
+    rateLimitPerMinute: 0,
+    authFailureLimitPerMinute: 0,
+    publicRateLimitPerMinute: 0,
+    ...overrides,
+  };
 }
 
 export interface TestAppOptions {
