@@ -55,6 +55,7 @@ const PUBLIC_GETS = new Set([
   '/docs-json',
   '/geofeed.csv',
   '/reports',
+  '/reports/routing',
 ]);
 const INVENTORY = /^\/api\/v1\/(lessors|providers|regions|leases|allocations|lookup)(\/|$)/;
 
