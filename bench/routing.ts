@@ -132,7 +132,7 @@ export const benchmark: Benchmark = {
         metric: `GET /reports/routing (${format}) over ${REPORT_ALLOCATIONS.toLocaleString('en')} allocations, median of 3`,
         value: times[1] / 1000,
         unit: 's',
-        note: `${rows} rows; against ${VRPS - IPV6_VRPS} IPv4 VRPs`,
+        note: `${rows} rows; against ${VRPS - IPV6_VRPS} IPv4 VRPs${failures.length ? `; FAILED ${failures.length}/3 (status ${failures.join(', ')})` : ''}`,
       });
     }
   },

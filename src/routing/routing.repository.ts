@@ -3,8 +3,8 @@ import type { Queryable } from '../database/database.service';
 
 /**
  * RFC 6811 origin validation over a relation `r(prefix cidr, origin bigint)`: the VRPs covering
- * the route (`v.prefix >>= r.prefix`, answered by the GiST inet_ops index rpki_vrps_prefix_idx),
- * whether one of them matches (same ASN, maxLength ≥ route length; an AS0 VRP never matches),
+ * the route (`v.prefix >>= r.prefix`)
+ * (the SP-GiST inet_ops index rpki_vrps_prefix_idx), whether one of them matches (same ASN, maxLength ≥ route length; an AS0 VRP never matches),
  * whether any has the route's ASN (to tell `as` from `length`), and the ASNs any covering VRP
  * authorises for this length (BYOIP readiness).
  */
@@ -65,13 +65,17 @@ export class RoutingRepository {
     );
   }
 
-  /** One row per active allocation: origin validation, the provider's BYOIP inputs, listed space. */
-  report(q: Queryable, filter: { leaseId?: string; providerId?: string }): Promise<RoutingRow[]> {
+  /**
+   * One row per active allocation: origin validation, the provider's BYOIP inputs, listed space.
+   * A whole inventory (100k allocations) takes longer than the API's usual statement limit.
+   */
+  async report(tx: Queryable, filter: { leaseId?: string; providerId?: string }): Promise<RoutingRow[]> {
+    await tx.query(`SET LOCAL statement_timeout = '120s'`);
     const params: unknown[] = [];
     const where = [`a.status = 'active'`];
     if (filter.leaseId) where.push(`a.lease_id = $${params.push(filter.leaseId)}`);
     if (filter.providerId) where.push(`a.provider_id = $${params.push(filter.providerId)}`);
-    return q.query(
+    return tx.query(
       `SELECT r.id, r.prefix::text AS prefix, r.name, r.lease_id, r.provider_id, r.region_id, r.origin,
               p.code AS provider_code, p.min_prefix_length, p.max_prefix_length, p.required_origin_asns,
               ${ORIGIN_STATE} AS state, ${INVALID_REASON} AS invalid_reason, rov.vrps, rov.authorised, rep.listed
@@ -83,6 +87,11 @@ export class RoutingRepository {
         ORDER BY r.seq`,
       params,
     );
+  }
+
+  async vrpsImportedAt(q: Queryable): Promise<Date | undefined> {
+    const rows = await q.query<{ imported_at: Date }[]>(`SELECT imported_at FROM rpki_snapshot`);
+    return rows[0]?.imported_at;
   }
 
   async allocationForRouteObject(

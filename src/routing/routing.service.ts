@@ -59,11 +59,12 @@ export class RoutingService {
   ) {}
 
   async report(query: RoutingQuery): Promise<RoutingReportDto> {
-    const [rows, snapshot] = await Promise.all([
-      this.routing.report(this.db, query),
-      this.db.query<{ imported_at: Date }[]>(`SELECT imported_at FROM rpki_snapshot`),
-    ]);
-    return { rpkiImportedAt: snapshot[0]?.imported_at.toISOString() ?? null, rows: rows.map(toRoutingRow) };
+    // One snapshot for the rows and the VRP timestamp they were validated against.
+    const { rows, importedAt } = await this.db.transaction(async (tx) => ({
+      importedAt: await this.routing.vrpsImportedAt(tx),
+      rows: await this.routing.report(tx, query),
+    }));
+    return { rpkiImportedAt: importedAt?.toISOString() ?? null, rows: rows.map(toRoutingRow) };
   }
 
   async routeObject(id: string): Promise<string> {

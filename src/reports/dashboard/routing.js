@@ -181,7 +181,7 @@
       })
       .then(function (blob) {
         var a = document.createElement('a');
-        a.href = URL.createObjectURL(blob);
+        a.href = window.URL.createObjectURL(blob);
         a.download = 'routing.csv';
         document.body.appendChild(a);
         a.click();
