@@ -17,7 +17,7 @@ export const BENCHMARKS: Benchmark[] = [sqlCeiling, httpThroughput, allocationLa
  * (monthly cost over 10k leases / 1M allocations) is expected here; by the time it runs,
  * ctx.datasets.read describes the 100k-lease / 1M-allocation dataset the reads module seeded.
  */
-export const OPTIONAL_MODULES = ['reports', 'scale', 'routing'];
+export const OPTIONAL_MODULES = ['reports', 'scale', 'terraform', 'routing'];
 
 export const TARGETS: Target[] = [
   ratioTarget(

@@ -6,7 +6,15 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const marker = path.join(root, 'dist', 'src', 'main.js');
-const inputs = ['src', 'migrations', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json'];
+const inputs = [
+  'src',
+  'migrations',
+  'terraform-provider',
+  'package-lock.json',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'nest-cli.json',
+];
 
 function newest(entry) {
   const full = path.join(root, entry);
@@ -22,6 +30,8 @@ if (built === 0 || inputs.some((entry) => newest(entry) > built)) {
     cwd: root,
     stdio: 'inherit',
   });
+  // The same build as `npm run build`: nest build empties dist/, so the provider is built after it.
+  execFileSync(process.execPath, [path.join(__dirname, 'provider-build.js')], { cwd: root, stdio: 'inherit' });
   // nest build may leave main.js untouched when it did not change; mark the build as current.
   const now = new Date();
   fs.utimesSync(marker, now, now);

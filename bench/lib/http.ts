@@ -12,7 +12,7 @@ export class HttpClient {
 
   constructor(
     baseUrl: string,
-    private readonly apiKey: string,
+    readonly apiKey: string,
     maxSockets = 64,
   ) {
     this.url = new URL(baseUrl);
