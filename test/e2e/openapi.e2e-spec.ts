@@ -39,7 +39,14 @@ interface Op {
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 /** Public by contract: no key needed. Everything else needs `Authorization: Bearer <key>`. */
-const PUBLIC = ['GET /health', 'GET /health/ready', 'GET /metrics', 'GET /geofeed.csv', 'GET /reports', 'GET /reports/routing'];
+const PUBLIC = [
+  'GET /health',
+  'GET /health/ready',
+  'GET /metrics',
+  'GET /geofeed.csv',
+  'GET /reports',
+  'GET /reports/routing',
+];
 const ARTIFACTS = join(projectRoot(), 'test-artifacts');
 
 function operations(spec: OpenAPIObject): Op[] {
