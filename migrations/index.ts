@@ -9,6 +9,7 @@ import { GeofeedChanges1768000001000 } from './1768000001000-GeofeedChanges';
 import { Events1769000000000 } from './1769000000000-Events';
 import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
+import { RoutingHygiene1771000001000 } from './1771000001000-RoutingHygiene';
 import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
 import { RateLimits1772000001000 } from './1772000001000-RateLimits';
 
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   Events1769000000000,
   Archiving1770000000000,
   AllocationNamesAndOrigins1771000000000,
+  RoutingHygiene1771000001000,
   AllocationsSpgist1772000000000,
   RateLimits1772000001000,
 ];

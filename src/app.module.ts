@@ -21,6 +21,10 @@ import { GeofeedModule } from './geofeed/geofeed.module';
 import { PeriodsModule } from './periods/periods.module';
 import { SchedulerModule } from './scheduler/scheduler.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { ImportsModule } from './imports/imports.module';
+import { ReputationModule } from './reputation/reputation.module';
+import { RoutingModule } from './routing/routing.module';
+import { RpkiModule } from './rpki/rpki.module';
 
 @Module({})
 export class AppModule {
@@ -49,6 +53,10 @@ export class AppModule {
         GeofeedModule,
         WebhooksModule,
         SchedulerModule,
+        ImportsModule,
+        RpkiModule,
+        ReputationModule,
+        RoutingModule,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },

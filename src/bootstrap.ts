@@ -15,6 +15,7 @@ import { PRE_AUTHENTICATED } from './auth/pre-authenticated';
 import { ActiveApiKey, ApiKeysRepository } from './auth/api-keys.repository';
 import { BODY_ROUTES, bodyRouteFor, DEFAULT_BODY_LIMIT_BYTES, documentBodyRoutes } from './common/body-limits';
 import { AddressRateLimiter } from './ratelimit/address-rate-limiter';
+import { isRawBodyRequest, rawBodies } from './common/raw-body';
 import { requestContext } from './common/request-context';
 import { PinoNestLogger } from './common/logger';
 import { validationException } from './common/validation';
@@ -28,6 +29,7 @@ import { withExampleIds } from './common/openapi-examples';
 import { Database } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
+import { documentUploads } from './common/uploads-openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -90,6 +92,7 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
     }),
   );
   app.use(authenticateBeforeBody(app.get(ApiKeysRepository), app.get(AddressRateLimiter)));
+  app.use(rawBodies());
   app.use(refuseNonJsonBodies);
   app.use(bodyParsers());
   app.use((req: Request, _res: Response, next: NextFunction) => {
@@ -313,6 +316,7 @@ function bodyParsers() {
     ]),
   );
   return (req: Request, res: Response, next: NextFunction): void => {
+    if (isRawBodyRequest(req)) return next();
     const route = bodyRouteFor(req.method, req.path);
     const parsers = route ? perRoute.get(route) : undefined;
     if (!parsers) return defaultJson(req, res, next);
@@ -323,6 +327,7 @@ function bodyParsers() {
 
 /** A body must be JSON (or a text type its route declares): anything else is refused with 415 before it is parsed. */
 function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): void {
+  if (isRawBodyRequest(req)) return next();
   const hasBody = carriesBody(req);
   const accepted = [...JSON_TYPES, ...(bodyRouteFor(req.method, req.path)?.textTypes ?? [])];
   if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(accepted)) {
@@ -367,7 +372,7 @@ export function buildOpenApiDocument(app: INestApplication) {
     extraModels: [ProblemDto],
     operationIdFactory: (_controller, method) => method,
   });
-  return documentBodyRoutes(documentIdempotency(documentSecurity(document, app)));
+  return documentUploads(documentBodyRoutes(documentIdempotency(documentSecurity(document, app))));
 }
 
 function setupSwagger(app: INestApplication): void {

@@ -6,6 +6,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -13,6 +14,7 @@ import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator'
 import { setEtag } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
+import { allPages, ExportsService } from '../imports/exports.service';
 import { AllocationsService } from './allocations.service';
 import {
   AllocationDto,
@@ -32,7 +34,10 @@ import {
 @ApiBearerAuth()
 @Controller('api/v1/allocations')
 export class AllocationsController {
-  constructor(private readonly allocations: AllocationsService) {}
+  constructor(
+    private readonly exports: ExportsService,
+    private readonly allocations: AllocationsService,
+  ) {}
 
   @Get()
   @Allow(...READ_INVENTORY)
@@ -41,9 +46,16 @@ export class AllocationsController {
     type: AllocationPageDto,
     description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).',
   })
+  @ApiProduces('application/json', 'text/csv')
   @ApiProblems(400, 403)
-  list(@Query() query: AllocationQuery) {
-    return this.allocations.list(query);
+  async list(@Query() query: AllocationQuery, @Res({ passthrough: true }) res: Response) {
+    if (query.format !== 'csv') return this.allocations.list(query);
+    const rows = await allPages((cursor) =>
+      this.allocations.list({ ...query, cursor: cursor ?? query.cursor, limit: 500 }),
+    );
+    res.type('text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', 'attachment; filename="allocations.csv"');
+    return this.exports.allocationsCsv(rows);
   }
 
   @Post()

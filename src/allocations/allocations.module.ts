@@ -1,9 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ExportsModule } from '../imports/exports.module';
 import { AllocationsController, LeaseFreeSpaceController } from './allocations.controller';
 import { AllocationsRepository } from './allocations.repository';
 import { AllocationsService } from './allocations.service';
 
 @Module({
+  imports: [ExportsModule],
   controllers: [AllocationsController, LeaseFreeSpaceController],
   providers: [AllocationsService, AllocationsRepository],
   exports: [AllocationsRepository],

@@ -4,6 +4,7 @@ import { Filter, TableRepository, VersionedRow } from '../common/table.repositor
 import { Queryable } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import type { AllocationQuery, AllocationStatus } from './dto/allocation.dto';
+import { Listed, LISTED_SQL } from '../reputation/listed';
 
 export interface AllocationRow extends VersionedRow {
   lease_id: string;
@@ -22,6 +23,7 @@ export interface AllocationRow extends VersionedRow {
   hold_until: Date | null;
   effective_date: string;
   lease_active: boolean;
+  listed?: Listed[];
 }
 
 export interface HistoryRow {
@@ -51,9 +53,10 @@ export interface LockedLease {
   active: boolean;
 }
 
-const ALLOCATION_COLUMNS = `id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
+export const ALLOCATION_COLUMNS = `id, seq, lease_id, prefix::text AS prefix, region_id, provider_id, status, occupied, requested_prefix_length,
   strategy, name, origin_asn, description, tags, released_at, hold_until, effective_date, version, created_at, updated_at,
-  (SELECT l.term @> current_date FROM leases l WHERE l.id = allocations.lease_id) AS lease_active`;
+  (SELECT l.term @> current_date FROM leases l WHERE l.id = allocations.lease_id) AS lease_active,
+  ${LISTED_SQL('allocations.prefix')} AS listed`;
 
 @Injectable()
 export class AllocationsRepository extends TableRepository<AllocationRow> {

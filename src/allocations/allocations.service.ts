@@ -48,6 +48,7 @@ export function toAllocationDto(row: AllocationRow): AllocationDto {
     releasedAt: row.released_at ? row.released_at.toISOString() : null,
     effectiveDate: row.effective_date,
     leaseActive: row.lease_active,
+    listed: row.listed ?? [],
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -97,6 +97,30 @@ export class AuditRepository {
     await this.events.append(tx, event, audit);
   }
 
+  /** Many events of one action and entity type in one statement (bulk imports). */
+  async recordMany(
+    tx: Queryable,
+    action: AuditAction,
+    entityType: string,
+    entries: { entityId: string; after: unknown }[],
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const ctx = requestContext.current();
+    await tx.query(
+      `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id)
+       SELECT $1, $2, $3, $4, (e.value ->> 'id')::uuid, NULL, e.value -> 'after', $5
+         FROM jsonb_array_elements($6::jsonb) WITH ORDINALITY AS e(value, n) ORDER BY e.n`,
+      [
+        ctx?.actor?.keyId ?? null,
+        ctx?.actor?.name ?? ctx?.operator ?? null,
+        action,
+        entityType,
+        ctx?.requestId ?? null,
+        JSON.stringify(entries.map((e) => ({ id: e.entityId, after: e.after }))),
+      ],
+    );
+  }
+
   /** Keyset page in recording order; fetches limit+1 rows so toPage can tell whether more exist. */
   search(q: Queryable, page: Keyset, filter: AuditFilter): Promise<AuditEventRow[]> {
     const params: unknown[] = [page.afterSeq];

@@ -15,6 +15,12 @@ export interface BodyRoute {
   textTypes?: string[];
   /** For the OpenAPI document: what the text body is, an example that works as pasted, and whether JSON is taken too. */
   textBody?: { description: string; example: string; json: boolean };
+  /**
+   * File uploads: the body is read as bytes into `req.rawBody` when it is one of these types (JSON
+   * included), for a parser of its own; `req.body` becomes `{ sha256 }` so an Idempotency-Key
+   * fingerprint still tells two files apart (src/common/raw-body.ts).
+   */
+  rawTypes?: string[];
 }
 
 export const DEFAULT_BODY_LIMIT_BYTES = 128 * 1024;
@@ -44,6 +50,25 @@ export const BODY_ROUTES: BodyRoute[] = [
       json: false,
     },
   },
+  // Uploads of files: bulk imports, RPKI VRP snapshots (the global table is ~500,000 entries), reputation lists.
+  {
+    method: 'POST',
+    path: /^\/api\/v1\/imports\/[^/]+\/?$/,
+    limitBytes: 32 * 1024 * 1024,
+    rawTypes: ['text/csv', 'application/json'],
+  },
+  {
+    method: 'PUT',
+    path: /^\/api\/v1\/rpki\/vrps\/?$/,
+    limitBytes: 256 * 1024 * 1024,
+    rawTypes: ['application/json', 'text/csv'],
+  },
+  {
+    method: 'PUT',
+    path: /^\/api\/v1\/reputation-lists\/[^/]+\/?$/,
+    limitBytes: 16 * 1024 * 1024,
+    rawTypes: ['application/x-ndjson', 'application/json', 'text/plain'],
+  },
 ];
 
 export function bodyRouteFor(method: string, path: string): BodyRoute | undefined {
@@ -71,7 +96,7 @@ export function documentBodyRoutes(document: OpenAPIObject): OpenAPIObject {
     for (const type of route.textTypes)
       body.content[type] = {
         schema: { type: 'string', description: route.textBody.description },
-        example: route.textBody.example,
+        examples: { sample: { summary: 'A sample file', value: route.textBody.example } },
       };
   }
   return document;

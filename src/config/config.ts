@@ -226,6 +226,16 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(60)
   WEBHOOK_TIMEOUT_SECONDS: number = 10;
+
+  /** RPSL `mnt-by` of the route objects iplease writes (GET /allocations/{id}/route-object). */
+  @IsOptional()
+  @Matches(/^[A-Za-z][A-Za-z0-9_-]{0,79}$/, { message: '$property must be an RPSL maintainer name like MAINT-EXAMPLE' })
+  IRR_MAINTAINER?: string;
+
+  /** RPSL `source` of those route objects: the IRR database they are meant for. */
+  @IsOptional()
+  @Matches(/^[A-Z][A-Z0-9-]{0,19}$/, { message: '$property must be an IRR source name in capitals like RADB or RIPE' })
+  IRR_SOURCE: string = 'RADB';
 }
 
 export interface AppConfig {
@@ -254,6 +264,8 @@ export interface AppConfig {
   requestTimeoutSeconds: number;
   maxConnections: number;
   geofeedMaxDownloads: number;
+  irrMaintainer?: string;
+  irrSource: string;
 }
 
 const numberList = (value: string) =>
@@ -316,6 +328,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     requestTimeoutSeconds: parsed.REQUEST_TIMEOUT_SECONDS,
     maxConnections: parsed.MAX_CONNECTIONS,
     geofeedMaxDownloads: parsed.GEOFEED_MAX_DOWNLOADS,
+    irrMaintainer: parsed.IRR_MAINTAINER,
+    irrSource: parsed.IRR_SOURCE,
   };
 }
 

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'NOT_IN_ACTIVE_LEASE'
   | 'ALREADY_EXISTS'
   | 'NO_CAPACITY'
+  | 'NO_ORIGIN_ASN'
   | 'IN_USE'
   | 'PERIOD_CLOSED'
   | 'PRECONDITION_FAILED'
@@ -127,6 +128,13 @@ export class AlreadyExists extends DomainError {
 export class NoCapacity extends DomainError {
   constructor(message: string) {
     super('NO_CAPACITY', message);
+  }
+}
+
+/** A route object or BYOIP check needs the origin AS and the allocation has none. */
+export class NoOriginAsn extends DomainError {
+  constructor(message: string) {
+    super('NO_ORIGIN_ASN', message, { errors: [{ field: 'originAsn', message: 'is not set' }] });
   }
 }
 

@@ -25,6 +25,7 @@ export const PROBLEM_TYPES: Record<ErrorCode, { status: number; title: string }>
   NOT_IN_ACTIVE_LEASE: { status: 409, title: 'Not inside an active lease' },
   ALREADY_EXISTS: { status: 409, title: 'Already exists' },
   NO_CAPACITY: { status: 409, title: 'No capacity' },
+  NO_ORIGIN_ASN: { status: 409, title: 'No origin ASN' },
   IN_USE: { status: 409, title: 'In use' },
   PERIOD_CLOSED: { status: 409, title: 'Period closed' },
   IDEMPOTENCY_KEY_IN_USE: { status: 409, title: 'Idempotency key in use' },

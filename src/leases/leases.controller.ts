@@ -6,6 +6,7 @@ import {
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -13,6 +14,7 @@ import { Allow, EDIT_LEASE, READ_INVENTORY, WRITE_INVENTORY, WRITE_MONEY } from 
 import { setEtag } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
+import { allPages, ExportsService } from '../imports/exports.service';
 import {
   AmendmentDto,
   AmendmentPageDto,
@@ -32,7 +34,10 @@ import { LeasesService } from './leases.service';
 @ApiBearerAuth()
 @Controller('api/v1/leases')
 export class LeasesController {
-  constructor(private readonly leases: LeasesService) {}
+  constructor(
+    private readonly exports: ExportsService,
+    private readonly leases: LeasesService,
+  ) {}
 
   @Get()
   @Allow(...READ_INVENTORY)
@@ -45,9 +50,14 @@ export class LeasesController {
     type: LeasePageDto,
     description: 'One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page).',
   })
+  @ApiProduces('application/json', 'text/csv')
   @ApiProblems(400, 403)
-  list(@Query() query: LeaseQuery) {
-    return this.leases.list(query);
+  async list(@Query() query: LeaseQuery, @Res({ passthrough: true }) res: Response) {
+    if (query.format !== 'csv') return this.leases.list(query);
+    const rows = await allPages((cursor) => this.leases.list({ ...query, cursor: cursor ?? query.cursor, limit: 500 }));
+    res.type('text/csv; charset=utf-8');
+    res.setHeader('Content-Disposition', 'attachment; filename="leases.csv"');
+    return this.exports.leasesCsv(rows);
   }
 
   @Post()

@@ -1,7 +1,13 @@
 import { Module } from '@nestjs/common';
+import { ExportsModule } from '../imports/exports.module';
 import { LeasesController } from './leases.controller';
 import { LeasesRepository } from './leases.repository';
 import { LeasesService } from './leases.service';
 
-@Module({ controllers: [LeasesController], providers: [LeasesService, LeasesRepository], exports: [LeasesRepository] })
+@Module({
+  imports: [ExportsModule],
+  controllers: [LeasesController],
+  providers: [LeasesService, LeasesRepository],
+  exports: [LeasesRepository],
+})
 export class LeasesModule {}

@@ -4,6 +4,7 @@ import { Filter, TableRepository, VersionedRow } from '../common/table.repositor
 import { Queryable } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import type { LeaseQuery, LeaseStatus } from './dto/lease.dto';
+import { Listed, LISTED_SQL } from '../reputation/listed';
 
 export interface LeaseRow extends VersionedRow {
   prefix: string;
@@ -26,6 +27,7 @@ export interface LeaseRow extends VersionedRow {
   allocated_address_count: string;
   active_allocation_count: string;
   monthly_cost: string;
+  listed?: Listed[];
 }
 
 export interface AmendmentRow {
@@ -54,7 +56,8 @@ const LEASE_COLUMNS = `
   (1::bigint << (32 - masklen(leases.prefix))) AS address_count,
   (SELECT coalesce(sum(1::bigint << (32 - masklen(a.prefix))), 0) FROM allocations a WHERE a.lease_id = leases.id AND a.status = 'active') AS allocated_address_count,
   (SELECT count(*) FROM allocations a WHERE a.lease_id = leases.id AND a.status = 'active') AS active_allocation_count,
-  round(coalesce(lease_price_on(leases.id, current_date), leases.price_per_ip_monthly) * (1::bigint << (32 - masklen(leases.prefix))), 2)::text AS monthly_cost`;
+  round(coalesce(lease_price_on(leases.id, current_date), leases.price_per_ip_monthly) * (1::bigint << (32 - masklen(leases.prefix))), 2)::text AS monthly_cost,
+  ${LISTED_SQL('leases.prefix')} AS listed`;
 
 const AMENDMENT_COLUMNS = `id, lease_id, effective_date, price_per_ip_monthly::text AS price_per_ip_monthly, currency, note, created_at`;
 
@@ -81,6 +84,11 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
     if (query.within) filters.push({ sql: 'prefix <<= $1::cidr', params: [query.within] });
     if (query.activeOn) filters.push({ sql: 'term @> $1::date', params: [query.activeOn] });
     return this.list(this.reads, page, filters);
+  }
+
+  /** Several leases by id, in creation order. */
+  findMany(q: Queryable, ids: string[]): Promise<LeaseRow[]> {
+    return q.query<LeaseRow[]>(`SELECT ${LEASE_COLUMNS} FROM leases WHERE id = ANY ($1::uuid[]) ORDER BY seq`, [ids]);
   }
 
   /** Leases whose prefix and term overlap the given ones (the rows the exclusion constraint hit). */

@@ -44,6 +44,7 @@ export function toLeaseDto(row: LeaseRow): LeaseDto {
     allocatedAddressCount: Number(row.allocated_address_count),
     activeAllocationCount: Number(row.active_allocation_count),
     monthlyCost: row.monthly_cost,
+    listed: row.listed ?? [],
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

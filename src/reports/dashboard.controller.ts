@@ -11,7 +11,13 @@ const ASSET_TYPES: Record<string, string> = {
   'dashboard.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
+  'routing.html': 'text/html; charset=utf-8',
+  'routing.js': 'text/javascript; charset=utf-8',
+  'address-map.js': 'text/javascript; charset=utf-8',
+  'routing.css': 'text/css; charset=utf-8',
 };
+/** Pages, served at their own paths rather than as assets. */
+const PAGES = new Set(['index.html', 'routing.html']);
 
 /**
  * Where the page's files are: next to this module (ts-node/jest, and `nest build`, which copies
@@ -61,11 +67,27 @@ export class DashboardController {
     this.send(res, 'index.html');
   }
 
+  @Get('routing')
+  @Public()
+  @ApiOperation({
+    operationId: 'routingDashboard',
+    summary: 'HTML page for network engineers: RPKI states, BYOIP problems, listed space, address map (any role)',
+  })
+  @ApiProduces('text/html')
+  @ApiResponse({
+    status: 200,
+    description: 'The page.',
+    content: { 'text/html': { schema: { type: 'string' } } },
+  })
+  routingPage(@Res() res: Response): void {
+    this.send(res, 'routing.html');
+  }
+
   @Get('assets/:file')
   @Public()
   @ApiExcludeEndpoint()
   asset(@Param('file') file: string, @Res() res: Response): void {
-    if (file === 'index.html') throw new DomainError('NOT_FOUND', `No dashboard asset named ${file}.`);
+    if (PAGES.has(file)) throw new DomainError('NOT_FOUND', `No dashboard asset named ${file}.`);
     this.send(res, file);
   }
 

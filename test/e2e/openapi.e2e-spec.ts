@@ -39,7 +39,14 @@ interface Op {
 
 const METHODS = ['get', 'put', 'post', 'patch', 'delete'];
 /** Public by contract: no key needed. Everything else needs `Authorization: Bearer <key>`. */
-const PUBLIC = ['GET /health', 'GET /health/ready', 'GET /metrics', 'GET /geofeed.csv', 'GET /reports'];
+const PUBLIC = [
+  'GET /health',
+  'GET /health/ready',
+  'GET /metrics',
+  'GET /geofeed.csv',
+  'GET /reports',
+  'GET /reports/routing',
+];
 const ARTIFACTS = join(projectRoot(), 'test-artifacts');
 
 function operations(spec: OpenAPIObject): Op[] {
@@ -185,12 +192,21 @@ describe('OpenAPI document', () => {
     let checked = 0;
     for (const op of ops) {
       if (!op.operation.requestBody) continue;
-      const media = op.operation.requestBody.content['application/json'];
+      const content = op.operation.requestBody.content;
+      // File uploads (CSV, NDJSON, drop.txt) document their text media with sample files.
+      for (const [type, textMedia] of Object.entries(content)) {
+        if (type === 'application/json') continue;
+        if (!['text/csv', 'application/x-ndjson', 'text/plain'].includes(type))
+          problems.push(`${label(op)}: request body media ${type}`);
+        const samples = Object.values(textMedia.examples ?? {}).map((e) => e.value);
+        if (samples.length === 0 || samples.some((v) => typeof v !== 'string' || v === ''))
+          problems.push(`${label(op)} ${type}: needs a sample file as example`);
+        checked++;
+      }
+      const media = content['application/json'];
       if (!media) {
-        // A CSV-only route (invoice import): its text body must still carry a pasteable example.
-        const csv = op.operation.requestBody.content['text/csv'];
-        if (csv?.example === undefined)
-          problems.push(`${label(op)}: request body is neither JSON nor CSV with an example`);
+        if (!content['text/csv'] && !content['application/x-ndjson'] && !content['text/plain'])
+          problems.push(`${label(op)}: request body is not application/json`);
         continue;
       }
       const examples = media.examples

@@ -68,6 +68,7 @@ const PUBLIC_GETS = new Set([
   '/docs-json',
   '/geofeed.csv',
   '/reports',
+  '/reports/routing',
 ]);
 const INVENTORY = /^\/api\/v1\/(lessors|providers|regions|leases|allocations|lookup)(\/|$)/;
 
@@ -86,11 +87,14 @@ function classify(method: string, path: string, body?: string): Permission | und
     return get ? 'reports' : path.endsWith('/reopen') ? 'admin-only' : 'money';
   if (INVENTORY.test(path)) return get ? 'read-inventory' : 'write-inventory';
   if (/^\/api\/v1\/audit-events(\/|$)/.test(path)) return get ? 'read-audit' : undefined; // the audit trail has no writes
+  if (path === '/api/v1/reports/routing') return get ? 'read-inventory' : undefined; // every role (API.md)
   if (/^\/api\/v1\/reports\/[^/]+$/.test(path)) return get ? 'reports' : undefined;
   if (/^\/api\/v1\/(fx-rates|invoices)(\/|$)/.test(path)) return 'money';
   if (/^\/api\/v1\/api-keys(\/|$)/.test(path)) return 'api-keys';
   if (/^\/api\/v1\/events$/.test(path)) return get ? 'read-inventory' : undefined; // the feed has no writes
   if (/^\/api\/v1\/webhooks(\/|$)/.test(path)) return 'admin-only';
+  if (/^\/api\/v1\/imports\/[^/]+$/.test(path)) return method.toLowerCase() === 'post' ? 'write-inventory' : undefined;
+  if (/^\/api\/v1\/(rpki|reputation-lists)(\/|$)/.test(path)) return get ? 'read-inventory' : 'write-inventory';
   return undefined;
 }
 

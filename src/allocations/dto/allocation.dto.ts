@@ -14,6 +14,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { ListedDto } from '../../reputation/dto/listed.dto';
 import { PageDto, PageQuery, toIntegerOrRaw } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
 import {
@@ -218,6 +219,11 @@ export class AllocationDto {
     description: 'Whether its lease is active today; false means the allocation is stranded (the lease term ended).',
   })
   leaseActive: boolean;
+  @ApiProperty({
+    type: [ListedDto],
+    description: 'Reputation-list blocks (e.g. Spamhaus DROP) that overlap this prefix; empty when clean.',
+  })
+  listed: ListedDto[];
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -329,6 +335,14 @@ export class AllocationQuery extends PageQuery {
   @IsOptional()
   @IsAllocationName()
   name?: string;
+  @ApiPropertyOptional({
+    enum: ['json', 'csv'],
+    description:
+      'csv: every matching row (not one page) as CSV in the bulk-import columns, so the file imports back as is.',
+  })
+  @IsOptional()
+  @IsIn(['json', 'csv'], { message: 'format must be json or csv' })
+  format?: 'json' | 'csv';
 }
 
 export class FreeSpaceQuery {

@@ -14,6 +14,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
+import { ListedDto } from '../../reputation/dto/listed.dto';
 import { PageDto, PageQuery } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
 import {
@@ -192,6 +193,11 @@ export class LeaseDto {
     description: 'Full-month price: pricePerIpMonthly × addressCount, rounded to cents.',
   })
   monthlyCost: string;
+  @ApiProperty({
+    type: [ListedDto],
+    description: 'Reputation-list blocks (e.g. Spamhaus DROP) that overlap this prefix; empty when clean.',
+  })
+  listed: ListedDto[];
   @ApiProperty({ example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
@@ -296,4 +302,12 @@ export class LeaseQuery extends PageQuery {
   @IsOptional()
   @IsCalendarDate()
   activeOn?: string;
+  @ApiPropertyOptional({
+    enum: ['json', 'csv'],
+    description:
+      'csv: every matching row (not one page) as CSV in the bulk-import columns, so the file imports back as is.',
+  })
+  @IsOptional()
+  @IsIn(['json', 'csv'], { message: 'format must be json or csv' })
+  format?: 'json' | 'csv';
 }

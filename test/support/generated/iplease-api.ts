@@ -659,6 +659,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/reports/routing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** HTML page for network engineers: RPKI states, BYOIP problems, listed space, address map (any role) */
+        get: operations["routingDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/fx-rates": {
         parameters: {
             query?: never;
@@ -858,6 +875,140 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk import leases or allocations from CSV or JSON (all or nothing)
+         * @description Body `text/csv` with a header row, or JSON `{ "rows": [ { column: value } ] }`. Lease columns: `prefix,lessor,rir,startDate,endDate,autoRenew,renewalTermMonths,noticePeriodDays,pricePerIpMonthly,currency,contractRef,originAsn,tags` (lessor by name, created with `rir` when absent; tags separated by `;`). Allocation columns: `prefix,region,provider,effectiveDate,name,description,tags,originAsn` (region and provider by code). One bad row writes nothing: the answer is 400 with `errors: [{ row, field, message }]` for every bad row (row 1 = first data row). `GET /leases?format=csv` and `GET /allocations?format=csv` export in the same columns. Up to 50,000 rows and 32 MiB per request.
+         */
+        post: operations["importRows"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rpki/vrps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace the RPKI validated-ROA snapshot (rpki-client or Routinator output)
+         * @description The body is the relying-party output as published: rpki-client `json` (`{"roas":[{"asn":13335,"prefix":"1.0.0.0/24","maxLength":24,"ta":"apnic","expires":…}]}`), Routinator `json`/`jsonext` (`"asn":"AS13335"`), or CSV `ASN,IP Prefix,Max Length,Trust Anchor[,Expires]`. The format is recognised from the content. IPv6 entries are counted and skipped. Any invalid entry refuses the whole file (400 listing the entries); otherwise the snapshot is replaced atomically. Up to 256 MiB.
+         */
+        put: operations["replaceRpkiVrps"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rpki/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The VRP snapshot in force: when, how many, which format */
+        get: operations["getRpkiStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reputation-lists/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create or replace a reputation list (Spamhaus DROP)
+         * @description Body: Spamhaus DROP NDJSON (`{"cidr":"…","sblid":"SBL…","rir":"…"}` lines and a `{"type":"metadata",…}` footer) or the legacy `drop.txt` (`cidr ; SBL…` lines, `;` comments). IPv6 blocks are counted and skipped; any bad line refuses the file. Leases and allocations overlapping a listed block show it in `listed`.
+         */
+        put: operations["replaceReputationList"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reputation-lists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Reputation lists: when imported, how many blocks */
+        get: operations["listReputationLists"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/routing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Routing hygiene per active allocation: RPKI origin validation, BYOIP readiness, listed space
+         * @description RFC 6811 against the VRP snapshot in force: `valid` when a covering VRP has the origin ASN and a maxLength ≥ the prefix length; `invalid` when covered but none matches (`invalidReason` `as` or `length`); `not-found` when no VRP covers it; `unknown-origin` without originAsn. BYOIP readiness for providers with requiredOriginAsns. CSV with `?format=csv` or `Accept: text/csv` (lists joined with `; `).
+         */
+        get: operations["getRoutingReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/allocations/{id}/route-object": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The IRR route object (RPSL) for an allocation
+         * @description RPSL `route:` object with `route`, `descr` (name, else description), `origin`, `mnt-by` (env IRR_MAINTAINER) and `source` (env IRR_SOURCE). 409 NO_ORIGIN_ASN without originAsn.
+         */
+        get: operations["getAllocationRouteObject"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -897,7 +1048,7 @@ export interface components {
              * @example VALIDATION_FAILED
              * @enum {string}
              */
-            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "IN_USE" | "PERIOD_CLOSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "FX_RATE_MISSING" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
+            code: "VALIDATION_FAILED" | "PREFIX_NOT_LEASABLE" | "PROVIDER_RULE_VIOLATION" | "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "NOT_ACCEPTABLE" | "PREFIX_OVERLAP" | "NOT_IN_ACTIVE_LEASE" | "ALREADY_EXISTS" | "NO_CAPACITY" | "NO_ORIGIN_ASN" | "IN_USE" | "PERIOD_CLOSED" | "IDEMPOTENCY_KEY_IN_USE" | "PRECONDITION_FAILED" | "REQUEST_TIMEOUT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "IDEMPOTENCY_KEY_REUSED" | "FX_RATE_MISSING" | "RATE_LIMITED" | "HEADERS_TOO_LARGE" | "INTERNAL" | "UNAVAILABLE";
             /** @example /api/v1/leases */
             instance?: string;
             errors?: components["schemas"]["FieldErrorDto"][];
@@ -1123,6 +1274,14 @@ export interface components {
              */
             rir?: "ARIN" | "RIPE" | "APNIC" | "LACNIC" | "AFRINIC";
         };
+        ListedDto: {
+            /** @example spamhaus-drop */
+            list: string;
+            /** @example 185.10.20.0/22 */
+            cidr: string;
+            /** @example SBL123456 */
+            ref: string | null;
+        };
         LeaseDto: {
             /** Format: uuid */
             id: string;
@@ -1182,6 +1341,8 @@ export interface components {
              * @example 460.80
              */
             monthlyCost: string;
+            /** @description Reputation-list blocks (e.g. Spamhaus DROP) that overlap this prefix; empty when clean. */
+            listed: components["schemas"]["ListedDto"][];
             /** @example 1 */
             version: number;
             /** Format: date-time */
@@ -1368,6 +1529,8 @@ export interface components {
              * @example 460.80
              */
             monthlyCost: string;
+            /** @description Reputation-list blocks (e.g. Spamhaus DROP) that overlap this prefix; empty when clean. */
+            listed: components["schemas"]["ListedDto"][];
             /** @example 1 */
             version: number;
             /** Format: date-time */
@@ -1516,6 +1679,8 @@ export interface components {
              * @example true
              */
             leaseActive: boolean;
+            /** @description Reputation-list blocks (e.g. Spamhaus DROP) that overlap this prefix; empty when clean. */
+            listed: components["schemas"]["ListedDto"][];
             /** @example 1 */
             version: number;
             /** Format: date-time */
@@ -2523,6 +2688,124 @@ export interface components {
             nextCursor: string | null;
             items: components["schemas"]["DeliveryDto"][];
         };
+        ImportResultDto: {
+            /** @enum {string} */
+            kind: "leases" | "allocations";
+            /** @example false */
+            dryRun: boolean;
+            /**
+             * @description Data rows read (the header not counted).
+             * @example 120
+             */
+            rows: number;
+            /**
+             * @description Leases or allocations created (in a dry run: that would be created).
+             * @example 120
+             */
+            created: number;
+            /**
+             * @description Lease imports: lessors created by name (in a dry run: that would be).
+             * @example 2
+             */
+            lessorsCreated?: number;
+        };
+        RpkiStatusDto: {
+            /**
+             * Format: date-time
+             * @description When the VRP snapshot in force was imported; null before the first import.
+             */
+            importedAt: string | null;
+            /**
+             * @description IPv4 VRPs in the snapshot.
+             * @example 512034
+             */
+            vrps: number;
+            /**
+             * @description IPv6 entries of the file, counted and skipped.
+             * @example 148211
+             */
+            skipped: number;
+            /** @enum {string|null} */
+            format: "rpki-client-json" | "routinator-json" | "routinator-jsonext" | "csv" | null;
+        };
+        ReputationListDto: {
+            /** @example spamhaus-drop */
+            name: string;
+            /** @enum {string} */
+            format: "spamhaus-drop-ndjson" | "spamhaus-drop-text";
+            /** Format: date-time */
+            importedAt: string;
+            /**
+             * @description IPv4 blocks listed.
+             * @example 1342
+             */
+            entries: number;
+            /**
+             * @description IPv6 blocks, counted and skipped.
+             * @example 0
+             */
+            skipped: number;
+            /** @description The NDJSON metadata footer as published (timestamp, records, copyright…). */
+            metadata: Record<string, never> | null;
+        };
+        ReputationListPageDto: {
+            items: components["schemas"]["ReputationListDto"][];
+        };
+        VrpDto: {
+            /** @example 16509 */
+            asn: number;
+            /** @example 185.10.20.0/22 */
+            prefix: string;
+            /** @example 24 */
+            maxLength: number;
+        };
+        RoutingRowDto: {
+            /**
+             * Format: uuid
+             * @description The allocation id.
+             */
+            key: string;
+            /**
+             * @description The allocation prefix.
+             * @example 185.10.20.0/24
+             */
+            label: string;
+            name: string | null;
+            /** Format: uuid */
+            leaseId: string;
+            /** Format: uuid */
+            providerId: string;
+            /** Format: uuid */
+            regionId: string;
+            /** @example 16509 */
+            originAsn: number | null;
+            /**
+             * @description RFC 6811 origin validation against the VRP snapshot in force.
+             * @enum {string}
+             */
+            rpkiState: "valid" | "invalid" | "not-found" | "unknown-origin";
+            /**
+             * @description For invalid: `as` when no covering VRP has the origin ASN, `length` when one has but its maxLength is shorter.
+             * @enum {string|null}
+             */
+            invalidReason: "as" | "length" | null;
+            /** @description The VRPs covering the prefix. */
+            vrps: components["schemas"]["VrpDto"][];
+            /** @description For providers with requiredOriginAsns: every required ASN is authorised and the length fits; null otherwise. */
+            byoipReady: boolean | null;
+            /** @description One line per missing authorisation or broken rule. */
+            byoipProblems: string[];
+            /** @description Reputation-list blocks that overlap the prefix. */
+            listed: components["schemas"]["ListedDto"][];
+        };
+        RoutingReportDto: {
+            /**
+             * Format: date-time
+             * @description The VRP snapshot used.
+             */
+            rpkiImportedAt: string | null;
+            rows: components["schemas"]["RoutingRowDto"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -2997,7 +3280,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3242,7 +3525,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3433,7 +3716,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3536,7 +3819,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3608,6 +3891,8 @@ export interface operations {
                 within?: string;
                 /** @description Leases whose term covers this day. */
                 activeOn?: string;
+                /** @description csv: every matching row (not one page) as CSV in the bulk-import columns, so the file imports back as is. */
+                format?: "json" | "csv";
             };
             header?: never;
             path?: never;
@@ -3622,6 +3907,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LeasePageDto"];
+                    "text/csv": components["schemas"]["LeasePageDto"];
                 };
             };
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
@@ -3727,7 +4013,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3918,7 +4204,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4021,7 +4307,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4146,7 +4432,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4280,7 +4566,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4488,7 +4774,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4647,6 +4933,8 @@ export interface operations {
                 tag?: string;
                 /** @description Exact allocation name. */
                 name?: string;
+                /** @description csv: every matching row (not one page) as CSV in the bulk-import columns, so the file imports back as is. */
+                format?: "json" | "csv";
             };
             header?: never;
             path?: never;
@@ -4661,6 +4949,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AllocationPageDto"];
+                    "text/csv": components["schemas"]["AllocationPageDto"];
                 };
             };
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
@@ -4782,7 +5071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5067,7 +5356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5268,7 +5557,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5542,7 +5831,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5733,7 +6022,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5836,7 +6125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6307,7 +6596,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6498,7 +6787,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6601,7 +6890,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7114,6 +7403,26 @@ export interface operations {
             };
         };
     };
+    routingDashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
     listFxRates: {
         parameters: {
             query?: {
@@ -7199,11 +7508,6 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["ImportFxRatesDto"];
-                /**
-                 * @example Date,USD,JPY,CYP,
-                 *     2026-05-29,1.0823,169.48,N/A,
-                 *     2026-05-28,1.0815,169.12,N/A,
-                 */
                 "text/csv": string;
             };
         };
@@ -7410,7 +7714,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7478,10 +7782,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                /**
-                 * @example lessor,invoiceNumber,month,prefix,amount,currency
-                 *     Example Networks Ltd,INV-2026-05-001,2026-05,185.10.20.0/24,256.00,USD
-                 */
                 "text/csv": string;
             };
         };
@@ -7524,7 +7824,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
-            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -8433,6 +8733,596 @@ export interface operations {
             };
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    importRows: {
+        parameters: {
+            query?: {
+                /** @description Validate every row and answer 200, writing nothing. */
+                dryRun?: boolean;
+                /** @description Skip columns this import does not know (a NetBox export has more) instead of refusing them. */
+                ignoreUnknownColumns?: boolean;
+            };
+            header?: {
+                /** @description Makes a retry safe: the same key (per API key, kept for 24 h) with the same request replays the first status and body with `Idempotent-Replayed: true` and changes nothing; with a different request it is refused with 422 IDEMPOTENCY_KEY_REUSED. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                kind: "leases" | "allocations";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "text/csv": string;
+                "application/json": {
+                    rows: {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Dry run: every row is valid; nothing written. */
+            200: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResultDto"];
+                };
+            };
+            /** @description Every row imported. */
+            201: {
+                headers: {
+                    /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResultDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    replaceRpkiVrps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    roas: {
+                        /** @description 13335 (rpki-client) or "AS13335" (Routinator) */
+                        asn: number | string;
+                        /** @example 1.0.0.0/24 */
+                        prefix: string;
+                        /** @example 24 */
+                        maxLength?: number;
+                        /** @example apnic */
+                        ta?: string;
+                        /** @description rpki-client: unix time */
+                        expires?: number;
+                        /** @description Routinator jsonext: where the VRP came from; the trust anchor is `tal`. */
+                        source?: {
+                            [key: string]: unknown;
+                        }[];
+                    }[];
+                };
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The snapshot now in force. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RpkiStatusDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getRpkiStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The snapshot in force (zeros and nulls before the first import). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RpkiStatusDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    replaceReputationList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-ndjson": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description The list as now stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReputationListDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    listReputationLists: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every list, by name. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReputationListPageDto"];
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getRoutingReport: {
+        parameters: {
+            query?: {
+                /** @description Overrides the Accept header: `csv` answers text/csv with the same columns as the JSON rows. */
+                format?: "json" | "csv";
+                leaseId?: string;
+                providerId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON report, or CSV with header `key,label,name,originAsn,rpkiState,invalidReason,vrps,byoipReady,byoipProblems,listed`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingReportDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+        };
+    };
+    getAllocationRouteObject: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The RPSL object, ready for the IRR. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
