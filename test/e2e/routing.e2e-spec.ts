@@ -114,7 +114,8 @@ describe('RPKI, reputation lists, routing report and route objects', () => {
     const lines = csv.text.trim().split('\r\n');
     expect(lines[0]).toBe('key,label,name,originAsn,rpkiState,invalidReason,vrps,byoipReady,byoipProblems,listed');
     expect(lines.find((l) => l.startsWith(valid.id))).toBe(
-      `${valid.id},185.240.0.0/24,,16509,valid,,AS16509 185.240.0.0/22 max 24; AS14618 185.240.0.0/24 max 24,true,,`,
+      // A cell with `;` is quoted (spreadsheets in some locales split on it).
+      `${valid.id},185.240.0.0/24,,16509,valid,,"AS16509 185.240.0.0/22 max 24; AS14618 185.240.0.0/24 max 24",true,,`,
     );
     const byProvider = await t.http.get(`/api/v1/reports/routing?providerId=${aws}`).set(bearer()).expect(200);
     expect(byProvider.body.rows.map((r: { key: string }) => r.key)).toEqual([valid.id, wrongAs.id]);

@@ -179,7 +179,8 @@ describe('where it listens and what it says (issue 10, items 7 and 13)', () => {
       LOG_LEVEL: 'info',
       DATA_DIR: path.join(tempDir(), 'data'),
     });
-    await proc.waitFor(/iplease listening/);
+    // The JSON log line comes first; the plain line for people follows it.
+    await proc.waitFor(/iplease listening on \S+ - API docs/);
     expect(proc.output()).toContain(`iplease listening on http://0.0.0.0:${port} - API docs`);
     expect(proc.output()).not.toMatch(/Mapped \{/);
     expect(proc.output().split('\n').filter(Boolean).length).toBeLessThan(12);
