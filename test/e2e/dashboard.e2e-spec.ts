@@ -134,6 +134,12 @@ describe('reports dashboard', () => {
       expect(await spend.textContent()).toBe('384.00 USD');
       expect(await page.locator('[data-testid="idle-USD"] .value').textContent()).toBe(`${unallocated.cost} USD`);
 
+      // Nothing is stranded here: the first card says so, without warning colours.
+      await page.locator('#stranded-empty').waitFor({ state: 'visible' });
+      expect(await page.locator('#stranded-empty').textContent()).toBe('No stranded space');
+      expect(await page.locator('#stranded-card').getAttribute('class')).not.toContain('warning');
+      expect(await page.locator('#month-state').getAttribute('data-state')).toBe('open');
+
       const renewal = page.locator(`#renewals tbody tr[data-lease-id="${renewingLease}"]`);
       await renewal.waitFor({ state: 'visible' });
       expect(await renewal.locator('td').allTextContents()).toEqual([

@@ -200,6 +200,190 @@
     });
   }
 
+  function daysBetween(from, to) {
+    return Math.round((Date.parse(to + 'T00:00:00Z') - Date.parse(from + 'T00:00:00Z')) / 86400000);
+  }
+
+  /**
+   * Space in use that is no longer leased: shown first, in warning colours while there is any.
+   * Region and provider names are filled in afterwards (an archived one keeps its id).
+   */
+  function renderStranded(report) {
+    var card = $('stranded-card');
+    var body = $('stranded').querySelector('tbody');
+    var count = report.rows.length;
+    clear(body);
+    card.className = count ? 'card stranded warning' : 'card stranded';
+    card.setAttribute('data-count', String(count));
+    $('stranded-count').textContent = String(count);
+    $('stranded').hidden = count === 0;
+    $('stranded-hint').hidden = count === 0;
+    $('stranded-empty').hidden = count > 0;
+    report.rows.forEach(function (r) {
+      var tr = append(body, 'tr');
+      tr.setAttribute('data-key', r.key);
+      tr.setAttribute('data-lease-id', r.leaseId);
+      append(tr, 'td', 'strong', r.label);
+      append(tr, 'td', '', r.leasePrefix);
+      append(append(tr, 'td'), 'span', 'tag lease-' + r.leaseStatus, r.leaseStatus);
+      var ended = append(tr, 'td', '', r.leaseEndedOn);
+      var ago = daysBetween(r.leaseEndedOn, report.asOf);
+      append(ended, 'small', 'muted', ' ' + ago + (ago === 1 ? ' day ago' : ' days ago'));
+      append(tr, 'td', '', r.regionId).setAttribute('data-region-id', r.regionId);
+      append(tr, 'td', '', r.providerId).setAttribute('data-provider-id', r.providerId);
+    });
+    nameStranded(report.rows, 'regions', 'region', function (x) {
+      return x.code + ' (' + x.name + ')';
+    });
+    nameStranded(report.rows, 'providers', 'provider', function (x) {
+      return x.name;
+    });
+  }
+
+  function nameStranded(rows, collection, attribute, label) {
+    var ids = {};
+    rows.forEach(function (r) {
+      ids[r[attribute + 'Id']] = true;
+    });
+    Object.keys(ids)
+      .slice(0, 50)
+      .forEach(function (id) {
+        getJson('/api/v1/' + collection + '/' + encodeURIComponent(id))
+          .then(function (found) {
+            document.querySelectorAll('#stranded td[data-' + attribute + '-id="' + id + '"]').forEach(function (td) {
+              td.textContent = label(found);
+              td.title = id;
+            });
+          })
+          .catch(function () {
+            // Archived or unreadable: the id stays, which is still the truth.
+          });
+      });
+  }
+
+  /** Months closed or open: the selected month's badge, the last 12 months, and who closed what. */
+  var periodsState = { closedThrough: null, month: null, today: null };
+
+  function isClosed(month, closedThrough) {
+    return closedThrough !== null && month <= closedThrough;
+  }
+
+  function renderPeriods(month, monthClosed, periods, today) {
+    var current = today.slice(0, 7);
+    periodsState = { closedThrough: periods.closedThrough, month: month, today: today };
+    var badge = $('month-state');
+    badge.hidden = false;
+    badge.setAttribute('data-state', monthClosed ? 'closed' : 'open');
+    badge.className = monthClosed ? 'badge closed' : 'badge open';
+    badge.textContent = monthClosed ? 'closed' : 'open';
+    badge.title = monthClosed
+      ? month + ' is closed: its figures are frozen as computed at close.'
+      : month + ' is open: its figures are computed live and may still change.';
+
+    $('periods-summary').textContent = periods.closedThrough
+      ? 'closed through ' + periods.closedThrough + ': those months are frozen and refuse writes that reach them'
+      : 'no month is closed yet';
+
+    var list = $('months-state');
+    clear(list);
+    for (var i = 11; i >= 0; i--) {
+      var m = shiftMonth(current, -i);
+      var closed = isClosed(m, periods.closedThrough);
+      var li = append(list, 'li', 'month ' + (closed ? 'closed' : 'open') + (m === month ? ' selected' : ''));
+      li.setAttribute('data-month', m);
+      li.setAttribute('data-state', closed ? 'closed' : 'open');
+      var button = append(li, 'button', '');
+      button.type = 'button';
+      button.setAttribute('data-month', m);
+      button.title = 'Show ' + m;
+      append(button, 'span', 'm', m);
+      append(button, 'span', 's', closed ? 'closed' : m === current ? 'open · now' : 'open');
+    }
+
+    var last = periods.history.length ? periods.history[periods.history.length - 1] : null;
+    $('periods-last').textContent = last
+      ? 'Last ' +
+        (last.action === 'close' ? 'closed' : 'reopened') +
+        ' through ' +
+        (last.through || 'nothing') +
+        ' on ' +
+        last.at.slice(0, 16).replace('T', ' ') +
+        ' UTC by ' +
+        ((last.actor && last.actor.name) || 'the system') +
+        (last.reason ? ' — ' + last.reason : '') +
+        '. Reopening is for admins, through the API, with a reason.'
+      : 'Finance closes months once their invoices are checked; a closed month never changes.';
+
+    // Closing is offered for the selected month only when it has ended and is still open.
+    var closable = month < current && !monthClosed;
+    $('close-period').hidden = !closable;
+    $('close-confirm').hidden = true;
+    $('close-month').hidden = false;
+    $('close-month').disabled = false;
+    $('close-month').textContent = 'Close months through ' + month + '…';
+    $('close-message').textContent = '';
+    $('close-message').className = 'error';
+  }
+
+  function askClose() {
+    var month = periodsState.month;
+    var from = periodsState.closedThrough ? shiftMonth(periodsState.closedThrough, 1) : null;
+    $('close-question').textContent =
+      'Close ' +
+      (from && from !== month ? from + ' to ' + month : month) +
+      (from ? '' : ' and every earlier month') +
+      '? Their figures freeze and writes reaching them are refused; only an admin can reopen.';
+    $('close-month').hidden = true;
+    $('close-confirm').hidden = false;
+    $('close-no').focus();
+  }
+
+  function cancelClose() {
+    $('close-confirm').hidden = true;
+    $('close-month').hidden = false;
+  }
+
+  /** A refusal is explained beside the button; the key is kept (a 403 here is about the role, not the key). */
+  function confirmClose() {
+    var month = periodsState.month;
+    $('close-yes').disabled = true;
+    var message = $('close-message');
+    return fetch('/api/v1/periods/close', {
+      method: 'POST',
+      headers: {
+        Authorization: 'Bearer ' + apiKey(),
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({ through: month }),
+    })
+      .then(function (res) {
+        if (res.ok) return load();
+        return res
+          .json()
+          .catch(function () {
+            return {};
+          })
+          .then(function (problem) {
+            var detail = problem.detail || res.status + ' ' + res.statusText;
+            if (res.status === 401) {
+              sessionStorage.removeItem(STORAGE_KEY);
+              throw new AuthProblem('The API key was refused: ' + detail);
+            }
+            cancelClose();
+            message.className = 'error';
+            message.textContent =
+              res.status === 403
+                ? 'Not closed: this key may not close months (the finance or admin role is needed). ' + detail
+                : 'Not closed: ' + detail;
+          });
+      })
+      .catch(fail)
+      .finally(function () {
+        $('close-yes').disabled = false;
+      });
+  }
+
   function reportingCurrency() {
     return $('reporting-currency').value;
   }
@@ -411,9 +595,13 @@
       getJson(API + '/monthly-cost?month=' + month + '&groupBy=provider'),
       getJson(API + '/monthly-cost?month=' + month + '&groupBy=region'),
       getJson(API + '/renewals?withinDays=90'),
+      getJson(API + '/stranded'),
+      getJson('/api/v1/periods'),
     ])
       .then(function (reports) {
         showReports();
+        renderStranded(reports[4]);
+        renderPeriods(month, reports[1].closed === true, reports[5], reports[3].asOf);
         renderKpis(month, reports[0], reports[1]);
         renderMonths(month, reports[0]);
         renderGroups('chart-providers', reports[1]);
@@ -455,6 +643,15 @@
       showLogin('The key was forgotten.');
     });
     $('downloads').addEventListener('click', download);
+    $('months-state').addEventListener('click', function (event) {
+      var button = event.target.closest('button[data-month]');
+      if (!button) return;
+      $('month').value = button.getAttribute('data-month');
+      load();
+    });
+    $('close-month').addEventListener('click', askClose);
+    $('close-no').addEventListener('click', cancelClose);
+    $('close-yes').addEventListener('click', confirmClose);
     if (apiKey()) load();
     else showLogin('');
   }
