@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../common/pagination';
 import { requestContext } from '../common/request-context';
 import type { Queryable } from '../database/database.service';
-import { eventTypeFor } from '../events/event-types';
+import { eventTypesFor } from '../events/event-types';
 import { EventsRepository } from '../events/events.repository';
 
 export const AUDIT_ACTIONS = [
@@ -82,19 +82,14 @@ export class AuditRepository {
         ctx?.clientRequestId ?? null,
       ],
     };
-    const type = eventTypeFor(entry.entityType, entry.action);
+    const [type, ...derived] = eventTypesFor(entry.entityType, entry.action, entry.after);
     if (!type) {
       await tx.query(audit.sql, audit.params);
       return;
     }
-    const event = {
-      type,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
-      data: entry.after,
-      previous: entry.before,
-    };
-    await this.events.append(tx, event, audit);
+    const event = { entityType: entry.entityType, entityId: entry.entityId, data: entry.after, previous: entry.before };
+    await this.events.append(tx, { type, ...event }, audit);
+    for (const also of derived) await this.events.append(tx, { type: also, ...event });
   }
 
   /** Many events of one action and entity type in one statement (bulk imports). */
@@ -107,8 +102,8 @@ export class AuditRepository {
     if (entries.length === 0) return;
     const ctx = requestContext.current();
     await tx.query(
-      `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id)
-       SELECT $1, $2, $3, $4, (e.value ->> 'id')::uuid, NULL, e.value -> 'after', $5
+      `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id, client_request_id)
+       SELECT $1, $2, $3, $4, (e.value ->> 'id')::uuid, NULL, e.value -> 'after', $5, $7
          FROM jsonb_array_elements($6::jsonb) WITH ORDINALITY AS e(value, n) ORDER BY e.n`,
       [
         ctx?.actor?.keyId ?? null,
@@ -117,7 +112,21 @@ export class AuditRepository {
         entityType,
         ctx?.requestId ?? null,
         JSON.stringify(entries.map((e) => ({ id: e.entityId, after: e.after }))),
+        ctx?.clientRequestId ?? null,
       ],
+    );
+    // The same events each change would publish on its own (record()), in one statement.
+    await this.events.appendMany(
+      tx,
+      entries.flatMap((e) =>
+        eventTypesFor(entityType, action, e.after).map((type) => ({
+          type,
+          entityType,
+          entityId: e.entityId,
+          data: e.after,
+          previous: null,
+        })),
+      ),
     );
   }
 

@@ -25,6 +25,19 @@ export function eventTypeFor(entityType: string, action: string): string | undef
   return `${entityType}.${PAST[action] ?? `${action}d`}`;
 }
 
+/**
+ * Every event type one change produces: its own (`lease.created`), plus `lease.listed` when a new
+ * lease lands on space a reputation list (Spamhaus DROP) covers — the warning an operator must see
+ * before announcing it. `after` is the API representation, whose `listed` names the list entries.
+ */
+export function eventTypesFor(entityType: string, action: string, after: unknown): string[] {
+  const type = eventTypeFor(entityType, action);
+  if (!type) return [];
+  const listed = (after as { listed?: unknown[] } | null | undefined)?.listed;
+  if (type === 'lease.created' && Array.isArray(listed) && listed.length > 0) return [type, 'lease.listed'];
+  return [type];
+}
+
 /** Time-driven types, written by the scheduler rather than by a change. */
 export const SCHEDULED_EVENT_TYPES = [
   'lease.notice_deadline_approaching',
@@ -44,6 +57,7 @@ export const EVENT_TYPES: readonly string[] = [
   ]),
   'lease.amended',
   'lease.terminated',
+  'lease.listed',
   'allocation.created',
   'allocation.updated',
   'allocation.released',

@@ -155,7 +155,10 @@ export class ImportsRepository {
     await tx.query(`ANALYZE import_allocations`);
   }
 
-  /** Unknown codes, provider rules, space outside active leases, overlaps and taken names, per row. */
+  /**
+   * Unknown codes, provider rules, space outside active leases, overlaps, taken names and backdating
+   * (effectiveDate before the lease, in a closed month, or over space another allocation held since), per row.
+   */
   allocationProblems(tx: Queryable): Promise<RowError[]> {
     return tx.query<RowError[]>(`
       SELECT row_no AS row, field, message FROM (
@@ -185,6 +188,23 @@ export class ImportsRepository {
           CROSS JOIN LATERAL (SELECT row_no, prefix
                                 FROM (SELECT row_no, prefix FROM import_allocations j WHERE j.prefix && i.prefix OFFSET 0) j
                                WHERE j.row_no < i.row_no ORDER BY j.row_no LIMIT 1) j
+        UNION ALL
+        SELECT i.row_no, 'effectiveDate', format('must not be before lease %s starts (%s)', l.prefix, l.start_date)
+          FROM import_allocations i JOIN leases l ON l.id = i.lease_id WHERE i.effective_date < l.start_date
+        UNION ALL
+        SELECT row_no, 'effectiveDate', format('%s is in a closed month: months are closed through %s; the first open month is %s',
+                                               effective_date, to_char(period_closed_through(), 'YYYY-MM'),
+                                               to_char(period_closed_through() + interval '1 month', 'YYYY-MM'))
+          FROM import_allocations WHERE effective_date < period_closed_through() + interval '1 month'
+        UNION ALL
+        SELECT i.row_no, 'effectiveDate', format('%s was held by allocation %s (%s) on some day since %s',
+                                                 i.prefix, h.id, h.prefix, i.effective_date)
+          FROM import_allocations i
+          CROSS JOIN LATERAL (SELECT a.id, a.prefix
+                                FROM allocation_history h JOIN allocations a ON a.id = h.allocation_id
+                               WHERE h.prefix && i.prefix AND h.valid && daterange(i.effective_date, NULL) AND NOT a.occupied
+                               ORDER BY a.seq LIMIT 1) h
+         WHERE i.effective_date IS NOT NULL
         UNION ALL
         SELECT i.row_no, 'name', format('an active allocation named %s already exists (%s)', i.name, a.id)
           FROM import_allocations i JOIN allocations a ON a.name = i.name AND a.status = 'active'
@@ -221,8 +241,8 @@ export class ImportsRepository {
 
   async insertAllocations(tx: Queryable, columns: string): Promise<Record<string, unknown>[]> {
     return tx.query(`
-      INSERT INTO allocations (lease_id, prefix, region_id, provider_id, strategy, name, origin_asn, description, tags)
-      SELECT lease_id, prefix, region_id, provider_id, 'explicit', name, origin_asn, description, tags
+      INSERT INTO allocations (lease_id, prefix, region_id, provider_id, strategy, name, origin_asn, description, tags, effective_date)
+      SELECT lease_id, prefix, region_id, provider_id, 'explicit', name, origin_asn, description, tags, effective_date
         FROM import_allocations ORDER BY row_no
       RETURNING ${columns}`);
   }

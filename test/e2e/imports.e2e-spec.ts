@@ -181,6 +181,34 @@ describe('bulk import and export', () => {
     expect(free.body.freeAddresses).toBe(240);
   });
 
+  it('allocations: effectiveDate backdates like the API — stored and counted from that day; before the lease starts is a row error', async () => {
+    await createLease(t, w, '185.237.0.0/24');
+    const rows = [
+      { prefix: '185.237.0.0/26', region: regionCode, provider: providerCode, effectiveDate: '2025-06-01' },
+      { prefix: '185.237.0.64/26', region: regionCode, provider: providerCode, effectiveDate: '2024-12-31' },
+    ];
+    const refused = await importJson('allocations', { rows }).expect(400);
+    expect(refused.body.errors).toEqual([
+      {
+        row: 2,
+        field: 'effectiveDate',
+        message: expect.stringContaining('must not be before lease 185.237.0.0/24 starts'),
+      },
+    ]);
+    const res = await importJson('allocations', { rows: rows.slice(0, 1) }).expect(201);
+    expect(res.body.created).toBe(1);
+    const [stored] = (await t.http.get('/api/v1/allocations?contains=185.237.0.0').set(bearer()).expect(200)).body
+      .items;
+    expect(stored).toMatchObject({ prefix: '185.237.0.0/26', effectiveDate: '2025-06-01' });
+    // June 2025 (30 days): the /26 is the provider's only allocation then, all month.
+    const june = await t.http
+      .get('/api/v1/reports/monthly-cost')
+      .query({ month: '2025-06', groupBy: 'provider' })
+      .set(bearer())
+      .expect(200);
+    expect(june.body.rows.find((r: { key: string }) => r.key === w.providerId)).toMatchObject({ addresses: '64.00' });
+  });
+
   it('honours Idempotency-Key: a replay creates nothing, another body is 422', async () => {
     const body = `prefix,lessor,rir,startDate,pricePerIpMonthly,currency\r\n185.236.0.0/24,Foxtrot,ARIN,2025-01-01,0.4,USD\r\n`;
     const send = (csv: string) => importCsv('leases', csv).set('Idempotency-Key', 'import-foxtrot-1');

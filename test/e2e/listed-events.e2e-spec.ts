@@ -1,0 +1,119 @@
+import { createLease, seedWorld, World } from '../support/fixtures';
+import { bearer, startTestApp, TestApp } from '../support/test-app';
+import { feedCaughtUp } from '../support/webhook-receiver';
+
+interface FeedEvent {
+  type: string;
+  entityType: string;
+  entityId: string;
+  clientRequestId: string | null;
+  data: { id: string; prefix: string; listed?: { list: string; entry: string }[] } | null;
+}
+
+/**
+ * Issue 14 item 4 ("an event when a new lease lands on listed space") and issue 12's rule that every
+ * committed change publishes its event, also when it arrives in a bulk import.
+ */
+describe('events for listed space and for bulk imports', () => {
+  let t: TestApp;
+  let w: World;
+  let start: string | undefined;
+
+  const feed = async (after?: string): Promise<{ items: FeedEvent[]; cursor?: string }> => {
+    await feedCaughtUp(t.pool);
+    const items: FeedEvent[] = [];
+    let cursor = after;
+    for (;;) {
+      const page = (
+        await t.http
+          .get('/api/v1/events')
+          .query({ limit: 500, ...(cursor ? { after: cursor } : {}) })
+          .set(bearer())
+          .expect(200)
+      ).body;
+      items.push(...page.items);
+      if (page.items.length === 0) return { items, cursor };
+      cursor = page.nextCursor ?? undefined;
+    }
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    w = await seedWorld(t, { maxPrefixLength: 30 });
+    // Spamhaus DROP lists 185.240.12.0/22.
+    await t.http
+      .put('/api/v1/reputation-lists/spamhaus-drop')
+      .set(bearer())
+      .set('Content-Type', 'application/x-ndjson')
+      .send('{"cidr":"185.240.12.0/22","sblid":"SBL600001","rir":"ripencc"}\n')
+      .expect(200);
+    start = (await feed()).cursor;
+  });
+  afterAll(() => t.close());
+
+  it('publishes lease.listed beside lease.created when a new lease overlaps a listed block, and only then', async () => {
+    const listed = await createLease(t, w, '185.240.13.0/24');
+    const clean = await createLease(t, w, '185.241.0.0/24');
+    const { items, cursor } = await feed(start);
+    start = cursor;
+    expect(items.filter((e) => e.entityId === listed).map((e) => e.type)).toEqual(['lease.created', 'lease.listed']);
+    expect(items.filter((e) => e.entityId === clean).map((e) => e.type)).toEqual(['lease.created']);
+    const event = items.find((e) => e.type === 'lease.listed');
+    expect(event?.data?.prefix).toBe('185.240.13.0/24');
+    expect(event?.data?.listed?.length).toBeGreaterThan(0);
+  });
+
+  it('publishes one event per imported lease and allocation (and lease.listed for listed space), in row order', async () => {
+    const leases =
+      'prefix,lessor,rir,startDate,pricePerIpMonthly,currency\r\n' +
+      '185.240.14.0/24,Import Lessor,RIPE,2025-01-01,0.5000,USD\r\n' +
+      '185.242.0.0/24,Import Lessor,RIPE,2025-01-01,0.5000,USD\r\n';
+    const imported = await t.http
+      .post('/api/v1/imports/leases')
+      .set(bearer())
+      .set('Content-Type', 'text/csv')
+      .set('X-Request-Id', 'import-42')
+      .send(leases)
+      .expect(201);
+    expect(imported.body).toMatchObject({ created: 2, lessorsCreated: 1 });
+    let { items, cursor } = await feed(start);
+    start = cursor;
+    expect(items.map((e) => `${e.type} ${e.data?.prefix ?? ''}`.trim())).toEqual([
+      'lessor.created',
+      'lease.created 185.240.14.0/24',
+      'lease.listed 185.240.14.0/24',
+      'lease.created 185.242.0.0/24',
+    ]);
+    expect(items.every((e) => e.clientRequestId === 'import-42')).toBe(true);
+
+    const region = (await t.http.get(`/api/v1/regions/${w.regionId}`).set(bearer())).body.code;
+    const provider = (await t.http.get(`/api/v1/providers/${w.providerId}`).set(bearer())).body.code;
+    const allocations =
+      'prefix,region,provider\r\n' +
+      `185.242.0.0/26,${region},${provider}\r\n` +
+      `185.242.0.64/26,${region},${provider}\r\n`;
+    await t.http
+      .post('/api/v1/imports/allocations')
+      .set(bearer())
+      .set('Content-Type', 'text/csv')
+      .send(allocations)
+      .expect(201);
+    ({ items, cursor } = await feed(start));
+    start = cursor;
+    expect(items.map((e) => `${e.type} ${e.data?.prefix}`)).toEqual([
+      'allocation.created 185.242.0.0/26',
+      'allocation.created 185.242.0.64/26',
+    ]);
+    const audited = await t.pool.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE client_request_id = 'import-42'`,
+    );
+    expect(audited.rows[0].n).toBe(3);
+  });
+
+  it('a refused import publishes nothing', async () => {
+    const bad =
+      'prefix,lessor,startDate,pricePerIpMonthly,currency\r\n185.243.0.0/24,X,2025-01-01,0.5,USD\r\nnot-a-prefix,X,2025-01-01,0.5,USD\r\n';
+    await t.http.post('/api/v1/imports/leases').set(bearer()).set('Content-Type', 'text/csv').send(bad).expect(400);
+    expect((await feed(start)).items).toEqual([]);
+  });
+});
