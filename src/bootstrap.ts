@@ -1,6 +1,6 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -22,7 +22,7 @@ import { validationException } from './common/validation';
 import type { AppConfig } from './config/config';
 import type { Runtime } from './config/runtime';
 import { DomainError, ErrorCode, Unauthenticated } from './errors/domain-errors';
-import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
+import { AllowedMethods, ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { PROBLEM_TYPES, problemType } from './errors/problem';
 import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
@@ -152,8 +152,20 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       exceptionFactory: validationException,
     }),
   );
-  app.useGlobalFilters(new ProblemFilter());
-  setupSwagger(app);
+  const document = buildOpenApiDocument(app);
+  app.useGlobalFilters(new ProblemFilter(allowedMethodsOf(document)));
+  setupSwagger(app, document);
+}
+
+/** Each documented path as a pattern, with its methods (HEAD wherever GET is), for 405 answers. */
+function allowedMethodsOf(document: OpenAPIObject): AllowedMethods {
+  const routes = Object.entries(document.paths).map(([template, item]) => {
+    const methods = ['get', 'post', 'put', 'patch', 'delete'].filter((m) => m in item).map((m) => m.toUpperCase());
+    if (methods.includes('GET')) methods.push('HEAD');
+    const pattern = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}/g, '[^/]+');
+    return { path: new RegExp(`^${pattern}/?$`), methods };
+  });
+  return (path) => routes.find((route) => route.path.test(path))?.methods ?? [];
 }
 
 /** No request body of this API nests more than a few levels; 32 leaves room and stops stack exhaustion. */
@@ -375,8 +387,7 @@ export function buildOpenApiDocument(app: INestApplication) {
   return documentUploads(documentBodyRoutes(documentIdempotency(documentSecurity(document, app))));
 }
 
-function setupSwagger(app: INestApplication): void {
-  const document = buildOpenApiDocument(app);
+function setupSwagger(app: INestApplication, document: OpenAPIObject): void {
   const db = app.get(Database);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',

@@ -4,7 +4,7 @@ import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { ValidationFailed } from '../errors/domain-errors';
 
 export const toIntegerOrRaw = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+  typeof value === 'string' && /^-?\d{1,9}$/.test(value) ? Number(value) : value;
 
 export class PageQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' })

@@ -1,4 +1,4 @@
-import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { Matches, registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { checkOriginAsn, parseAddressOrPrefix, parseCanonicalCidr } from '../ip';
 
 function parserDecorator(name: string, parse: (value: unknown) => { ok: boolean; message?: string }) {
@@ -49,6 +49,13 @@ export const IsDecimalString = parserDecorator('isDecimalString', (value) =>
 
 /** An origin AS: 1–4294967295 without the reserved and documentation numbers. */
 export const IsOriginAsn = parserDecorator('isOriginAsn', checkOriginAsn);
+
+/**
+ * No C0/C1 control characters (NUL, line breaks, ESC…) in a name: they break CSV, logs and the
+ * geofeed, and PostgreSQL cannot store NUL at all.
+ */
+export const NoControlCharacters = () =>
+  Matches(/^\P{Cc}*$/u, { message: '$property must not contain control characters (line breaks, tabs, NUL, …)' });
 
 /** Printable text (no control, format or unassigned code points), no edge whitespace, 1–`max` characters. */
 export function checkPrintableName(value: unknown, max: number): { ok: boolean; message?: string } {

@@ -160,6 +160,15 @@ export class PreconditionFailed extends DomainError {
   }
 }
 
+export class MethodNotAllowed extends DomainError {
+  constructor(
+    method: string,
+    readonly allowed: readonly string[],
+  ) {
+    super('METHOD_NOT_ALLOWED', `${method} is not allowed here; this resource answers ${allowed.join(', ')}.`);
+  }
+}
+
 export class Unavailable extends DomainError {
   constructor(message = 'The database is unreachable; retry shortly.') {
     super('UNAVAILABLE', message, { retryAfterSeconds: 2 });

@@ -1,4 +1,4 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import {
   CHECK_VIOLATION,
@@ -13,7 +13,7 @@ import {
   RESTRICT_VIOLATION,
   UNIQUE_VIOLATION,
 } from '../database/pg-errors';
-import { DomainError, ErrorCode } from './domain-errors';
+import { DomainError, ErrorCode, MethodNotAllowed } from './domain-errors';
 import { formatBytes } from '../common/body-limits';
 import { Problem, PROBLEM_TYPES, problemType } from './problem';
 
@@ -180,18 +180,32 @@ export function sendProblem(res: Response, problem: Problem, retryAfterSeconds?:
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem));
 }
 
+/** The methods the API answers on a path (from the OpenAPI document); empty when the path is unknown. */
+export type AllowedMethods = (path: string) => string[];
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('ProblemFilter');
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  constructor(private readonly allowedMethods: AllowedMethods = () => []) {}
+
+  catch(caught: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    const error = this.methodNotAllowed(caught, req) ?? caught;
+    if (error instanceof MethodNotAllowed) res.setHeader('Allow', error.allowed.join(', '));
     const { problem, retryAfterSeconds, unexpected } = toProblem(error, req);
     if (unexpected) {
       this.logger.error({ err: error, path: req.path, method: req.method }, 'unhandled error');
     }
     sendProblem(res, { ...problem, instance: req.originalUrl?.split('?')[0] }, retryAfterSeconds);
+  }
+
+  /** The router's 404 for a path that exists under other methods is a 405 with Allow (RFC 9110 15.5.6). */
+  private methodNotAllowed(error: unknown, req: Request): MethodNotAllowed | undefined {
+    if (!(error instanceof NotFoundException) || !/^Cannot [A-Z]+ /.test(error.message)) return undefined;
+    const allowed = this.allowedMethods(req.path);
+    return allowed.length ? new MethodNotAllowed(req.method, allowed) : undefined;
   }
 }

@@ -33,9 +33,10 @@ export class LessorsRepository extends ArchivableTableRepository<LessorRow> {
    * Leases that still make the lessor current: pending or running ones whose termination (if any)
    * is not yet effective, and any lease still holding active (possibly stranded) allocations.
    */
-  async currentReferences(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
-    return q.query<{ id: string; prefix: string }[]>(
-      `SELECT id, prefix::text AS prefix FROM leases
+  /** The first 100 current leases (oldest first), each row carrying how many there are in all. */
+  async currentReferences(q: Queryable, id: string): Promise<{ id: string; prefix: string; total: number }[]> {
+    return q.query<{ id: string; prefix: string; total: number }[]>(
+      `SELECT id, prefix::text AS prefix, (count(*) OVER ())::int AS total FROM leases
         WHERE lessor_id = $1
           AND ((${LEASE_STATUS_SQL} IN ('pending', 'active') AND (terminated_on IS NULL OR terminated_on > current_date))
                OR EXISTS (SELECT 1 FROM allocations a WHERE a.lease_id = leases.id AND a.status = 'active'))

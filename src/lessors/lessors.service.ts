@@ -71,7 +71,8 @@ export class LessorsService {
       const leases = await this.lessors.currentReferences(tx, id);
       if (leases.length === 0) return undefined;
       return new InUse(
-        `lessor ${id} still has ${leases.length} current lease(s); terminate them (or let them end) first.`,
+        `lessor ${id} still has ${leases[0].total} current lease(s); terminate them (or let them end) first` +
+          (leases[0].total > leases.length ? ` (the first ${leases.length} are listed).` : '.'),
         leases.map((l) => ({ id: l.id, prefix: l.prefix, kind: 'lease' })),
       );
     });

@@ -27,9 +27,9 @@ export class ProvidersRepository extends ArchivableTableRepository<ProviderRow> 
   }
 
   /** Active allocations that refer to the provider: while any exists it cannot be deleted or archived. */
-  async currentReferences(q: Queryable, id: string): Promise<{ id: string; prefix: string }[]> {
-    return q.query<{ id: string; prefix: string }[]>(
-      `SELECT id, prefix::text AS prefix FROM allocations WHERE provider_id = $1 AND status = 'active' ORDER BY seq LIMIT 100`,
+  async currentReferences(q: Queryable, id: string): Promise<{ id: string; prefix: string; total: number }[]> {
+    return q.query<{ id: string; prefix: string; total: number }[]>(
+      `SELECT id, prefix::text AS prefix, (count(*) OVER ())::int AS total FROM allocations WHERE provider_id = $1 AND status = 'active' ORDER BY seq LIMIT 100`,
       [id],
     );
   }

@@ -107,7 +107,8 @@ export class ProvidersService {
       const allocations = await this.providers.currentReferences(tx, id);
       if (allocations.length === 0) return undefined;
       return new InUse(
-        `provider ${id} is still used by ${allocations.length} active allocation(s); move or release them first.`,
+        `provider ${id} is still used by ${allocations[0].total} active allocation(s); move or release them first` +
+          (allocations[0].total > allocations.length ? ` (the first ${allocations.length} are listed).` : '.'),
         allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
       );
     });

@@ -89,7 +89,8 @@ export class RegionsService {
       const allocations = await this.regions.currentReferences(tx, id);
       if (allocations.length === 0) return undefined;
       return new InUse(
-        `region ${id} is still used by ${allocations.length} active allocation(s); move or release them first.`,
+        `region ${id} is still used by ${allocations[0].total} active allocation(s); move or release them first` +
+          (allocations[0].total > allocations.length ? ` (the first ${allocations.length} are listed).` : '.'),
         allocations.map((a) => ({ id: a.id, prefix: a.prefix, kind: 'allocation' })),
       );
     });

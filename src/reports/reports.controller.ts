@@ -47,7 +47,7 @@ export class ReportsController {
       'and `totals` adds the converted rows (CSV: those five columns follow the others). The rate is the ECB reference rate of the month’s last day, ' +
       'or of the latest earlier day that has one within 7 days (no weekend rows at ECB), crossed through EUR; none → 422 FX_RATE_MISSING naming currency and day.',
   })
-  @ApiReport(MonthlyCostReportDto, MONTHLY_COST_COLUMNS, 'monthly-cost-2026-05.csv')
+  @ApiReport(MonthlyCostReportDto, MONTHLY_COST_COLUMNS, 'monthly-cost-2026-05-provider.csv')
   @ApiProblems(422)
   async monthlyCost(@Query() query: MonthlyCostQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const format = negotiateFormat(req, query.format);
@@ -60,7 +60,7 @@ export class ReportsController {
       : MONTHLY_COST_COLUMNS;
     return sendReport<MonthlyCostReportDto, MonthlyCostRowDto>(res, format, report, {
       columns,
-      filename: `monthly-cost-${report.month}${query.reportingCurrency ? `-${query.reportingCurrency}` : ''}.csv`,
+      filename: `monthly-cost-${report.month}-${report.groupBy}${query.reportingCurrency ? `-${query.reportingCurrency}` : ''}.csv`,
     });
   }
 

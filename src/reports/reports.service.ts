@@ -1,5 +1,6 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { countStrandedAllocationsWith } from '../health/metrics';
+import { ValidationFailed } from '../errors/domain-errors';
 import {
   ForecastReportDto,
   MonthlyCostReportDto,
@@ -145,6 +146,14 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
   async forecast(query: ForecastQuery): Promise<ForecastReportDto> {
     const from = query.from ?? (await this.reports.today()).slice(0, 7);
     const months = query.months ?? DEFAULT_FORECAST_MONTHS;
+    const [year, month] = from.split('-').map(Number);
+    const lastMonthIndex = year * 12 + (month - 1) + months - 1;
+    if (lastMonthIndex > 9999 * 12 + 11) {
+      throw ValidationFailed.field(
+        'months',
+        `months reaches past 9999-12 from ${from}; at most ${9999 * 12 + 11 - (year * 12 + month - 1) + 1} month(s) fit`,
+      );
+    }
     const rows = await this.reports.forecast(`${from}-01`, months);
     return {
       from,

@@ -459,7 +459,7 @@ describe('reports: monthly cost', () => {
       .set(bearer())
       .expect(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
-    expect(csv.headers['content-disposition']).toBe('attachment; filename="monthly-cost-2026-10.csv"');
+    expect(csv.headers['content-disposition']).toBe('attachment; filename="monthly-cost-2026-10-lessor.csv"');
     const lines = csv.text.split('\r\n');
     expect(lines[0]).toBe('key,label,currency,addresses,cost,allocatedAddresses,allocatedCost,idleAddresses,idleCost');
     expect(lines).toHaveLength(json.rows.length + 2);
@@ -489,10 +489,17 @@ describe('reports: monthly cost', () => {
     expect(await report('9999-12', 'provider')).toMatchObject({ month: '9999-12', daysInMonth: 31 });
     const forecast = await t.http
       .get('/api/v1/reports/forecast')
-      .query({ from: '9999-12', months: 60 })
+      .query({ from: '9999-12', months: 1 })
       .set(bearer())
       .expect(200);
-    expect(forecast.body.rows.at(-1).key).toBe('10004-11');
+    expect(forecast.body.months).toBe(1);
+    // Issue 10 item 10: months past 9999-12 ("10000-01") are refused, naming months and what fits.
+    const past = await t.http
+      .get('/api/v1/reports/forecast')
+      .query({ from: '9999-11', months: 60 })
+      .set(bearer())
+      .expect(400);
+    expect(past.body.errors).toEqual([{ field: 'months', message: expect.stringContaining('at most 2 month(s) fit') }]);
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { IsCurrencyCode } from '../../common/currency';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -5,7 +6,6 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO4217CurrencyCode,
   IsOptional,
   IsString,
   IsUUID,
@@ -81,7 +81,7 @@ export class CreateLeaseDto {
   pricePerIpMonthly: string;
 
   @ApiProperty({ example: 'USD', description: 'ISO 4217 currency code.' })
-  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  @IsCurrencyCode()
   currency: string;
 
   @ApiPropertyOptional({ type: String, example: 'IPXO-2026-0042', maxLength: 200, nullable: true })
@@ -146,7 +146,7 @@ export class UpdateLeaseDto extends OmitType(CreateLeaseDto, [
 
   @ApiPropertyOptional({ example: 'USD' })
   @IsOptionalNotNull()
-  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  @IsCurrencyCode()
   currency?: string;
 }
 
@@ -228,7 +228,7 @@ export class RenewLeaseDto {
 
   @ApiPropertyOptional({ example: 'USD' })
   @IsOptionalNotNull()
-  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  @IsCurrencyCode()
   currency?: string;
 }
 
@@ -243,7 +243,7 @@ export class CreateAmendmentDto {
 
   @ApiPropertyOptional({ example: 'USD', description: 'Default: the currency in force on effectiveDate.' })
   @IsOptionalNotNull()
-  @IsISO4217CurrencyCode({ message: 'currency must be an ISO 4217 code like USD or EUR' })
+  @IsCurrencyCode()
   currency?: string;
 
   @ApiPropertyOptional({ type: String, example: 'Indexation 2026', maxLength: 1000, nullable: true })

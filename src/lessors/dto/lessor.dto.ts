@@ -1,3 +1,4 @@
+import { NoControlCharacters } from '../../common/validators';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsEmail, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { PageDto, PageQuery } from '../../common/pagination';
@@ -12,6 +13,7 @@ export class CreateLessorDto {
   @MinLength(1)
   @MaxLength(200)
   @Matches(/\S/, { message: 'name must not be blank' })
+  @NoControlCharacters()
   name: string;
 
   @ApiProperty({ enum: RIRS, example: 'RIPE' })
@@ -53,6 +55,7 @@ export class UpdateLessorDto extends OmitType(CreateLessorDto, ['name', 'rir'] a
   @MinLength(1)
   @MaxLength(200)
   @Matches(/\S/, { message: 'name must not be blank' })
+  @NoControlCharacters()
   name?: string;
 
   @ApiPropertyOptional({ enum: RIRS, example: 'RIPE' })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsOriginAsnList } from '../../common/validators';
+import { IsOriginAsnList, NoControlCharacters } from '../../common/validators';
 import { PageDto, PageQuery } from '../../common/pagination';
 import { IsOptionalNotNull } from '../../common/validation';
 
@@ -23,6 +23,7 @@ export class CreateProviderDto {
   @MinLength(1)
   @MaxLength(200)
   @Matches(/\S/, { message: 'name must not be blank' })
+  @NoControlCharacters()
   name: string;
 
   @ApiPropertyOptional({
@@ -85,6 +86,7 @@ export class UpdateProviderDto extends OmitType(CreateProviderDto, ['code', 'nam
   @MinLength(1)
   @MaxLength(200)
   @Matches(/\S/, { message: 'name must not be blank' })
+  @NoControlCharacters()
   name?: string;
 }
 

@@ -1,3 +1,4 @@
+import { NoControlCharacters } from '../../common/validators';
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches, MaxLength, MinLength, ValidateBy } from 'class-validator';
 import { PageDto, PageQuery } from '../../common/pagination';
@@ -51,6 +52,7 @@ export class CreateRegionDto {
   @MinLength(1)
   @MaxLength(200)
   @Matches(/\S/, { message: 'name must not be blank' })
+  @NoControlCharacters()
   name: string;
 
   @ApiProperty({
@@ -106,6 +108,7 @@ export class UpdateRegionDto extends OmitType(CreateRegionDto, ['code', 'name', 
   @MinLength(1)
   @MaxLength(200)
   @Matches(/\S/, { message: 'name must not be blank' })
+  @NoControlCharacters()
   name?: string;
 
   @ApiPropertyOptional({ example: 'IE', minLength: 2, maxLength: 2 })

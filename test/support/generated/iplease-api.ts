@@ -6966,7 +6966,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,addresses,cost,allocatedAddresses,allocatedCost,idleAddresses,idleCost`, sent as an attachment named like `monthly-cost-2026-05.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
+            /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,addresses,cost,allocatedAddresses,allocatedCost,idleAddresses,idleCost`, sent as an attachment named like `monthly-cost-2026-05-provider.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
                     [name: string]: unknown;
