@@ -9,6 +9,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppModule } from './app.module';
+import { keepAuthorizationForTheTab } from './openapi/swagger-ui-session';
 import { BEARER } from './auth/api-key.guard';
 import { hashApiKey } from './auth/api-key.crypto';
 import { PRE_AUTHENTICATED } from './auth/pre-authenticated';
@@ -387,13 +388,29 @@ export function buildOpenApiDocument(app: INestApplication) {
   return documentUploads(documentBodyRoutes(documentIdempotency(documentSecurity(document, app))));
 }
 
+/**
+ * The public document is static (placeholders where examples need ids): live ids are data, so they
+ * are filled in only for a request that carries a valid key (Swagger UI refetches with it after
+ * Authorize, src/openapi/swagger-ui-session.ts).
+ */
 function setupSwagger(app: INestApplication, document: OpenAPIObject): void {
   const db = app.get(Database);
+  const keys = app.get(ApiKeysRepository);
+  const withKey = async (req: Request) => {
+    const match = BEARER.exec(req.headers.authorization ?? '');
+    return match ? (await keys.findActiveByHash(hashApiKey(match[1])).catch(() => undefined)) !== undefined : false;
+  };
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    patchDocumentOnRequest: (_req, _res, served) => withExampleIds(served, db),
+    patchDocumentOnRequest: async (req, _res, served) =>
+      (await withKey(req as Request)) ? withExampleIds(served, db) : served,
     customSiteTitle: 'iplease API',
-    swaggerOptions: { persistAuthorization: false, displayOperationId: true, tryItOutEnabled: false },
+    swaggerOptions: {
+      persistAuthorization: false,
+      displayOperationId: true,
+      tryItOutEnabled: false,
+      onComplete: keepAuthorizationForTheTab,
+    },
   });
 }
 

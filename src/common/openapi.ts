@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { IS_PUBLIC } from '../auth/roles.decorator';
-import { PROBLEM_TYPES } from '../errors/problem';
+import { PROBLEM_TYPES, problemType } from '../errors/problem';
 import type { ErrorCode } from '../errors/domain-errors';
 
 export class FieldErrorDto {
@@ -61,6 +61,33 @@ function codesFor(status: number): ErrorCode[] {
     .map(([code]) => code);
 }
 
+/** What a typical answer of each status says (Swagger UI shows it under that status). */
+const EXAMPLE_DETAILS: Partial<Record<ErrorCode, string>> = {
+  VALIDATION_FAILED: 'prefix: 185.10.20.7/24 has host bits set; did you mean 185.10.20.0/24?',
+  UNAUTHENTICATED: 'The API key is unknown or revoked.',
+  FORBIDDEN: 'The viewer role may not POST /api/v1/leases; allowed roles: admin, engineer.',
+  NOT_FOUND: 'lease 0b6c7d2e-1f3a-4b5c-8d9e-0f1a2b3c4d5e does not exist.',
+  METHOD_NOT_ALLOWED: 'PUT is not allowed here; this resource answers GET, PATCH, DELETE, HEAD.',
+  NOT_ACCEPTABLE: 'This report is available as application/json or text/csv.',
+  PREFIX_OVERLAP: '185.10.20.0/26 overlaps allocation 185.10.20.0/25.',
+  PRECONDITION_FAILED:
+    'lease 0b6c7d2e-1f3a-4b5c-8d9e-0f1a2b3c4d5e is at version 4; If-Match did not match. Read it again and retry.',
+  REQUEST_TIMEOUT: 'The request was not received in time (HEADERS_TIMEOUT_SECONDS, REQUEST_TIMEOUT_SECONDS).',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than 128 KiB.',
+  UNSUPPORTED_MEDIA_TYPE: 'Request bodies must be application/json (got text/plain).',
+  IDEMPOTENCY_KEY_REUSED: 'Idempotency-Key deploy-42 was used with a different request.',
+  RATE_LIMITED: 'Too many requests for this key; retry after 3 seconds.',
+  HEADERS_TOO_LARGE: 'The request line and headers (the URL included) are larger than the server accepts (16 KiB).',
+  UNAVAILABLE: 'The database is unreachable; retry shortly.',
+};
+
+function problemExample(status: number) {
+  const code = codesFor(status)[0];
+  if (!code) return undefined;
+  const { title } = PROBLEM_TYPES[code];
+  return { type: problemType(code), title, status, detail: EXAMPLE_DETAILS[code] ?? title, code };
+}
+
 /** Documents the problem+json answers an operation can give. 401, 429 and 503 apply to every authenticated route. */
 export function ApiProblems(...statuses: number[]) {
   const all = [...new Set([...statuses, 401, 429, 503])].sort();
@@ -70,7 +97,12 @@ export function ApiProblems(...statuses: number[]) {
       ApiResponse({
         status,
         description: `${DESCRIPTIONS[status] ?? 'Error.'} Codes: ${codesFor(status).join(', ')}.`,
-        content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+        content: {
+          'application/problem+json': {
+            schema: { $ref: getSchemaPath(ProblemDto) },
+            ...(problemExample(status) ? { example: problemExample(status) } : {}),
+          },
+        },
       }),
     ),
   );

@@ -22,7 +22,7 @@ describe('Swagger request examples work as pasted', () => {
   afterAll(() => t.close());
 
   async function example(operationId: string, name?: string): Promise<Record<string, unknown>> {
-    const spec: Spec = (await t.http.get('/docs-json').expect(200)).body;
+    const spec: Spec = (await t.http.get('/docs-json').set(bearer()).expect(200)).body;
     for (const path of Object.values(spec.paths)) {
       for (const operation of Object.values(path)) {
         if (operation.operationId !== operationId) continue;
@@ -38,7 +38,7 @@ describe('Swagger request examples work as pasted', () => {
   }
 
   async function schemaExample(operationId: string): Promise<Record<string, unknown>> {
-    const spec = (await t.http.get('/docs-json').expect(200)).body;
+    const spec = (await t.http.get('/docs-json').set(bearer()).expect(200)).body;
     for (const path of Object.values(spec.paths) as Record<
       string,
       { operationId: string; requestBody?: { content: Record<string, { schema: { $ref: string } }> } }
@@ -90,5 +90,37 @@ describe('Swagger request examples work as pasted', () => {
       .send(await example('createAllocation', 'explicit'))
       .expect(201);
     expect(explicit.body.prefix).toBe('185.10.23.0/24');
+  });
+
+  // Issue 10 item 4: the public document carries no live ids and does not change with the data.
+  it('serves the public document with placeholders, and the ids only to a request with a valid key', async () => {
+    const lessor = await t.http.get('/api/v1/lessors?limit=1').set(bearer()).expect(200);
+    const liveId: string = lessor.body.items[0].id;
+    const first = await t.http.get('/docs-json').expect(200);
+    await t.http.post('/api/v1/lessors').set(bearer()).send({ name: 'Another Lessor', rir: 'ARIN' }).expect(201);
+    const second = await t.http.get('/docs-json').expect(200);
+    expect(second.text).toBe(first.text);
+    expect(first.text).not.toContain(liveId);
+    expect(first.text).toContain('<id of a lessor>');
+    const init = await t.http.get('/docs/swagger-ui-init.js').expect(200);
+    expect(init.text).not.toContain(liveId);
+    const unknownKey = await t.http.get('/docs-json').set('Authorization', 'Bearer ipl_not-a-key').expect(200);
+    expect(unknownKey.text).toBe(first.text);
+    const withKey = await t.http.get('/docs-json').set(bearer()).expect(200);
+    expect(withKey.text).not.toContain('<id of a lessor>');
+  });
+
+  it('gives each error status its own example', async () => {
+    const spec = (await t.http.get('/docs-json').expect(200)).body;
+    const responses = spec.paths['/api/v1/leases'].post.responses as Record<
+      string,
+      { content?: Record<string, { example?: { status: number; code: string } }> }
+    >;
+    const examples = Object.entries(responses)
+      .filter(([status]) => Number(status) >= 400)
+      .map(([status, r]) => [Number(status), r.content?.['application/problem+json']?.example]);
+    expect(examples.length).toBeGreaterThan(3);
+    for (const [status, example] of examples) expect(example).toMatchObject({ status });
+    expect(new Set(examples.map(([, e]) => (e as { code: string }).code)).size).toBe(examples.length);
   });
 });

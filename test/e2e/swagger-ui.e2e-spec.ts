@@ -105,4 +105,28 @@ if (!hasChromium) {
     expect(stored.rows.map((r) => r.name)).toEqual(['Example Networks Ltd']);
     expect(consoleErrors).toEqual([]);
   });
+
+  // Issue 10 item 12: a reload keeps the key for the tab, and the examples then name the lessor created above.
+  it('keeps the key across a reload, and the lease example names a real lessor', async () => {
+    const lessorId = (await t.pool.query<{ id: string }>('SELECT id FROM lessors')).rows[0].id;
+    await page.reload({ waitUntil: 'networkidle' });
+    await page.locator('button.authorize.locked').first().waitFor();
+    const lease = page.locator('#operations-Leases-createLease');
+    await lease.locator('.opblock-summary').first().click();
+    await lease.locator('button.try-out__btn').click();
+    const body = lease.locator('textarea.body-param__text');
+    await page.waitForFunction(
+      `document.querySelector('#operations-Leases-createLease textarea.body-param__text')?.value.includes('${lessorId}')`,
+    );
+    expect(JSON.parse(await body.inputValue())).toMatchObject({ lessorId });
+
+    const lessors = page.locator('#operations-Lessors-listLessors');
+    await lessors.locator('.opblock-summary').first().click();
+    await lessors.locator('button.try-out__btn').click();
+    await lessors.locator('button.execute').click();
+    const status = lessors.locator('.live-responses-table .response .response-col_status').first();
+    await status.waitFor();
+    expect((await status.innerText()).trim()).toBe('200');
+    expect(consoleErrors).toEqual([]);
+  });
 });
