@@ -4,6 +4,7 @@ import { requestContext } from '../common/request-context';
 import type { Queryable } from '../database/database.service';
 import { eventTypesFor } from '../events/event-types';
 import { EventsRepository } from '../events/events.repository';
+import type { AuditEntityType } from './entity-types';
 
 export const AUDIT_ACTIONS = [
   'create',
@@ -22,7 +23,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   action: AuditAction;
-  entityType: string;
+  entityType: AuditEntityType;
   entityId: string;
   before?: unknown;
   after?: unknown;
@@ -96,7 +97,7 @@ export class AuditRepository {
   async recordMany(
     tx: Queryable,
     action: AuditAction,
-    entityType: string,
+    entityType: AuditEntityType,
     entries: { entityId: string; after: unknown }[],
   ): Promise<void> {
     if (entries.length === 0) return;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditAction, AuditRepository } from '../audit/audit.repository';
+import type { AuditEntityType } from '../audit/entity-types';
 import { Database, Tx } from '../database/database.service';
 import { InUse, NotFound, PreconditionFailed } from '../errors/domain-errors';
 import { FOREIGN_KEY_VIOLATION, isPgCode, UNIQUE_VIOLATION } from '../database/pg-errors';
@@ -8,7 +9,7 @@ import type { ArchivableTableRepository, TableRepository, VersionedRow } from '.
 
 export interface EntitySpec<Row extends VersionedRow, View> {
   /** Name used in messages and the audit trail, e.g. "lessor". */
-  type: string;
+  type: AuditEntityType;
   repository: TableRepository<Row>;
   toView(row: Row): View;
 }

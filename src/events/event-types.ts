@@ -1,3 +1,5 @@
+import type { AuditEntityType } from '../audit/entity-types';
+
 /** Past tense of each audit action, as it appears in an event type (`lease.terminated`). */
 const PAST: Record<string, string> = {
   create: 'created',
@@ -17,10 +19,10 @@ const PAST: Record<string, string> = {
  * Entities whose changes are not published as events, because the feed is readable by every role:
  * API keys are visible to admins only, FX rates and invoices to finance and admin only.
  */
-const UNPUBLISHED = new Set(['api_key', 'fx-rates', 'invoice']);
+const UNPUBLISHED = new Set<AuditEntityType>(['api_key', 'fx_rate', 'invoice']);
 
 /** The event type a change produces, or undefined when that entity is not published. */
-export function eventTypeFor(entityType: string, action: string): string | undefined {
+export function eventTypeFor(entityType: AuditEntityType, action: string): string | undefined {
   if (UNPUBLISHED.has(entityType)) return undefined;
   return `${entityType}.${PAST[action] ?? `${action}d`}`;
 }

@@ -57,7 +57,7 @@ export class FxService {
         skippedCurrencies,
       };
       // One event per import (not per rate): what came in, who sent it.
-      await this.audit.record(tx, { action: 'create', entityType: 'fx-rates', entityId: randomUUID(), after: result });
+      await this.audit.record(tx, { action: 'create', entityType: 'fx_rate', entityId: randomUUID(), after: result });
       return result;
     });
   }

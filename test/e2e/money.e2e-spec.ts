@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { AUDIT_ENTITY_TYPES } from '../../src/audit/entity-types';
 import { bearer, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -65,6 +66,21 @@ describe('money: FX rates, reporting currency, invoices and reconciliation', () 
       expect(res.body.currencies).toHaveLength(30);
       expect(res.body.currencies).not.toContain('RUB');
       expect(await count('fx_rates')).toBe(180);
+    });
+
+    it('audits each import as entityType fx_rate, which the audit filter finds (finance may read the trail)', async () => {
+      const trail = await t.http
+        .get('/api/v1/audit-events')
+        .query({ entityType: 'fx_rate' })
+        .set(bearer(finance))
+        .expect(200);
+      expect(trail.body.items).toEqual([
+        expect.objectContaining({
+          action: 'create',
+          entityType: 'fx_rate',
+          after: expect.objectContaining({ imported: 180 }),
+        }),
+      ]);
     });
 
     it('is an upsert: the same file again changes nothing, a corrected rate replaces the old one', async () => {
@@ -432,5 +448,17 @@ describe('money: FX rates, reporting currency, invoices and reconciliation', () 
       await t.http.get('/api/v1/invoices').set(bearer(engineer)).expect(403);
       await reconcile({ month: '2026-05' }).set(bearer(engineer)).expect(403);
     });
+  });
+
+  it('wrote every audit entityType in one spelling style: snake_case singular, from AUDIT_ENTITY_TYPES', async () => {
+    const written = (
+      await t.pool.query<{ entity_type: string }>(`SELECT DISTINCT entity_type FROM audit_events ORDER BY 1`)
+    ).rows.map((r) => r.entity_type);
+    // This file writes lessors, leases, FX rate imports and invoices (and API keys through keyFor).
+    expect(written).toEqual(expect.arrayContaining(['fx_rate', 'invoice', 'lease', 'lessor']));
+    for (const type of written) {
+      expect(type).toMatch(/^[a-z]+(_[a-z]+)*$/);
+      expect(AUDIT_ENTITY_TYPES).toContain(type);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { IsIn, IsOptional, IsString, IsUUID, Matches, ValidateBy } from 'class-v
 import { PageDto, PageQuery } from '../../common/pagination';
 import { AUDIT_ACTIONS } from '../audit.repository';
 import type { AuditAction } from '../audit.repository';
+import { AUDIT_ENTITY_TYPE_PATTERN } from '../entity-types';
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
 
@@ -40,7 +41,9 @@ export class AuditEventQuery extends PageQuery {
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[a-z][a-z_]{0,39}$/, { message: 'entityType must be a lower-case entity name such as lessor or api_key' })
+  @Matches(AUDIT_ENTITY_TYPE_PATTERN, {
+    message: 'entityType must be a lower-case entity name such as lessor or api_key',
+  })
   entityType?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
