@@ -32,7 +32,7 @@ export function eventTypeFor(entityType: AuditEntityType, action: string): strin
  * lease lands on space a reputation list (Spamhaus DROP) covers — the warning an operator must see
  * before announcing it. `after` is the API representation, whose `listed` names the list entries.
  */
-export function eventTypesFor(entityType: string, action: string, after: unknown): string[] {
+export function eventTypesFor(entityType: AuditEntityType, action: string, after: unknown): string[] {
   const type = eventTypeFor(entityType, action);
   if (!type) return [];
   const listed = (after as { listed?: unknown[] } | null | undefined)?.listed;
