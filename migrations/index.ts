@@ -11,6 +11,7 @@ import { Archiving1770000000000 } from './1770000000000-Archiving';
 import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-AllocationNamesAndOrigins';
 import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
 import { RateLimits1772000001000 } from './1772000001000-RateLimits';
+import { MonthlyCostIndexes1773000000000 } from './1773000000000-MonthlyCostIndexes';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   AllocationNamesAndOrigins1771000000000,
   AllocationsSpgist1772000000000,
   RateLimits1772000001000,
+  MonthlyCostIndexes1773000000000,
 ];
