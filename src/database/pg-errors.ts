@@ -21,6 +21,8 @@ export const CHECK_VIOLATION = '23514';
 export const DEADLOCK_DETECTED = '40P01';
 export const SERIALIZATION_FAILURE = '40001';
 export const LOCK_NOT_AVAILABLE = '55P03';
+/** The statement was cancelled: statement_timeout ran out (or an operator cancelled it). */
+export const QUERY_CANCELED = '57014';
 /** Raised by the SQL function period_assert_open: the write reaches a closed month. */
 export const PERIOD_CLOSED = 'IPC01';
 
@@ -60,6 +62,15 @@ export function isConnectionError(error: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection is closed|Cannot use a pool after calling end|Query read timeout|terminating connection/i.test(
     message,
   );
+}
+
+/**
+ * True when PostgreSQL cancelled the statement (57014 query_canceled), in practice because the
+ * statement_timeout that bounds every statement ran out: the database is overloaded or the
+ * statement waited on a lock held too long. The request may succeed later, so it is no 500.
+ */
+export function isQueryCanceled(error: unknown): boolean {
+  return pgError(error)?.code === QUERY_CANCELED;
 }
 
 /** Class 22 (data exception): the input reached Postgres in a shape it refuses. */

@@ -7,6 +7,7 @@ import {
   isConnectionError,
   isDataException,
   isPgCode,
+  isQueryCanceled,
   isRetryableTransactionError,
   PERIOD_CLOSED,
   pgError,
@@ -29,6 +30,9 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   429: 'RATE_LIMITED',
   503: 'UNAVAILABLE',
 };
+
+/** A statement that ran out of time is likely to do so again at once: back off longer than for a lost race. */
+export const STATEMENT_TIMEOUT_RETRY_AFTER_SECONDS = 5;
 
 /** Turns anything thrown into an RFC 9457 problem. Never leaks SQL, driver text or stacks. */
 export function toProblem(
@@ -102,6 +106,16 @@ export function toProblem(
         'The request lost a race with a concurrent change and could not be retried; retry it.',
       ),
       retryAfterSeconds: 1,
+      unexpected: false,
+    };
+  }
+  if (isQueryCanceled(error)) {
+    return {
+      problem: build(
+        'UNAVAILABLE',
+        'The database did not finish the request within its statement timeout (busy, or waiting on a lock); retry later.',
+      ),
+      retryAfterSeconds: STATEMENT_TIMEOUT_RETRY_AFTER_SECONDS,
       unexpected: false,
     };
   }

@@ -115,9 +115,11 @@ export class ReportsRepository {
 
   /**
    * Each day of the month is attributed to the allocation period (lease, region, provider) and the
-   * lease terms (price, currency) valid on that day. One pass over allocation_history (parallel seq
-   * scan, hash join to the month's lease segments, hash aggregate straight into the report's
-   * groups); leases are aggregated separately and the two are joined per group and currency.
+   * lease terms (price, currency) valid on that day. The month's lease segments (lease days × terms)
+   * are computed once; each segment then reads its lease's allocation periods through a covering
+   * index (index-only, in lease order), aggregated straight into the report's groups. A hash join
+   * of every period against every segment spilled and took seconds at 1M periods (docs/benchmarks.md).
+   * Leases are aggregated separately and the two are joined per group and currency.
    * $1 is the month's first day, $2 the next month's.
    */
   monthlyCost(monthStart: string, groupBy: CostGroup, q: Queryable = this.db): Promise<MonthlyCostRow[]> {
@@ -164,16 +166,21 @@ export class ReportsRepository {
        ),
        alloc AS (
          -- Address-days of each allocation period inside its lease's days (per terms) of the month; money per group.
+         -- Driven by the segments: per segment, the lease's periods come from an index-only scan of
+         -- allocation_history_lease_terms_idx (OFFSET 0 keeps it a per-segment probe, in lease order,
+         -- rather than a hash join of every period against every segment).
          SELECT ${allocationGroup} AS group_id, s.currency,
-                sum(x.address_days) AS address_days, sum(s.price * x.address_days) AS cost_num
-           FROM allocation_history h
-           JOIN segments s ON s.lease_id = h.lease_id
+                sum(h.address_days) AS address_days, sum(s.price * h.address_days) AS cost_num
+           FROM segments s
           CROSS JOIN LATERAL (
-                SELECT ${size('h.prefix')} * greatest(0, least(coalesce(upper(h.valid), 'infinity'::date), s.next)
-                                                         - greatest(lower(h.valid), s.first)) AS address_days) x
-          WHERE h.valid && daterange($1::date, $2::date)
+                SELECT h.provider_id, h.region_id,
+                       ${size('h.prefix')} * greatest(0, least(coalesce(upper(h.valid), 'infinity'::date), s.next)
+                                                      - greatest(lower(h.valid), s.first)) AS address_days
+                  FROM allocation_history h
+                 WHERE h.lease_id = s.lease_id AND h.valid && daterange(s.first, s.next)
+                OFFSET 0) h
           GROUP BY 1, 2
-         HAVING sum(x.address_days) > 0
+         HAVING sum(h.address_days) > 0
        ),
        leased AS (
          SELECT ${leaseGroup} AS group_id, currency,
