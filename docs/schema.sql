@@ -1069,7 +1069,7 @@ ALTER TABLE ONLY public.webhook_deliveries
 ALTER TABLE ONLY public.webhooks
     ADD CONSTRAINT webhooks_pkey PRIMARY KEY (id);
 
-CREATE INDEX allocation_history_lease_id_idx ON public.allocation_history USING btree (lease_id);
+CREATE INDEX allocation_history_lease_terms_idx ON public.allocation_history USING btree (lease_id) INCLUDE (provider_id, region_id, prefix, valid);
 
 CREATE INDEX allocation_history_prefix_idx ON public.allocation_history USING gist (prefix inet_ops, valid);
 
@@ -1122,6 +1122,8 @@ CREATE INDEX idempotency_keys_created_at_idx ON public.idempotency_keys USING bt
 CREATE INDEX invoices_month_idx ON public.invoices USING btree (month, lessor_id);
 
 CREATE UNIQUE INDEX invoices_seq_key ON public.invoices USING btree (seq);
+
+CREATE INDEX lease_amendments_lease_terms_idx ON public.lease_amendments USING btree (lease_id, effective_date) INCLUDE (price_per_ip_monthly, currency);
 
 CREATE UNIQUE INDEX lease_amendments_seq_key ON public.lease_amendments USING btree (seq);
 

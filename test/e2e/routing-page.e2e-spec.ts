@@ -6,7 +6,9 @@ import { createLease, seedWorld } from '../support/fixtures';
 import { bearer, startTestApp, TestApp } from '../support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = path.resolve(__dirname, '../../docs/routing-page.png');
+// Written to test-artifacts (ignored by git); docs/routing-page.png is a reviewed copy of it, so a
+// test run never leaves the working tree dirty.
+const SCREENSHOT = path.resolve(__dirname, '../../test-artifacts/routing-page.png');
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`routing page browser tests SKIPPED: ${CHROMIUM} is absent`);
 const withBrowser = hasChromium ? describe : describe.skip;
@@ -141,6 +143,7 @@ describe('network engineers page', () => {
       expect(await page.locator('#legend').textContent()).toContain('aws-eu');
       await page.selectOption('#colour', 'rpki');
       await page.mouse.move(box.x + 260, box.y + 300);
+      fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(20_000);
       expect(problems).toEqual([]);
