@@ -19,7 +19,7 @@ import { AddressRateLimiter } from './ratelimit/address-rate-limiter';
 import { isRawBodyRequest, rawBodies } from './common/raw-body';
 import { requestContext } from './common/request-context';
 import { PinoNestLogger } from './common/logger';
-import { validationException } from './common/validation';
+import { repeatedQueryParameters, validationException } from './common/validation';
 import type { AppConfig } from './config/config';
 import type { Runtime } from './config/runtime';
 import { DomainError, ErrorCode, Unauthenticated } from './errors/domain-errors';
@@ -92,6 +92,7 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
+  app.use((req: Request, _res: Response, next: NextFunction) => next(repeatedQueryParameters(req.query)));
   app.use(authenticateBeforeBody(app.get(ApiKeysRepository), app.get(AddressRateLimiter)));
   app.use(rawBodies());
   app.use(refuseNonJsonBodies);

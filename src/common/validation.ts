@@ -10,7 +10,7 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
   for (const error of errors) {
     const field = parent ? `${parent}.${error.property}` : error.property;
     if (error.constraints) {
-      out.push({ field, message: chooseMessage(field, error.value, error.constraints) });
+      out.push({ field, message: chooseMessage(field, error.constraints) });
     }
     if (error.children?.length) out.push(...flattenValidationErrors(error.children, field));
   }
@@ -22,16 +22,25 @@ const TYPE_CHECKS = ['isInt', 'isNumber', 'isString', 'isBoolean', 'isArray', 'i
 
 /**
  * One message per field. A value of the wrong kind fails its range checks too ("24" is not ≤ 32),
- * so the kind is reported first; a list where one value belongs is a repeated query parameter (or
- * a JSON array) and says so.
+ * so the kind is reported first.
  */
-function chooseMessage(field: string, value: unknown, constraints: Record<string, string>): string {
+function chooseMessage(field: string, constraints: Record<string, string>): string {
   const names = Object.keys(constraints);
   if (names.includes('whitelistValidation')) return `${field} is not a known field`;
   const kind = names.find((name) => TYPE_CHECKS.includes(name));
-  if (Array.isArray(value) && kind !== 'isArray' && !names.includes('isArray'))
-    return `${field} must be a single value (it was given more than once, or as a list)`;
   return constraints[kind ?? names[0]];
+}
+
+/** No query parameter of this API is a list: a repeated one (`?limit=1&limit=2`) is refused by name. */
+export function repeatedQueryParameters(query: Record<string, unknown>): ValidationFailed | undefined {
+  const repeated = Object.entries(query).filter(([, value]) => Array.isArray(value));
+  if (repeated.length === 0) return undefined;
+  return new ValidationFailed(
+    repeated.map(([field]) => ({
+      field,
+      message: `${field} must be given once (it was repeated in the query string)`,
+    })),
+  );
 }
 
 export function validationException(errors: ValidationError[]): ValidationFailed {

