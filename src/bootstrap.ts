@@ -26,6 +26,7 @@ import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { PROBLEM_TYPES, problemType } from './errors/problem';
 import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
+import { ExampleIdsRepository } from './openapi/example-ids.repository';
 import { Database } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
@@ -378,9 +379,12 @@ export function buildOpenApiDocument(app: INestApplication) {
 function setupSwagger(app: INestApplication): void {
   const document = buildOpenApiDocument(app);
   const db = app.get(Database);
+  const exampleIds = new ExampleIdsRepository();
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
-    patchDocumentOnRequest: (_req, _res, served) => withExampleIds(served, db),
+    // The spec must stay available while the database is not: then the placeholders stay.
+    patchDocumentOnRequest: async (_req, _res, served) =>
+      withExampleIds(served, await exampleIds.newest(db).catch(() => ({}))),
     customSiteTitle: 'iplease API',
     swaggerOptions: { persistAuthorization: false, displayOperationId: true, tryItOutEnabled: false },
   });

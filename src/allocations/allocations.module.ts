@@ -1,3 +1,6 @@
+import { LeasesModule } from '../leases/leases.module';
+import { ProvidersModule } from '../providers/providers.module';
+import { RegionsModule } from '../regions/regions.module';
 import { Module } from '@nestjs/common';
 import { ExportsModule } from '../imports/exports.module';
 import { AllocationsController, LeaseFreeSpaceController } from './allocations.controller';
@@ -5,7 +8,7 @@ import { AllocationsRepository } from './allocations.repository';
 import { AllocationsService } from './allocations.service';
 
 @Module({
-  imports: [ExportsModule],
+  imports: [ExportsModule, LeasesModule, RegionsModule, ProvidersModule],
   controllers: [AllocationsController, LeaseFreeSpaceController],
   providers: [AllocationsService, AllocationsRepository],
   exports: [AllocationsRepository],

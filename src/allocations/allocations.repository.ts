@@ -4,7 +4,7 @@ import { Filter, TableRepository, VersionedRow } from '../common/table.repositor
 import { Queryable } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import type { AllocationQuery, AllocationStatus } from './dto/allocation.dto';
-import { Listed, LISTED_SQL } from '../reputation/listed';
+import { Listed, LISTED_SQL } from '../reputation/reputation.repository';
 
 export interface AllocationRow extends VersionedRow {
   lease_id: string;
@@ -254,6 +254,12 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
       [leaseId],
     );
     return rows.length > 0;
+  }
+
+  /** The database's today (contract: days are UTC dates as PostgreSQL sees them). */
+  async today(q: Queryable): Promise<string> {
+    const rows = await q.query<{ today: string }[]>(`SELECT current_date AS today`);
+    return rows[0].today;
   }
 
   async activeNamed(q: Queryable, name: string): Promise<boolean> {

@@ -15,6 +15,9 @@ import {
   ProviderRuleViolation,
   ValidationFailed,
 } from '../errors/domain-errors';
+import { LeasesRepository } from '../leases/leases.repository';
+import { ProvidersRepository } from '../providers/providers.repository';
+import { RegionsRepository } from '../regions/regions.repository';
 import { addressCount, cidrFromString, contains, formatCidr } from '../ip';
 import { AllocationRow, AllocationsRepository, Placement as LeasePlacement } from './allocations.repository';
 import {
@@ -76,6 +79,9 @@ export class AllocationsService {
     private readonly writes: VersionedWrites,
     private readonly audit: AuditRepository,
     private readonly db: Database,
+    private readonly leases: LeasesRepository,
+    private readonly regions: RegionsRepository,
+    private readonly providers: ProvidersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.spec = { type: 'allocation', repository: allocations, toView: toAllocationDto };
@@ -123,10 +129,7 @@ export class AllocationsService {
           tags: [...new Set(dto.tags ?? [])],
         };
         if (dryRun) {
-          const exists = await tx.query<unknown[]>(`SELECT 1 FROM regions WHERE id = $1 AND archived_at IS NULL`, [
-            dto.regionId,
-          ]);
-          if (exists.length === 0)
+          if (!(await this.regions.findById(tx, dto.regionId)))
             throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
           if (dto.name && (await this.allocations.activeNamed(tx, dto.name)))
             throw new AlreadyExists(`An active allocation named "${dto.name}" already exists.`, 'name');
@@ -226,8 +229,7 @@ export class AllocationsService {
   }
 
   private async today(q: Tx): Promise<string> {
-    const rows = await q.query<{ today: string }[]>(`SELECT current_date AS today`);
-    return rows[0].today;
+    return this.allocations.today(q);
   }
 
   /** A change dated `from` must lie between the allocation's first day and today. */
@@ -282,10 +284,7 @@ export class AllocationsService {
   }
 
   async freeSpace(leaseId: string, query: FreeSpaceQuery): Promise<FreeSpaceDto> {
-    const lease = await this.db.query<{ prefix: string }[]>(`SELECT prefix::text AS prefix FROM leases WHERE id = $1`, [
-      leaseId,
-    ]);
-    if (lease.length === 0) throw new NotFound('lease', leaseId);
+    if (!(await this.leases.exists(this.db, leaseId))) throw new NotFound('lease', leaseId);
     if (await this.allocations.hasExpiredHolds(this.db, leaseId)) {
       await this.db.transaction(async (tx) => {
         await this.allocations.lockLease(tx, leaseId);
@@ -376,11 +375,7 @@ export class AllocationsService {
   }
 
   private async checkProviderRule(providerId: string, length: number, field: string): Promise<void> {
-    const rows = await this.db.query<{ code: string; min_prefix_length: number; max_prefix_length: number }[]>(
-      `SELECT code, min_prefix_length, max_prefix_length FROM providers WHERE id = $1 AND archived_at IS NULL`,
-      [providerId],
-    );
-    const provider = rows[0];
+    const provider = await this.providers.findById(this.db, providerId);
     if (!provider) throw ValidationFailed.field(field, `${field} does not name an existing provider`);
     if (length < provider.min_prefix_length || length > provider.max_prefix_length) {
       throw new ProviderRuleViolation(

@@ -9,7 +9,6 @@ import { AuditRepository } from '../audit/audit.repository';
 import { requestContext } from '../common/request-context';
 import { randomUUID } from 'node:crypto';
 
-const BOOTSTRAP_LOCK_ID = 7_433_002;
 export const BOOTSTRAP_KEY_NAME = 'bootstrap-admin (ADMIN_API_KEY)';
 
 /**
@@ -51,7 +50,7 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
   private async registerConfiguredKey(configured: string): Promise<void> {
     const hash = hashApiKey(configured);
     await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_ID]);
+      await this.keys.lockForBootstrap(tx);
       const inserted = await this.keys.insertIfAbsent(tx, {
         name: BOOTSTRAP_KEY_NAME,
         role: 'admin',
@@ -85,9 +84,8 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
 
   private async mintFirstKey(): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_ID]);
-      const [{ n }] = await tx.query<{ n: number }[]>('SELECT count(*)::int AS n FROM api_keys');
-      if (n > 0) return;
+      await this.keys.lockForBootstrap(tx);
+      if (await this.keys.anyExists(tx)) return;
       const key = generateApiKey();
       await this.keys.insert(tx, {
         name: 'generated-admin',

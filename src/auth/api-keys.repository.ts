@@ -18,6 +18,8 @@ export interface ApiKeyRow {
 /** A live key as authentication finds it, with the primary's WAL position at that moment (read-your-writes on replicas). */
 export type ActiveApiKey = ApiKeyRow & { wal_position: string };
 
+const BOOTSTRAP_LOCK_ID = 7_433_002;
+
 @Injectable()
 export class ApiKeysRepository {
   constructor(private readonly db: Database) {}
@@ -68,9 +70,14 @@ export class ApiKeysRepository {
     );
   }
 
-  async count(): Promise<number> {
-    const rows = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM api_keys`);
-    return rows[0].n;
+  /** Serialises instances starting at once: only one of them may register or mint a bootstrap key. */
+  async lockForBootstrap(tx: Queryable): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_ID]);
+  }
+
+  async anyExists(q: Queryable): Promise<boolean> {
+    const rows = await q.query<unknown[]>(`SELECT 1 FROM api_keys LIMIT 1`);
+    return rows.length > 0;
   }
 
   touch(id: string): void {

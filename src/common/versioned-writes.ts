@@ -110,13 +110,10 @@ export class VersionedWrites {
     await this.mutate(spec, id, ifMatchHeader, 'delete', async (tx) => {
       const inUse = await currentReferences(tx);
       if (inUse) throw inUse;
-      await tx.query('SAVEPOINT delete_or_archive');
       try {
-        await spec.repository.delete(tx, id);
-        await tx.query('RELEASE SAVEPOINT delete_or_archive');
+        await this.db.savepoint(tx, () => spec.repository.delete(tx, id));
       } catch (error) {
         if (!isPgCode(error, FOREIGN_KEY_VIOLATION)) throw error;
-        await tx.query('ROLLBACK TO SAVEPOINT delete_or_archive');
         await spec.repository.archive(tx, id);
       }
       return undefined;

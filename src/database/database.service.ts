@@ -77,6 +77,27 @@ export class Database implements Queryable {
       }
     }
   }
+
+  /** Runs fn inside a savepoint of tx: when fn throws, only its own statements are undone (and the error rethrown). */
+  async savepoint<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
+    await tx.query('SAVEPOINT iplease_step');
+    try {
+      const result = await fn();
+      await tx.query('RELEASE SAVEPOINT iplease_step');
+      return result;
+    } catch (error) {
+      await tx.query('ROLLBACK TO SAVEPOINT iplease_step');
+      throw error;
+    }
+  }
+
+  /** How many of these migrations the database has applied (readiness: the schema this build serves). */
+  async appliedMigrations(names: readonly string[]): Promise<number> {
+    const rows = await this.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM migrations WHERE name = ANY($1)`, [
+      names,
+    ]);
+    return rows[0].n;
+  }
 }
 
 function isReleasedQueryRunner(error: unknown): boolean {

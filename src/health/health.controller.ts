@@ -62,13 +62,7 @@ export class HealthController {
     );
     let applied: number;
     try {
-      const rows = await Promise.race([
-        this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM migrations WHERE name = ANY($1)`, [
-          KNOWN_MIGRATIONS,
-        ]),
-        timeout,
-      ]);
-      applied = rows[0].n;
+      applied = await Promise.race([this.db.appliedMigrations(KNOWN_MIGRATIONS), timeout]);
     } catch {
       throw new Unavailable();
     }

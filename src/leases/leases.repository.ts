@@ -4,7 +4,7 @@ import { Filter, TableRepository, VersionedRow } from '../common/table.repositor
 import { Queryable } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import type { LeaseQuery, LeaseStatus } from './dto/lease.dto';
-import { Listed, LISTED_SQL } from '../reputation/listed';
+import { Listed, LISTED_SQL } from '../reputation/reputation.repository';
 
 export interface LeaseRow extends VersionedRow {
   prefix: string;
@@ -110,6 +110,19 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
       `SELECT id, prefix::text AS prefix FROM allocations WHERE lease_id = $1 AND status = 'active' ORDER BY seq LIMIT $2`,
       [leaseId, limit],
     );
+  }
+
+  async exists(q: Queryable, id: string): Promise<boolean> {
+    const rows = await q.query<unknown[]>(`SELECT 1 FROM leases WHERE id = $1`, [id]);
+    return rows.length > 0;
+  }
+
+  /** Whether any allocation of the lease still occupies space (active, or released and on hold). */
+  async occupiesSpace(q: Queryable, leaseId: string): Promise<boolean> {
+    const rows = await q.query<unknown[]>(`SELECT 1 FROM allocations WHERE lease_id = $1 AND occupied LIMIT 1`, [
+      leaseId,
+    ]);
+    return rows.length > 0;
   }
 
   /**

@@ -180,11 +180,7 @@ export class LeasesService {
                 active.map((a) => ({ ...a, kind: 'allocation' })),
               );
             }
-            const held = await tx.query<unknown[]>(
-              `SELECT 1 FROM allocations WHERE lease_id = $1 AND occupied LIMIT 1`,
-              [id],
-            );
-            if (held.length > 0)
+            if (await this.leases.occupiesSpace(tx, id))
               throw new InUse(`The prefix of lease ${id} cannot change while released space is still on hold.`, []);
           }
         }),
