@@ -12,6 +12,7 @@ import { AllocationNamesAndOrigins1771000000000 } from './1771000000000-Allocati
 import { RoutingHygiene1771000001000 } from './1771000001000-RoutingHygiene';
 import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
 import { RateLimits1772000001000 } from './1772000001000-RateLimits';
+import { AllocationRelease1774000000000 } from './1774000000000-AllocationRelease';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   RoutingHygiene1771000001000,
   AllocationsSpgist1772000000000,
   RateLimits1772000001000,
+  AllocationRelease1774000000000,
 ];

@@ -1,7 +1,7 @@
+import { Writes } from '../persistence/writes';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { Database } from '../database/database.service';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key.crypto';
 import { ApiKeysRepository } from './api-keys.repository';
 import { toApiKeyDto } from './api-keys.service';
@@ -25,7 +25,7 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: ApiKeysRepository,
-    private readonly db: Database,
+    private readonly writes: Writes,
     private readonly audit: AuditRepository,
   ) {}
 
@@ -49,7 +49,7 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
    */
   private async registerConfiguredKey(configured: string): Promise<void> {
     const hash = hashApiKey(configured);
-    await this.db.transaction(async (tx) => {
+    await this.writes.transaction(async (tx) => {
       await this.keys.lockForBootstrap(tx);
       const inserted = await this.keys.insertIfAbsent(tx, {
         name: BOOTSTRAP_KEY_NAME,
@@ -83,7 +83,7 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
   }
 
   private async mintFirstKey(): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.writes.transaction(async (tx) => {
       await this.keys.lockForBootstrap(tx);
       if (await this.keys.anyExists(tx)) return;
       const key = generateApiKey();

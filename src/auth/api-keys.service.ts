@@ -1,3 +1,4 @@
+import { Writes } from '../persistence/writes';
 import { Injectable } from '@nestjs/common';
 import { AuditRepository } from '../audit/audit.repository';
 import { keyset, Page, PageQuery, toPage } from '../common/pagination';
@@ -29,11 +30,12 @@ export class ApiKeysService {
     private readonly keys: ApiKeysRepository,
     private readonly audit: AuditRepository,
     private readonly db: Database,
+    private readonly writes: Writes,
   ) {}
 
   async create(input: { name: string; role: Role }): Promise<CreatedApiKeyDto> {
     const key = generateApiKey();
-    const view = await this.db.transaction(async (tx) => {
+    const view = await this.writes.transaction(async (tx) => {
       const row = await this.keys.insert(tx, {
         name: input.name,
         role: input.role,
@@ -63,7 +65,7 @@ export class ApiKeysService {
    * Revoking a revoked key changes nothing. The last active admin key cannot be revoked.
    */
   async revoke(id: string): Promise<ApiKeyDto> {
-    return this.db.transaction(async (tx) => {
+    return this.writes.transaction(async (tx) => {
       const peek = await this.keys.findById(tx, id);
       if (!peek) throw new NotFound('API key', id);
       // Lock the admin keys first (in one order) whenever an admin key may be revoked, so two

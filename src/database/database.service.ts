@@ -2,8 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { EventEmitter } from 'node:events';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { requestContext } from '../common/request-context';
-import { claimIdempotencyKey } from '../idempotency/idempotency.claim';
 import { isRetryableTransactionError } from './pg-errors';
 import { Unavailable } from '../errors/domain-errors';
 
@@ -38,13 +36,10 @@ export class Database implements Queryable {
 
   /**
    * Runs fn in one READ COMMITTED transaction and retries it from the start on deadlock or
-   * serialization failure, so callers never see 40P01/40001 for a transient race.
-   *
-   * When the request carries an unclaimed Idempotency-Key, the claim is the transaction's first
-   * statement (again on every retry), so it commits together with the change or not at all.
+   * serialization failure, so callers never see 40P01/40001 for a transient race. Writes go
+   * through persistence/writes.ts, which adds the idempotency claim and the audit event.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const claim = requestContext.current()?.idempotency;
     for (let attempt = 1; ; attempt++) {
       // TypeORM releases a transaction's query runner as soon as its connection fails between two
       // statements; the next statement then throws "already released", which hides the cause.
@@ -60,10 +55,8 @@ export class Database implements Queryable {
           connection = (tx.queryRunner as unknown as { databaseConnection?: EventEmitter } | undefined)
             ?.databaseConnection;
           connection?.on('error', onConnectionError);
-          if (claim && !claim.claimed) await claimIdempotencyKey(tx, claim);
           return fn(tx);
         });
-        if (claim) claim.claimed = true;
         for (const hook of hooks) hook();
         return result;
       } catch (caught) {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../common/pagination';
-import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
+import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
 import { Database, Queryable } from '../database/database.service';
 
 export interface InvoiceRow extends VersionedRow {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Keyset } from '../common/pagination';
-import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
+import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
 import { Queryable } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import type { LeaseQuery, LeaseStatus } from './dto/lease.dto';

@@ -3,7 +3,7 @@ import { Queryable } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 import { Keyset } from '../common/pagination';
-import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
+import { ArchivableTableRepository, Filter, VersionedRow } from '../persistence/table.repository';
 import type { Rir } from './dto/lessor.dto';
 
 export interface LessorRow extends VersionedRow {

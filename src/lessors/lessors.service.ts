@@ -1,6 +1,8 @@
+import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { ArchivableSpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
+import { ArchivableSpec, Writes } from '../persistence/writes';
+import { onConstraintViolation } from '../database/pg-errors';
 import { AlreadyExists, InUse } from '../errors/domain-errors';
 import { Database } from '../database/database.service';
 import { CreateLessorDto, LessorDto, LessorQuery, UpdateLessorDto } from './dto/lessor.dto';
@@ -26,7 +28,7 @@ export class LessorsService {
 
   constructor(
     private readonly lessors: LessorsRepository,
-    private readonly writes: VersionedWrites,
+    private readonly writes: Writes,
     private readonly db: Database,
   ) {
     this.spec = { type: 'lessor', repository: lessors, toView: toLessorDto };
@@ -55,19 +57,19 @@ export class LessorsService {
     );
   }
 
-  update(id: string, dto: UpdateLessorDto, ifMatch?: string): Promise<LessorDto> {
+  update(id: string, dto: UpdateLessorDto, expected?: ExpectedVersion): Promise<LessorDto> {
     const values: Record<string, unknown> = {};
     if (dto.name !== undefined) values.name = dto.name;
     if (dto.rir !== undefined) values.rir = dto.rir;
     if (dto.orgHandle !== undefined) values.org_handle = dto.orgHandle;
     if (dto.contactEmail !== undefined) values.contact_email = dto.contactEmail;
     if (dto.notes !== undefined) values.notes = dto.notes;
-    return this.uniqueName(dto.name, () => this.writes.update(this.spec, id, ifMatch, values));
+    return this.uniqueName(dto.name, () => this.writes.update(this.spec, id, expected, values));
   }
 
   /** Contract "Archiving": deleted when nothing ever referred to it, archived when only history does. */
-  delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteOrArchive(this.spec, id, ifMatch, async (tx) => {
+  delete(id: string, expected?: ExpectedVersion): Promise<void> {
+    return this.writes.deleteOrArchive(this.spec, id, expected, async (tx) => {
       const leases = await this.lessors.currentReferences(tx, id);
       if (leases.length === 0) return undefined;
       return new InUse(
@@ -78,9 +80,8 @@ export class LessorsService {
   }
 
   private uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
-    return uniqueOr(
-      'lessors_name_key',
-      () => new AlreadyExists(`A lessor named "${name}" already exists.`, 'name'),
+    return onConstraintViolation(
+      { lessors_name_key: () => new AlreadyExists(`A lessor named "${name}" already exists.`, 'name') },
       write,
     );
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Queryable } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import { Keyset } from '../common/pagination';
-import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
+import { ArchivableTableRepository, Filter, VersionedRow } from '../persistence/table.repository';
 
 export interface RegionRow extends VersionedRow {
   code: string;
