@@ -21,7 +21,7 @@ import { PinoNestLogger } from './common/logger';
 import { validationException } from './common/validation';
 import type { AppConfig } from './config/config';
 import type { Runtime } from './config/runtime';
-import { DomainError, ErrorCode, Unauthenticated } from './errors/domain-errors';
+import { ErrorCode, Unauthenticated, UnsupportedMediaType, ValidationFailed } from './errors/domain-errors';
 import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { PROBLEM_TYPES, problemType } from './errors/problem';
 import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
@@ -101,36 +101,36 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       if (req.body === undefined) req.body = {};
       else if (Array.isArray(req.body))
         return next(
-          new DomainError('VALIDATION_FAILED', 'The request body must be a JSON object, not an array.', {
-            errors: [{ field: 'body', message: 'must be a JSON object' }],
-          }),
+          new ValidationFailed(
+            [{ field: 'body', message: 'must be a JSON object' }],
+            'The request body must be a JSON object, not an array.',
+          ),
         );
     }
     // class-transformer recurses per level: a 1 MiB body nested thousands deep overflowed the stack (500).
     const defect = inspectBody(req.body, MAX_BODY_DEPTH, MAX_OBJECT_FIELDS);
     if (defect === 'too-deep') {
       return next(
-        new DomainError('VALIDATION_FAILED', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, {
-          errors: [{ field: 'body', message: 'nested too deeply' }],
-        }),
+        new ValidationFailed(
+          [{ field: 'body', message: 'nested too deeply' }],
+          `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`,
+        ),
       );
     }
     if (defect === 'too-many-fields') {
       // Refused before validation: 50,000 unknown fields once cost 1.5 s of CPU and a 3 MB error.
       return next(
-        new DomainError(
-          'VALIDATION_FAILED',
+        new ValidationFailed(
+          [{ field: 'body', message: `more than ${MAX_OBJECT_FIELDS} fields in one object` }],
           `An object in the request body has more than ${MAX_OBJECT_FIELDS} fields; no object of this API has that many.`,
-          { errors: [{ field: 'body', message: `more than ${MAX_OBJECT_FIELDS} fields in one object` }] },
         ),
       );
     }
     if (defect === 'ill-formed') {
       return next(
-        new DomainError(
-          'VALIDATION_FAILED',
+        new ValidationFailed(
+          [{ field: 'body', message: 'ill-formed Unicode' }],
           'The request body contains a string that is not well-formed Unicode (a lone surrogate).',
-          { errors: [{ field: 'body', message: 'ill-formed Unicode' }] },
         ),
       );
     }
@@ -333,8 +333,7 @@ function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): 
   const accepted = [...JSON_TYPES, ...(bodyRouteFor(req.method, req.path)?.textTypes ?? [])];
   if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(accepted)) {
     return next(
-      new DomainError(
-        'UNSUPPORTED_MEDIA_TYPE',
+      new UnsupportedMediaType(
         `Request bodies must be application/json (got ${String(req.headers['content-type'] ?? 'no Content-Type').slice(0, 80)}).`,
       ),
     );

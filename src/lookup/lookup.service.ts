@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ReadDatabase } from '../database/read-database.service';
-import { DomainError } from '../errors/domain-errors';
+import { NothingFound } from '../errors/domain-errors';
 import { LeasesRepository } from '../leases/leases.repository';
 import { toLeaseDto } from '../leases/leases.service';
 import { LessorsRepository } from '../lessors/lessors.repository';
@@ -19,10 +19,10 @@ export class LookupService {
 
   async find(ip: string): Promise<LookupResultDto> {
     const row = await this.lookup.cover(this.db, ip);
-    if (!row) throw new DomainError('NOT_FOUND', `No lease covers ${ip} today.`);
+    if (!row) throw new NothingFound(`No lease covers ${ip} today.`);
     const lease = await this.leases.findById(this.db, row.lease_id);
     const lessor = lease && (await this.lessors.findById(this.db, lease.lessor_id));
-    if (!lease || !lessor) throw new DomainError('NOT_FOUND', `No lease covers ${ip} today.`);
+    if (!lease || !lessor) throw new NothingFound(`No lease covers ${ip} today.`);
     return {
       query: ip,
       lease: toLeaseDto(lease),
