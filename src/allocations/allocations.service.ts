@@ -19,7 +19,7 @@ import {
 import { LeasesRepository } from '../leases/leases.repository';
 import { ProvidersRepository } from '../providers/providers.repository';
 import { RegionsRepository } from '../regions/regions.repository';
-import { addressCount, cidrFromString, contains, formatCidr } from '../ip';
+import { addressCount, blocksOfLength, cidrFromString, contains, formatCidr } from '../ip';
 import { AllocationRow, AllocationsRepository, Placement as LeasePlacement } from './allocations.repository';
 import {
   AllocationDto,
@@ -295,28 +295,15 @@ export class AllocationsService {
     }));
     const limit = query.limit ?? 256;
     const freeAddresses = blocks.reduce((sum, b) => sum + addressCount(b.length), 0);
-    const wanted = query.prefixLength;
-    if (wanted === undefined) {
-      return {
-        items: blocks.slice(0, limit).map((b) => ({ prefix: formatCidr(b), addressCount: addressCount(b.length) })),
-        total: blocks.length,
-        freeAddresses,
-      };
-    }
-    const items: { prefix: string; addressCount: number }[] = [];
-    let total = 0;
-    for (const block of blocks) {
-      if (block.length > wanted) continue;
-      const count = 2 ** (wanted - block.length);
-      total += count;
-      for (let i = 0; i < count && items.length < limit; i++) {
-        items.push({
-          prefix: formatCidr({ network: block.network + i * addressCount(wanted), length: wanted }),
-          addressCount: addressCount(wanted),
-        });
-      }
-    }
-    return { items, total, freeAddresses };
+    const { items, total } =
+      query.prefixLength === undefined
+        ? { items: blocks.slice(0, limit), total: blocks.length }
+        : blocksOfLength(blocks, query.prefixLength, limit);
+    return {
+      items: items.map((b) => ({ prefix: formatCidr(b), addressCount: addressCount(b.length) })),
+      total,
+      freeAddresses,
+    };
   }
 
   private async takeNext(tx: Tx, length: number, firstFit: boolean, leaseId?: string): Promise<Placement> {
