@@ -14,7 +14,7 @@ export interface World {
 export async function seedWorld(
   t: TestApp,
   provider: { minPrefixLength?: number; maxPrefixLength?: number } = {},
-  region: { subdivisionCode?: string; city?: string } = {},
+  regionFields: { subdivisionCode?: string; city?: string } = {},
 ): Promise<World> {
   const lessor = await t.http
     .post('/api/v1/lessors')
@@ -24,7 +24,7 @@ export async function seedWorld(
   const region = await t.http
     .post('/api/v1/regions')
     .set(bearer())
-    .send({ code: unique('eu-west-1'), name: 'Ireland', countryCode: 'IE', ...region })
+    .send({ code: unique('eu-west-1'), name: 'Ireland', countryCode: 'IE', ...regionFields })
     .expect(201);
   const prov = await t.http
     .post('/api/v1/providers')
