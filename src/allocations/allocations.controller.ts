@@ -26,8 +26,6 @@ import {
   AllocationQuery,
   CreateAllocationDto,
   CreateAllocationQuery,
-  FreeSpaceDto,
-  FreeSpaceQuery,
   UpdateAllocationDto,
 } from './dto/allocation.dto';
 
@@ -202,25 +200,5 @@ export class AllocationsController {
   @ApiProblems(400, 403, 404, 412)
   async release(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion): Promise<void> {
     await this.allocations.release(id, expected);
-  }
-}
-
-@ApiTags('Leases')
-@ApiBearerAuth()
-@Controller('api/v1/leases')
-export class LeaseFreeSpaceController {
-  constructor(private readonly allocations: AllocationsService) {}
-
-  @Get(':id/free')
-  @Allow(...READ_INVENTORY)
-  @ApiOperation({
-    operationId: 'listLeaseFreeSpace',
-    summary: 'What is still free in this lease?',
-    description: 'Maximal free blocks, or with prefixLength every free block of exactly that length.',
-  })
-  @ApiOkResponse({ type: FreeSpaceDto, description: 'Free blocks, lowest address first.' })
-  @ApiProblems(400, 403, 404)
-  free(@Param('id', UuidPipe) id: string, @Query() query: FreeSpaceQuery): Promise<FreeSpaceDto> {
-    return this.allocations.freeSpace(id, query);
   }
 }

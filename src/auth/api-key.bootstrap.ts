@@ -87,7 +87,7 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
       await this.keys.lockForBootstrap(tx);
       if (await this.keys.anyExists(tx)) return;
       const key = generateApiKey();
-      await this.keys.insert(tx, {
+      await this.keys.insertKey(tx, {
         name: 'generated-admin',
         role: 'admin',
         hash: hashApiKey(key),

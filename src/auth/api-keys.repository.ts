@@ -2,15 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { Database, Queryable } from '../database/database.service';
 import type { Keyset } from '../common/pagination';
 import type { Role } from '../common/request-context';
+import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
 
-export interface ApiKeyRow {
-  id: string;
-  seq: string;
+export interface ApiKeyRow extends VersionedRow {
   name: string;
   role: Role;
   key_hash: Buffer;
   key_prefix: string | null;
-  created_at: Date;
   revoked_at: Date | null;
   last_used_at: Date | null;
 }
@@ -21,8 +19,10 @@ export type ActiveApiKey = ApiKeyRow & { wal_position: string };
 const BOOTSTRAP_LOCK_ID = 7_433_002;
 
 @Injectable()
-export class ApiKeysRepository {
-  constructor(private readonly db: Database) {}
+export class ApiKeysRepository extends TableRepository<ApiKeyRow> {
+  constructor(private readonly db: Database) {
+    super('api_keys');
+  }
 
   async findActiveByHash(hash: Buffer): Promise<ActiveApiKey | undefined> {
     // The primary's WAL position comes along for free: reads routed to a replica wait for it (ReadDatabase).
@@ -33,7 +33,7 @@ export class ApiKeysRepository {
     return rows[0];
   }
 
-  async insert(
+  async insertKey(
     q: Queryable,
     key: { name: string; role: Role; hash: Buffer; prefix: string | null },
   ): Promise<ApiKeyRow> {
@@ -92,17 +92,10 @@ export class ApiKeysRepository {
 
   // --- Key administration (API and CLI) ---
 
-  /** Keyset page in creation order; fetches limit+1 rows so toPage can tell whether more exist. */
-  list(q: Queryable, page: Keyset, role?: Role): Promise<ApiKeyRow[]> {
-    return q.query<ApiKeyRow[]>(
-      `SELECT * FROM api_keys WHERE seq > $1 AND ($2::text IS NULL OR role = $2) ORDER BY seq LIMIT $3`,
-      [page.afterSeq, role ?? null, page.limit + 1],
-    );
-  }
-
-  async findById(q: Queryable, id: string): Promise<ApiKeyRow | undefined> {
-    const rows = await q.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE id = $1`, [id]);
-    return rows[0];
+  /** Keyset page in creation order, revoked keys included. */
+  search(q: Queryable, page: Keyset, role?: Role): Promise<ApiKeyRow[]> {
+    const filters: Filter[] = role ? [{ sql: 'role = $1', params: [role] }] : [];
+    return this.list(q, page, filters);
   }
 
   /**
@@ -116,13 +109,11 @@ export class ApiKeysRepository {
     return rows.map((r) => r.id);
   }
 
-  async lockById(tx: Queryable, id: string): Promise<ApiKeyRow | undefined> {
-    const rows = await tx.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
-    return rows[0];
-  }
-
   async revoke(tx: Queryable, id: string): Promise<ApiKeyRow> {
-    await tx.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [id]);
-    return (await this.findById(tx, id)) as ApiKeyRow;
+    const rows = await tx.query<[ApiKeyRow[], number]>(
+      `UPDATE api_keys SET revoked_at = now(), version = version + 1, updated_at = now() WHERE id = $1 RETURNING *`,
+      [id],
+    );
+    return rows[0][0];
   }
 }

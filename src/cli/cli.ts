@@ -71,7 +71,6 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const audit = new AuditRepository(new EventsRepository());
   const keys = new ApiKeysService(
     new ApiKeysRepository(database.db),
-    audit,
     database.db,
     new Writes(database.db, audit, new IdempotencyRepository(database.db)),
   );
