@@ -27,7 +27,7 @@ import { PROBLEM_TYPES, problemType } from './errors/problem';
 import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
 import { ExampleIdsRepository } from './openapi/example-ids.repository';
-import { Database } from './database/database.service';
+import { Database, Queryable } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
 import { documentUploads } from './common/uploads-openapi';
@@ -92,7 +92,7 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
     }),
   );
-  app.use(authenticateBeforeBody(app.get(ApiKeysRepository), app.get(AddressRateLimiter)));
+  app.use(authenticateBeforeBody(app.get(ApiKeysRepository), app.get(Database), app.get(AddressRateLimiter)));
   app.use(rawBodies());
   app.use(refuseNonJsonBodies);
   app.use(bodyParsers());
@@ -273,7 +273,7 @@ function carriesBody(req: Request): boolean {
  * valid key the answer is 401 at once and the connection is closed, so unauthenticated clients
  * cannot make the service parse (and buffer) their bodies. The guard reuses the key found here.
  */
-function authenticateBeforeBody(keys: ApiKeysRepository, addressLimits: AddressRateLimiter) {
+function authenticateBeforeBody(keys: ApiKeysRepository, db: Queryable, addressLimits: AddressRateLimiter) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (!carriesBody(req)) return next();
     const refuse = (error: unknown) => {
@@ -281,7 +281,7 @@ function authenticateBeforeBody(keys: ApiKeysRepository, addressLimits: AddressR
       next(error);
     };
     const match = BEARER.exec(req.headers.authorization ?? '');
-    const lookup = match ? keys.findActiveByHash(hashApiKey(match[1])) : Promise.resolve(undefined);
+    const lookup = match ? keys.findActiveByHash(db, hashApiKey(match[1])) : Promise.resolve(undefined);
     lookup.then(
       async (key) => {
         if (key) {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Queryable } from '../database/database.service';
+import type { Queryable } from '../database/database.service';
 import type { Keyset } from '../common/pagination';
 import type { Role } from '../common/request-context';
 import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
@@ -20,13 +20,13 @@ const BOOTSTRAP_LOCK_ID = 7_433_002;
 
 @Injectable()
 export class ApiKeysRepository extends TableRepository<ApiKeyRow> {
-  constructor(private readonly db: Database) {
+  constructor() {
     super('api_keys');
   }
 
-  async findActiveByHash(hash: Buffer): Promise<ActiveApiKey | undefined> {
+  async findActiveByHash(q: Queryable, hash: Buffer): Promise<ActiveApiKey | undefined> {
     // The primary's WAL position comes along for free: reads routed to a replica wait for it (ReadDatabase).
-    const rows = await this.db.query<ActiveApiKey[]>(
+    const rows = await q.query<ActiveApiKey[]>(
       `SELECT *, pg_current_wal_lsn()::text AS wal_position FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [hash],
     );
@@ -80,14 +80,12 @@ export class ApiKeysRepository extends TableRepository<ApiKeyRow> {
     return rows.length > 0;
   }
 
-  touch(id: string): void {
+  touch(q: Queryable, id: string): void {
     // Best effort, at most once a minute per key: a busy key must not turn every read into a write.
-    this.db
-      .query(
-        `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-        [id],
-      )
-      .catch(() => undefined);
+    q.query(
+      `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      [id],
+    ).catch(() => undefined);
   }
 
   // --- Key administration (API and CLI) ---

@@ -70,9 +70,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const audit = new AuditRepository(new EventsRepository());
   const keys = new ApiKeysService(
-    new ApiKeysRepository(database.db),
+    new ApiKeysRepository(),
     database.db,
-    new Writes(database.db, audit, new IdempotencyRepository(database.db)),
+    new Writes(database.db, audit, new IdempotencyRepository()),
   );
   // Audit events written from here name the operating-system user; they carry no API key.
   const context = { requestId: `cli-${randomUUID()}`, operator: `cli:${safeUsername()}` };

@@ -84,6 +84,24 @@ export class Database implements Queryable {
     }
   }
 
+  /** Runs fn on one REPEATABLE READ, READ ONLY transaction: one consistent snapshot for long reads (cursors). */
+  async readOnlySnapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      await runner.query('SET TRANSACTION READ ONLY');
+      const result = await fn(runner);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
   /** How many of these migrations the database has applied (readiness: the schema this build serves). */
   async appliedMigrations(names: readonly string[]): Promise<number> {
     const rows = await this.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM migrations WHERE name = ANY($1)`, [

@@ -88,7 +88,7 @@ export class InvoicesService {
 
   async list(query: InvoiceQuery): Promise<Page<InvoiceDto>> {
     const page = keyset(query);
-    const rows = await this.invoices.search(page, query);
+    const rows = await this.invoices.search(this.db, page, query);
     const lines = await this.invoices.linesOf(
       this.db,
       rows.map((r) => r.id),
@@ -208,9 +208,12 @@ export class InvoicesService {
   async reconciliation(query: ReconciliationQuery): Promise<ReconciliationReportDto> {
     const tolerancePercent = query.tolerancePercent ?? '0';
     const cost = await this.reports.monthlyCost({ month: query.month, groupBy: 'lease' } as MonthlyCostQuery);
-    const owners = await this.invoices.leaseLessors(cost.rows.map((r) => r.key));
-    const invoiced = await this.invoices.invoicedInMonth(`${query.month}-01`, query.lessorId);
-    const names = await this.invoices.lessorNames([...new Set(invoiced.map((i) => i.lessor_id))]);
+    const owners = await this.invoices.leaseLessors(
+      this.db,
+      cost.rows.map((r) => r.key),
+    );
+    const invoiced = await this.invoices.invoicedInMonth(this.db, `${query.month}-01`, query.lessorId);
+    const names = await this.invoices.lessorNames(this.db, [...new Set(invoiced.map((i) => i.lessor_id))]);
 
     // Leases of one lessor, prefix and currency in the month (a renewal may start mid-month) share one row.
     const expected = new Map<

@@ -1,3 +1,4 @@
+import { ReadDatabase } from '../database/read-database.service';
 import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
@@ -70,6 +71,8 @@ export class LeasesService {
   private readonly spec: EntitySpec<LeaseRow, LeaseDto>;
 
   constructor(
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
     private readonly leases: LeasesRepository,
     private readonly writes: Writes,
     private readonly db: Database,
@@ -79,7 +82,7 @@ export class LeasesService {
 
   async list(query: LeaseQuery): Promise<Page<LeaseDto>> {
     const page = keyset(query);
-    return toPage(await this.leases.search(page, query), page.limit, toLeaseDto);
+    return toPage(await this.leases.search(this.reads, page, query), page.limit, toLeaseDto);
   }
 
   get(id: string): Promise<LeaseDto> {

@@ -1,3 +1,4 @@
+import { ReadDatabase } from '../database/read-database.service';
 import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
@@ -27,6 +28,8 @@ export class LessorsService {
   private readonly spec: ArchivableSpec<LessorRow, LessorDto>;
 
   constructor(
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
     private readonly lessors: LessorsRepository,
     private readonly writes: Writes,
     private readonly db: Database,
@@ -36,7 +39,7 @@ export class LessorsService {
 
   async list(query: LessorQuery): Promise<Page<LessorDto>> {
     const page = keyset(query);
-    return toPage(await this.lessors.search(page, query), page.limit, toLessorDto);
+    return toPage(await this.lessors.search(this.reads, page, query), page.limit, toLessorDto);
   }
 
   get(id: string): Promise<LessorDto> {

@@ -1,3 +1,4 @@
+import { ReadDatabase } from '../database/read-database.service';
 import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
@@ -50,6 +51,8 @@ export class ProvidersService {
   private readonly spec: ArchivableSpec<ProviderRow, ProviderDto>;
 
   constructor(
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
     private readonly providers: ProvidersRepository,
     private readonly writes: Writes,
     private readonly db: Database,
@@ -59,7 +62,7 @@ export class ProvidersService {
 
   async list(query: ProviderQuery): Promise<Page<ProviderDto>> {
     const page = keyset(query);
-    return toPage(await this.providers.search(page, query), page.limit, toProviderDto);
+    return toPage(await this.providers.search(this.reads, page, query), page.limit, toProviderDto);
   }
 
   get(id: string): Promise<ProviderDto> {

@@ -1,3 +1,4 @@
+import { ReadDatabase } from '../database/read-database.service';
 import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
@@ -37,6 +38,8 @@ export class RegionsService {
   private readonly spec: ArchivableSpec<RegionRow, RegionDto>;
 
   constructor(
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
     private readonly regions: RegionsRepository,
     private readonly writes: Writes,
     private readonly db: Database,
@@ -46,7 +49,7 @@ export class RegionsService {
 
   async list(query: RegionQuery): Promise<Page<RegionDto>> {
     const page = keyset(query);
-    return toPage(await this.regions.search(page, query), page.limit, toRegionDto);
+    return toPage(await this.regions.search(this.reads, page, query), page.limit, toRegionDto);
   }
 
   get(id: string): Promise<RegionDto> {
