@@ -28,7 +28,7 @@ export const benchmark: Benchmark = {
       metric: `fill the /8: ${(ctx.options.filledAllocations + holes).toLocaleString('en-US')} takes, ${holes.toLocaleString('en-US')} released again`,
       value: (Date.now() - seedStarted) / 1000,
       unit: 's',
-      note: 'free_blocks_take / free_blocks_release in plpgsql loops',
+      note: 'free_blocks_take / allocation_release in plpgsql loops',
     });
 
     // The floor under every write: one durable commit (an xid assigned, so the WAL is flushed).
@@ -118,7 +118,7 @@ export async function sqlLatency(ctx: BenchContext, leaseId: string, count: numb
  * of TAKE_CHUNK per transaction (one huge transaction would leave every split's dead index
  * entries in front of the next search: quadratic), the allocation rows in one INSERT with
  * triggers and constraints on, then a random ninth of them released through
- * free_blocks_release so the free index holds thousands of small holes. Ends with exactly
+ * allocation_release (the service's release) so the free index holds thousands of small holes. Ends with exactly
  * `active` active allocations; returns how many were released.
  */
 const TAKE_CHUNK = 10_000;
@@ -165,11 +165,9 @@ async function fillLease(ctx: BenchContext, leaseId: string, active: number): Pr
         victim record;
       BEGIN
         FOR victim IN
-          UPDATE allocations SET status = 'released', occupied = false, released_at = now()
-           WHERE id IN (SELECT id FROM allocations WHERE lease_id = lease ORDER BY random() LIMIT current_setting('bench.released')::int)
-          RETURNING prefix
+          SELECT id FROM allocations WHERE lease_id = lease ORDER BY random() LIMIT current_setting('bench.released')::int
         LOOP
-          PERFORM free_blocks_release(lease, victim.prefix);
+          PERFORM allocation_release(victim.id, NULL);
         END LOOP;
       END $$`);
     await c.query('COMMIT');

@@ -62,6 +62,68 @@ CREATE FUNCTION public.allocation_place(p_lease uuid, p_length integer, p_first_
     RETURN NEXT;
   END $$;
 
+CREATE FUNCTION public.asn_is_origin(asn bigint) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+        SELECT asn BETWEEN 1 AND 4294967294
+           AND asn <> 23456 AND asn <> 65535
+           AND asn NOT BETWEEN 64496 AND 64511
+           AND asn NOT BETWEEN 65536 AND 65551
+      $$;
+
+CREATE TABLE public.allocations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    seq bigint NOT NULL,
+    lease_id uuid NOT NULL,
+    prefix cidr NOT NULL,
+    region_id uuid NOT NULL,
+    provider_id uuid NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    occupied boolean DEFAULT true NOT NULL,
+    requested_prefix_length smallint,
+    strategy text DEFAULT 'explicit'::text NOT NULL,
+    description text,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    released_at timestamp with time zone,
+    hold_until timestamp with time zone,
+    version integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    effective_date date NOT NULL,
+    name text,
+    origin_asn bigint,
+    CONSTRAINT allocations_name_length_check CHECK (((name IS NULL) OR ((char_length(name) >= 1) AND (char_length(name) <= 128)))),
+    CONSTRAINT allocations_occupied_check CHECK (((status = 'released'::text) OR occupied)),
+    CONSTRAINT allocations_origin_asn_check CHECK (((origin_asn IS NULL) OR public.asn_is_origin(origin_asn))),
+    CONSTRAINT allocations_prefix_ipv4_check CHECK ((family((prefix)::inet) = 4)),
+    CONSTRAINT allocations_released_at_check CHECK (((status = 'released'::text) = (released_at IS NOT NULL))),
+    CONSTRAINT allocations_requested_length_check CHECK (((requested_prefix_length IS NULL) OR ((requested_prefix_length >= 0) AND (requested_prefix_length <= 32)))),
+    CONSTRAINT allocations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'released'::text]))),
+    CONSTRAINT allocations_strategy_check CHECK ((strategy = ANY (ARRAY['explicit'::text, 'best-fit'::text, 'first-fit'::text])))
+);
+
+CREATE FUNCTION public.allocation_release(p_allocation uuid, p_hold interval) RETURNS SETOF public.allocations
+    LANGUAGE plpgsql
+    AS $$
+      DECLARE
+        l_lease uuid;
+        released allocations;
+      BEGIN
+        SELECT lease_id INTO l_lease FROM allocations WHERE id = p_allocation AND status = 'active';
+        IF NOT FOUND THEN RETURN; END IF;
+        PERFORM 1 FROM leases WHERE id = l_lease FOR NO KEY UPDATE;
+        UPDATE allocations
+           SET status = 'released', released_at = now(), occupied = p_hold IS NOT NULL, hold_until = now() + p_hold,
+               version = version + 1, updated_at = now()
+         WHERE id = p_allocation AND status = 'active'
+        RETURNING * INTO released;
+        IF NOT FOUND THEN RETURN; END IF;
+        IF p_hold IS NULL THEN
+          PERFORM free_blocks_release_everywhere(released.prefix);
+        END IF;
+        RETURN NEXT released;
+      END $$;
+
 CREATE FUNCTION public.allocations_default_effective_date() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -119,15 +181,6 @@ CREATE FUNCTION public.allocations_within_active_lease() RETURNS trigger
         END IF;
         RETURN NULL;
       END $$;
-
-CREATE FUNCTION public.asn_is_origin(asn bigint) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-        SELECT asn BETWEEN 1 AND 4294967294
-           AND asn <> 23456 AND asn <> 65535
-           AND asn NOT BETWEEN 64496 AND 64511
-           AND asn NOT BETWEEN 65536 AND 65551
-      $$;
 
 CREATE FUNCTION public.asns_are_origins(asns bigint[]) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -492,37 +545,6 @@ ALTER TABLE public.allocation_history ALTER COLUMN id ADD GENERATED ALWAYS AS ID
     CACHE 1
 );
 
-CREATE TABLE public.allocations (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    seq bigint NOT NULL,
-    lease_id uuid NOT NULL,
-    prefix cidr NOT NULL,
-    region_id uuid NOT NULL,
-    provider_id uuid NOT NULL,
-    status text DEFAULT 'active'::text NOT NULL,
-    occupied boolean DEFAULT true NOT NULL,
-    requested_prefix_length smallint,
-    strategy text DEFAULT 'explicit'::text NOT NULL,
-    description text,
-    tags text[] DEFAULT '{}'::text[] NOT NULL,
-    released_at timestamp with time zone,
-    hold_until timestamp with time zone,
-    version integer DEFAULT 1 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    effective_date date NOT NULL,
-    name text,
-    origin_asn bigint,
-    CONSTRAINT allocations_name_length_check CHECK (((name IS NULL) OR ((char_length(name) >= 1) AND (char_length(name) <= 128)))),
-    CONSTRAINT allocations_occupied_check CHECK (((status = 'released'::text) OR occupied)),
-    CONSTRAINT allocations_origin_asn_check CHECK (((origin_asn IS NULL) OR public.asn_is_origin(origin_asn))),
-    CONSTRAINT allocations_prefix_ipv4_check CHECK ((family((prefix)::inet) = 4)),
-    CONSTRAINT allocations_released_at_check CHECK (((status = 'released'::text) = (released_at IS NOT NULL))),
-    CONSTRAINT allocations_requested_length_check CHECK (((requested_prefix_length IS NULL) OR ((requested_prefix_length >= 0) AND (requested_prefix_length <= 32)))),
-    CONSTRAINT allocations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'released'::text]))),
-    CONSTRAINT allocations_strategy_check CHECK ((strategy = ANY (ARRAY['explicit'::text, 'best-fit'::text, 'first-fit'::text])))
-);
-
 ALTER TABLE public.allocations ALTER COLUMN seq ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME public.allocations_seq_seq
     START WITH 1
@@ -542,6 +564,8 @@ CREATE TABLE public.api_keys (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     last_used_at timestamp with time zone,
+    version integer DEFAULT 1 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT api_keys_key_prefix_check CHECK (((key_prefix IS NULL) OR (key_prefix = 'ipl_'::text))),
     CONSTRAINT api_keys_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'engineer'::text, 'finance'::text, 'viewer'::text])))
 );

@@ -13,6 +13,8 @@ import { RoutingHygiene1771000001000 } from './1771000001000-RoutingHygiene';
 import { AllocationsSpgist1772000000000 } from './1772000000000-AllocationsSpgist';
 import { RateLimits1772000001000 } from './1772000001000-RateLimits';
 import { MonthlyCostIndexes1773000000000 } from './1773000000000-MonthlyCostIndexes';
+import { AllocationRelease1774000000000 } from './1774000000000-AllocationRelease';
+import { ApiKeyVersion1774000001000 } from './1774000001000-ApiKeyVersion';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -31,4 +33,6 @@ export const MIGRATIONS = [
   AllocationsSpgist1772000000000,
   RateLimits1772000001000,
   MonthlyCostIndexes1773000000000,
+  AllocationRelease1774000000000,
+  ApiKeyVersion1774000001000,
 ];

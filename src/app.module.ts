@@ -2,7 +2,6 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { EventsModule } from './events/events.module';
 import { AuthModule } from './auth/auth.module';
-import { CommonModule } from './common/common.module';
 import { APP_CONFIG, AppConfig } from './config/config';
 import { Runtime, RUNTIME } from './config/runtime';
 import { DatabaseModule } from './database/database.module';
@@ -25,6 +24,7 @@ import { ImportsModule } from './imports/imports.module';
 import { ReputationModule } from './reputation/reputation.module';
 import { RoutingModule } from './routing/routing.module';
 import { RpkiModule } from './rpki/rpki.module';
+import { PersistenceModule } from './persistence/persistence.module';
 
 @Module({})
 export class AppModule {
@@ -34,7 +34,7 @@ export class AppModule {
       global: true,
       imports: [
         DatabaseModule.forRoot(databaseUrl, config.dbPoolSize),
-        CommonModule,
+        PersistenceModule,
         EventsModule,
         AuditModule,
         AuthModule,

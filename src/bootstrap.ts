@@ -22,12 +22,13 @@ import { PinoNestLogger } from './common/logger';
 import { repeatedQueryParameters, validationException } from './common/validation';
 import type { AppConfig } from './config/config';
 import type { Runtime } from './config/runtime';
-import { DomainError, ErrorCode, Unauthenticated } from './errors/domain-errors';
+import { ErrorCode, Unauthenticated, UnsupportedMediaType, ValidationFailed } from './errors/domain-errors';
 import { AllowedMethods, ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { PROBLEM_TYPES, problemType } from './errors/problem';
 import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
-import { Database } from './database/database.service';
+import { ExampleIdsRepository } from './openapi/example-ids.repository';
+import { Database, Queryable } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
 import { documentIdempotency } from './idempotency/idempotency.openapi';
 import { documentUploads } from './common/uploads-openapi';
@@ -93,7 +94,7 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
     }),
   );
   app.use((req: Request, _res: Response, next: NextFunction) => next(repeatedQueryParameters(req.query)));
-  app.use(authenticateBeforeBody(app.get(ApiKeysRepository), app.get(AddressRateLimiter)));
+  app.use(authenticateBeforeBody(app.get(ApiKeysRepository), app.get(Database), app.get(AddressRateLimiter)));
   app.use(rawBodies());
   app.use(refuseNonJsonBodies);
   app.use(bodyParsers());
@@ -102,36 +103,36 @@ export function bootstrap(app: INestApplication, config: AppConfig, logger: Logg
       if (req.body === undefined) req.body = {};
       else if (Array.isArray(req.body))
         return next(
-          new DomainError('VALIDATION_FAILED', 'The request body must be a JSON object, not an array.', {
-            errors: [{ field: 'body', message: 'must be a JSON object' }],
-          }),
+          new ValidationFailed(
+            [{ field: 'body', message: 'must be a JSON object' }],
+            'The request body must be a JSON object, not an array.',
+          ),
         );
     }
     // class-transformer recurses per level: a 1 MiB body nested thousands deep overflowed the stack (500).
     const defect = inspectBody(req.body, MAX_BODY_DEPTH, MAX_OBJECT_FIELDS);
     if (defect === 'too-deep') {
       return next(
-        new DomainError('VALIDATION_FAILED', `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`, {
-          errors: [{ field: 'body', message: 'nested too deeply' }],
-        }),
+        new ValidationFailed(
+          [{ field: 'body', message: 'nested too deeply' }],
+          `The request body is nested more than ${MAX_BODY_DEPTH} levels deep.`,
+        ),
       );
     }
     if (defect === 'too-many-fields') {
       // Refused before validation: 50,000 unknown fields once cost 1.5 s of CPU and a 3 MB error.
       return next(
-        new DomainError(
-          'VALIDATION_FAILED',
+        new ValidationFailed(
+          [{ field: 'body', message: `more than ${MAX_OBJECT_FIELDS} fields in one object` }],
           `An object in the request body has more than ${MAX_OBJECT_FIELDS} fields; no object of this API has that many.`,
-          { errors: [{ field: 'body', message: `more than ${MAX_OBJECT_FIELDS} fields in one object` }] },
         ),
       );
     }
     if (defect === 'ill-formed') {
       return next(
-        new DomainError(
-          'VALIDATION_FAILED',
+        new ValidationFailed(
+          [{ field: 'body', message: 'ill-formed Unicode' }],
           'The request body contains a string that is not well-formed Unicode (a lone surrogate).',
-          { errors: [{ field: 'body', message: 'ill-formed Unicode' }] },
         ),
       );
     }
@@ -286,7 +287,7 @@ function carriesBody(req: Request): boolean {
  * valid key the answer is 401 at once and the connection is closed, so unauthenticated clients
  * cannot make the service parse (and buffer) their bodies. The guard reuses the key found here.
  */
-function authenticateBeforeBody(keys: ApiKeysRepository, addressLimits: AddressRateLimiter) {
+function authenticateBeforeBody(keys: ApiKeysRepository, db: Queryable, addressLimits: AddressRateLimiter) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (!carriesBody(req)) return next();
     const refuse = (error: unknown) => {
@@ -294,7 +295,7 @@ function authenticateBeforeBody(keys: ApiKeysRepository, addressLimits: AddressR
       next(error);
     };
     const match = BEARER.exec(req.headers.authorization ?? '');
-    const lookup = match ? keys.findActiveByHash(hashApiKey(match[1])) : Promise.resolve(undefined);
+    const lookup = match ? keys.findActiveByHash(db, hashApiKey(match[1])) : Promise.resolve(undefined);
     lookup.then(
       async (key) => {
         if (key) {
@@ -346,8 +347,7 @@ function refuseNonJsonBodies(req: Request, _res: Response, next: NextFunction): 
   const accepted = [...JSON_TYPES, ...(bodyRouteFor(req.method, req.path)?.textTypes ?? [])];
   if (hasBody && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method) && !req.is(accepted)) {
     return next(
-      new DomainError(
-        'UNSUPPORTED_MEDIA_TYPE',
+      new UnsupportedMediaType(
         `Request bodies must be application/json (got ${String(req.headers['content-type'] ?? 'no Content-Type').slice(0, 80)}).`,
       ),
     );
@@ -397,14 +397,17 @@ export function buildOpenApiDocument(app: INestApplication) {
 function setupSwagger(app: INestApplication, document: OpenAPIObject): void {
   const db = app.get(Database);
   const keys = app.get(ApiKeysRepository);
+  const exampleIds = new ExampleIdsRepository();
   const withKey = async (req: Request) => {
     const match = BEARER.exec(req.headers.authorization ?? '');
-    return match ? (await keys.findActiveByHash(hashApiKey(match[1])).catch(() => undefined)) !== undefined : false;
+    if (!match) return false;
+    return (await keys.findActiveByHash(db, hashApiKey(match[1])).catch(() => undefined)) !== undefined;
   };
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
+    // The spec must stay available while the database is not: then the placeholders stay.
     patchDocumentOnRequest: async (req, _res, served) =>
-      (await withKey(req as Request)) ? withExampleIds(served, db) : served,
+      (await withKey(req as Request)) ? withExampleIds(served, await exampleIds.newest(db).catch(() => ({}))) : served,
     customSiteTitle: 'iplease API',
     swaggerOptions: {
       persistAuthorization: false,

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -11,7 +11,8 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
-import { setEtag } from '../common/etag';
+import { EtagFromVersion, IfMatch } from '../common/etag';
+import type { ExpectedVersion } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { allPages, ExportsService } from '../imports/exports.service';
@@ -25,8 +26,6 @@ import {
   AllocationQuery,
   CreateAllocationDto,
   CreateAllocationQuery,
-  FreeSpaceDto,
-  FreeSpaceQuery,
   UpdateAllocationDto,
 } from './dto/allocation.dto';
 
@@ -101,6 +100,7 @@ export class AllocationsController {
   })
   @ApiOkResponse({ type: AllocationPreviewDto, description: 'Dry run: what would be allocated; nothing written.' })
   @ApiProblems(400, 403, 409, 413, 415, 422)
+  @EtagFromVersion()
   async create(
     @Body() dto: CreateAllocationDto,
     @Query() query: CreateAllocationQuery,
@@ -112,7 +112,6 @@ export class AllocationsController {
     } else {
       res.status(201);
       res.setHeader('Location', `/api/v1/allocations/${result.id}`);
-      setEtag(res, result.version);
     }
     return result;
   }
@@ -122,10 +121,9 @@ export class AllocationsController {
   @ApiOperation({ operationId: 'getAllocation', summary: 'Get an active allocation (404 once released)' })
   @ApiOkResponse({ type: AllocationDto, description: 'The allocation; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
-  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
-    const allocation = await this.allocations.get(id);
-    setEtag(res, allocation.version);
-    return allocation;
+  @EtagFromVersion()
+  get(@Param('id', UuidPipe) id: string) {
+    return this.allocations.get(id);
   }
 
   @Patch(':id')
@@ -147,15 +145,9 @@ export class AllocationsController {
     headers: ETAG_HEADER,
   })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
-  async update(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: UpdateAllocationDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const allocation = await this.allocations.update(id, dto, ifMatch);
-    setEtag(res, allocation.version);
-    return allocation;
+  @EtagFromVersion()
+  update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateAllocationDto, @IfMatch() expected: ExpectedVersion) {
+    return this.allocations.update(id, dto, expected);
   }
 
   @Get(':id/history')
@@ -189,15 +181,9 @@ export class AllocationsController {
   })
   @ApiOkResponse({ type: AllocationDto, description: 'The allocation in its new lease.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)
-  async move(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: MoveAllocationDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const allocation = await this.allocations.move(id, dto, ifMatch);
-    setEtag(res, allocation.version);
-    return allocation;
+  @EtagFromVersion()
+  move(@Param('id', UuidPipe) id: string, @Body() dto: MoveAllocationDto, @IfMatch() expected: ExpectedVersion) {
+    return this.allocations.move(id, dto, expected);
   }
 
   @Delete(':id')
@@ -212,27 +198,7 @@ export class AllocationsController {
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Released.' })
   @ApiProblems(400, 403, 404, 412)
-  async release(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.allocations.release(id, ifMatch);
-  }
-}
-
-@ApiTags('Leases')
-@ApiBearerAuth()
-@Controller('api/v1/leases')
-export class LeaseFreeSpaceController {
-  constructor(private readonly allocations: AllocationsService) {}
-
-  @Get(':id/free')
-  @Allow(...READ_INVENTORY)
-  @ApiOperation({
-    operationId: 'listLeaseFreeSpace',
-    summary: 'What is still free in this lease?',
-    description: 'Maximal free blocks, or with prefixLength every free block of exactly that length.',
-  })
-  @ApiOkResponse({ type: FreeSpaceDto, description: 'Free blocks, lowest address first.' })
-  @ApiProblems(400, 403, 404)
-  free(@Param('id', UuidPipe) id: string, @Query() query: FreeSpaceQuery): Promise<FreeSpaceDto> {
-    return this.allocations.freeSpace(id, query);
+  async release(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion): Promise<void> {
+    await this.allocations.release(id, expected);
   }
 }

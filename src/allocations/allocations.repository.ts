@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Keyset } from '../common/pagination';
-import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
+import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
 import { Queryable } from '../database/database.service';
-import { ReadDatabase } from '../database/read-database.service';
 import type { AllocationQuery, AllocationStatus } from './dto/allocation.dto';
-import { Listed, LISTED_SQL } from '../reputation/listed';
+import { Listed, LISTED_SQL } from '../reputation/reputation.repository';
 
 export interface AllocationRow extends VersionedRow {
   lease_id: string;
@@ -60,12 +59,11 @@ export const ALLOCATION_COLUMNS = `id, seq, lease_id, prefix::text AS prefix, re
 
 @Injectable()
 export class AllocationsRepository extends TableRepository<AllocationRow> {
-  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
-  constructor(private readonly reads: ReadDatabase) {
+  constructor() {
     super('allocations', ALLOCATION_COLUMNS, `status = 'active'`);
   }
 
-  search(page: Keyset, query: AllocationQuery): Promise<AllocationRow[]> {
+  search(q: Queryable, page: Keyset, query: AllocationQuery): Promise<AllocationRow[]> {
     const filters: Filter[] = [{ sql: 'status = $1', params: [query.status ?? 'active'] }];
     if (query.leaseId) filters.push({ sql: 'lease_id = $1', params: [query.leaseId] });
     if (query.regionId) filters.push({ sql: 'region_id = $1', params: [query.regionId] });
@@ -74,7 +72,7 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
     if (query.within) filters.push({ sql: 'prefix <<= $1::cidr', params: [query.within] });
     if (query.tag) filters.push({ sql: 'tags @> ARRAY[$1]::text[]', params: [query.tag] });
     if (query.name !== undefined) filters.push({ sql: 'name = $1', params: [query.name] });
-    return this.list(this.reads, page, filters);
+    return this.list(q, page, filters);
   }
 
   /**
@@ -131,21 +129,17 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
     return rows[0];
   }
 
-  /** Gives the block back to every lease whose prefix overlaps it (SQL function free_blocks_release_everywhere). */
-  async releaseBlock(tx: Queryable, prefix: string): Promise<void> {
-    await tx.query(`SELECT free_blocks_release_everywhere($1::cidr)`, [prefix]);
-  }
-
-  /** Marks an allocation released today; its history stops counting from today (trigger allocations_track_history). */
-  async markReleased(tx: Queryable, id: string, holdDays: number): Promise<AllocationRow> {
-    const rows = await tx.query<[AllocationRow[], number]>(
-      `UPDATE allocations SET status = 'released', released_at = now(),
-              occupied = $2 > 0, hold_until = CASE WHEN $2 > 0 THEN now() + make_interval(days => $2) END,
-              version = version + 1, updated_at = now()
-        WHERE id = $1 RETURNING ${ALLOCATION_COLUMNS}`,
+  /**
+   * Releases an active allocation under its lease's lock (SQL function allocation_release). With
+   * `holdDays` the block stays occupied that long; without (null), it goes back to every lease that
+   * overlaps it. Its history stops counting from today (trigger allocations_track_history).
+   */
+  async release(q: Queryable, id: string, holdDays: number | null): Promise<AllocationRow | undefined> {
+    const rows = await q.query<AllocationRow[]>(
+      `SELECT ${ALLOCATION_COLUMNS} FROM allocation_release($1, make_interval(days => $2)) AS allocations`,
       [id, holdDays],
     );
-    return rows[0][0];
+    return rows[0];
   }
 
   /**
@@ -256,12 +250,14 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
     return rows.length > 0;
   }
 
+  /** The database's today (contract: days are UTC dates as PostgreSQL sees them). */
+  async today(q: Queryable): Promise<string> {
+    const rows = await q.query<{ today: string }[]>(`SELECT current_date AS today`);
+    return rows[0].today;
+  }
+
   async activeNamed(q: Queryable, name: string): Promise<boolean> {
     const rows = await q.query<unknown[]>(`SELECT 1 FROM allocations WHERE name = $1 AND status = 'active'`, [name]);
     return rows.length > 0;
-  }
-
-  async insertAllocation(tx: Queryable, values: Record<string, unknown>): Promise<AllocationRow> {
-    return this.insert(tx, values);
   }
 }

@@ -1,11 +1,12 @@
+import type { ExpectedVersion } from '../common/etag';
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditRepository } from '../audit/audit.repository';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { EntitySpec, Writes } from '../persistence/writes';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { Database, Tx } from '../database/database.service';
-import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode, UNIQUE_VIOLATION } from '../database/pg-errors';
+import { ReadDatabase } from '../database/read-database.service';
+import { ConstraintErrors, onConstraintViolation } from '../database/pg-errors';
 import {
   AlreadyExists,
   NoCapacity,
@@ -15,7 +16,10 @@ import {
   ProviderRuleViolation,
   ValidationFailed,
 } from '../errors/domain-errors';
-import { addressCount, cidrFromString, contains, formatCidr } from '../ip';
+import { LeasesRepository } from '../leases/leases.repository';
+import { ProvidersRepository } from '../providers/providers.repository';
+import { RegionsRepository } from '../regions/regions.repository';
+import { addressCount, blocksOfLength, cidrFromString, contains, formatCidr } from '../ip';
 import { AllocationRow, AllocationsRepository, Placement as LeasePlacement } from './allocations.repository';
 import {
   AllocationDto,
@@ -73,9 +77,13 @@ export class AllocationsService {
 
   constructor(
     private readonly allocations: AllocationsRepository,
-    private readonly writes: VersionedWrites,
-    private readonly audit: AuditRepository,
+    private readonly writes: Writes,
     private readonly db: Database,
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
+    private readonly leases: LeasesRepository,
+    private readonly regions: RegionsRepository,
+    private readonly providers: ProvidersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.spec = { type: 'allocation', repository: allocations, toView: toAllocationDto };
@@ -83,7 +91,7 @@ export class AllocationsService {
 
   async list(query: AllocationQuery): Promise<Page<AllocationDto>> {
     const page = keyset(query);
-    return toPage(await this.allocations.search(page, query), page.limit, toAllocationDto);
+    return toPage(await this.allocations.search(this.reads, page, query), page.limit, toAllocationDto);
   }
 
   get(id: string): Promise<AllocationDto> {
@@ -103,57 +111,53 @@ export class AllocationsService {
     const strategy: Strategy | 'explicit' = dto.prefix !== undefined ? 'explicit' : (dto.strategy ?? 'best-fit');
 
     try {
-      return await this.db.transaction(async (tx) => {
-        const placement =
-          dto.prefix !== undefined
-            ? await this.claimExplicit(tx, dto.prefix, dto.leaseId)
-            : await this.takeNext(tx, length, strategy === 'first-fit', dto.leaseId);
-        if (dto.effectiveDate !== undefined) await this.checkBackdating(tx, placement, dto.effectiveDate);
-        const values = {
-          ...(dto.effectiveDate !== undefined ? { effective_date: dto.effectiveDate } : {}),
-          lease_id: placement.leaseId,
-          prefix: placement.prefix,
-          region_id: dto.regionId,
-          provider_id: dto.providerId,
-          requested_prefix_length: dto.prefix !== undefined ? null : length,
-          strategy,
-          name: dto.name ?? null,
-          origin_asn: dto.originAsn ?? null,
-          description: dto.description ?? null,
-          tags: [...new Set(dto.tags ?? [])],
-        };
-        if (dryRun) {
-          const exists = await tx.query<unknown[]>(`SELECT 1 FROM regions WHERE id = $1 AND archived_at IS NULL`, [
-            dto.regionId,
-          ]);
-          if (exists.length === 0)
-            throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
-          if (dto.name && (await this.allocations.activeNamed(tx, dto.name)))
-            throw new AlreadyExists(`An active allocation named "${dto.name}" already exists.`, 'name');
-          throw new DryRunRollback({
-            dryRun: true,
-            leaseId: placement.leaseId,
+      return await onConstraintViolation(this.constraintErrors(dto.prefix, dto.name), () =>
+        this.writes.create(this.spec, async (tx) => {
+          const placement =
+            dto.prefix !== undefined
+              ? await this.claimExplicit(tx, dto.prefix, dto.leaseId)
+              : await this.takeNext(tx, length, strategy === 'first-fit', dto.leaseId);
+          if (dto.effectiveDate !== undefined) await this.checkBackdating(tx, placement, dto.effectiveDate);
+          const values = {
+            ...(dto.effectiveDate !== undefined ? { effective_date: dto.effectiveDate } : {}),
+            lease_id: placement.leaseId,
             prefix: placement.prefix,
-            regionId: dto.regionId,
-            providerId: dto.providerId,
-            requestedPrefixLength: values.requested_prefix_length,
+            region_id: dto.regionId,
+            provider_id: dto.providerId,
+            requested_prefix_length: dto.prefix !== undefined ? null : length,
             strategy,
-            addressCount: addressCount(length),
-            effectiveDate: dto.effectiveDate ?? (await this.today(tx)),
-          });
-        }
-        const row = await this.allocations.insertAllocation(tx, values);
-        const view = toAllocationDto(row);
-        await this.audit.record(tx, { action: 'create', entityType: 'allocation', entityId: row.id, after: view });
-        return view;
-      });
+            name: dto.name ?? null,
+            origin_asn: dto.originAsn ?? null,
+            description: dto.description ?? null,
+            tags: [...new Set(dto.tags ?? [])],
+          };
+          if (dryRun) {
+            if (!(await this.regions.findById(tx, dto.regionId)))
+              throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
+            if (dto.name && (await this.allocations.activeNamed(tx, dto.name)))
+              throw new AlreadyExists(`An active allocation named "${dto.name}" already exists.`, 'name');
+            throw new DryRunRollback({
+              dryRun: true,
+              leaseId: placement.leaseId,
+              prefix: placement.prefix,
+              regionId: dto.regionId,
+              providerId: dto.providerId,
+              requestedPrefixLength: values.requested_prefix_length,
+              strategy,
+              addressCount: addressCount(length),
+              effectiveDate: dto.effectiveDate ?? (await this.today(tx)),
+            });
+          }
+          return this.allocations.insert(tx, values);
+        }),
+      );
     } catch (error) {
       if (error instanceof DryRunRollback) return error.preview;
-      throw await this.translate(error, dto.prefix, dto.name);
+      throw error;
     }
   }
 
-  async update(id: string, dto: UpdateAllocationDto, ifMatch?: string): Promise<AllocationDto> {
+  async update(id: string, dto: UpdateAllocationDto, expected?: ExpectedVersion): Promise<AllocationDto> {
     const columns: Record<string, unknown> = {};
     if (dto.regionId !== undefined) columns.region_id = dto.regionId;
     if (dto.providerId !== undefined) columns.provider_id = dto.providerId;
@@ -161,54 +165,54 @@ export class AllocationsService {
     if (dto.name !== undefined) columns.name = dto.name;
     if (dto.originAsn !== undefined) columns.origin_asn = dto.originAsn;
     if (dto.tags !== undefined) columns.tags = [...new Set(dto.tags)];
-    try {
-      return (await this.writes.mutate(this.spec, id, ifMatch, 'update', async (tx, current) => {
-        if (dto.providerId !== undefined && dto.providerId !== current.provider_id) {
-          await this.checkProviderRule(dto.providerId, cidrFromString(current.prefix).length, 'providerId');
-        }
-        const moves = dto.regionId !== undefined || dto.providerId !== undefined;
-        const from = dto.effectiveDate ?? (await this.today(tx));
-        if (dto.effectiveDate !== undefined) await this.checkChangeDate(tx, current, from, 'effectiveDate');
-        const row = await this.allocations.update(tx, id, columns);
-        if (moves) {
-          await this.allocations.reassignFrom(tx, id, from, { region_id: dto.regionId, provider_id: dto.providerId });
-        }
-        return row;
-      })) as AllocationDto;
-    } catch (error) {
-      throw await this.translate(error, undefined, dto.name);
-    }
+    return onConstraintViolation(
+      this.constraintErrors(undefined, dto.name),
+      async () =>
+        (await this.writes.mutate(this.spec, id, expected, 'update', async (tx, current) => {
+          if (dto.providerId !== undefined && dto.providerId !== current.provider_id) {
+            await this.checkProviderRule(dto.providerId, cidrFromString(current.prefix).length, 'providerId');
+          }
+          const moves = dto.regionId !== undefined || dto.providerId !== undefined;
+          const from = dto.effectiveDate ?? (await this.today(tx));
+          if (dto.effectiveDate !== undefined) await this.checkChangeDate(tx, current, from, 'effectiveDate');
+          const row = await this.allocations.update(tx, id, columns);
+          if (moves) {
+            await this.allocations.reassignFrom(tx, id, from, { region_id: dto.regionId, provider_id: dto.providerId });
+          }
+          return row;
+        })) as AllocationDto,
+    );
   }
 
   /** Re-parents an active allocation to another active lease that contains it: same id, same prefix, history kept. */
-  async move(id: string, dto: MoveAllocationDto, ifMatch?: string): Promise<AllocationDto> {
-    try {
-      return (await this.writes.mutate(this.spec, id, ifMatch, 'move', async (tx, current) => {
-        if (dto.leaseId === current.lease_id) {
-          throw ValidationFailed.field('leaseId', `allocation ${id} is already in lease ${dto.leaseId}`);
-        }
-        const target = await this.allocations.lockLease(tx, dto.leaseId);
-        if (!target) throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
-        if (!target.active) throw new NotInActiveLease(`Lease ${dto.leaseId} is not active today.`);
-        if (!contains(cidrFromString(target.prefix), cidrFromString(current.prefix))) {
-          throw new NotInActiveLease(`${current.prefix} is not inside lease ${dto.leaseId} (${target.prefix}).`);
-        }
-        const from = dto.effectiveDate ?? (await this.today(tx));
-        if (dto.effectiveDate !== undefined) await this.checkChangeDate(tx, current, from, 'effectiveDate');
-        const [lease] = await this.allocations.leaseStart(tx, dto.leaseId);
-        if (from < lease.start_date) {
-          throw ValidationFailed.field(
-            'effectiveDate',
-            `the move cannot take effect before lease ${dto.leaseId} starts (${lease.start_date})`,
-          );
-        }
-        const row = await this.allocations.update(tx, id, { lease_id: dto.leaseId });
-        await this.allocations.reassignFrom(tx, id, from, { lease_id: dto.leaseId });
-        return row;
-      })) as AllocationDto;
-    } catch (error) {
-      throw await this.translate(error);
-    }
+  async move(id: string, dto: MoveAllocationDto, expected?: ExpectedVersion): Promise<AllocationDto> {
+    return onConstraintViolation(
+      this.constraintErrors(),
+      async () =>
+        (await this.writes.mutate(this.spec, id, expected, 'move', async (tx, current) => {
+          if (dto.leaseId === current.lease_id) {
+            throw ValidationFailed.field('leaseId', `allocation ${id} is already in lease ${dto.leaseId}`);
+          }
+          const target = await this.allocations.lockLease(tx, dto.leaseId);
+          if (!target) throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
+          if (!target.active) throw new NotInActiveLease(`Lease ${dto.leaseId} is not active today.`);
+          if (!contains(cidrFromString(target.prefix), cidrFromString(current.prefix))) {
+            throw new NotInActiveLease(`${current.prefix} is not inside lease ${dto.leaseId} (${target.prefix}).`);
+          }
+          const from = dto.effectiveDate ?? (await this.today(tx));
+          if (dto.effectiveDate !== undefined) await this.checkChangeDate(tx, current, from, 'effectiveDate');
+          const [lease] = await this.allocations.leaseStart(tx, dto.leaseId);
+          if (from < lease.start_date) {
+            throw ValidationFailed.field(
+              'effectiveDate',
+              `the move cannot take effect before lease ${dto.leaseId} starts (${lease.start_date})`,
+            );
+          }
+          const row = await this.allocations.update(tx, id, { lease_id: dto.leaseId });
+          await this.allocations.reassignFrom(tx, id, from, { lease_id: dto.leaseId });
+          return row;
+        })) as AllocationDto,
+    );
   }
 
   async history(id: string): Promise<AllocationHistoryDto> {
@@ -226,8 +230,7 @@ export class AllocationsService {
   }
 
   private async today(q: Tx): Promise<string> {
-    const rows = await q.query<{ today: string }[]>(`SELECT current_date AS today`);
-    return rows[0].today;
+    return this.allocations.today(q);
   }
 
   /** A change dated `from` must lie between the allocation's first day and today. */
@@ -271,23 +274,17 @@ export class AllocationsService {
   }
 
   /** Releases at once; with RELEASE_HOLD_DAYS the space stays out of reach until the hold ends. */
-  async release(id: string, ifMatch?: string): Promise<void> {
+  async release(id: string, expected?: ExpectedVersion): Promise<void> {
     const holdDays = this.config.releaseHoldDays;
-    await this.writes.mutate(this.spec, id, ifMatch, 'release', async (tx, current) => {
-      await this.allocations.lockLease(tx, current.lease_id);
-      const row = await this.allocations.markReleased(tx, id, holdDays);
-      if (holdDays === 0) await this.allocations.releaseBlock(tx, current.prefix);
-      return row;
-    });
+    await this.writes.mutate(this.spec, id, expected, 'release', (tx) =>
+      this.allocations.release(tx, id, holdDays > 0 ? holdDays : null),
+    );
   }
 
   async freeSpace(leaseId: string, query: FreeSpaceQuery): Promise<FreeSpaceDto> {
-    const lease = await this.db.query<{ prefix: string }[]>(`SELECT prefix::text AS prefix FROM leases WHERE id = $1`, [
-      leaseId,
-    ]);
-    if (lease.length === 0) throw new NotFound('lease', leaseId);
+    if (!(await this.leases.exists(this.db, leaseId))) throw new NotFound('lease', leaseId);
     if (await this.allocations.hasExpiredHolds(this.db, leaseId)) {
-      await this.db.transaction(async (tx) => {
+      await this.writes.transaction(async (tx) => {
         await this.allocations.lockLease(tx, leaseId);
         await this.allocations.reclaimExpiredHolds(tx, leaseId);
       });
@@ -298,28 +295,15 @@ export class AllocationsService {
     }));
     const limit = query.limit ?? 256;
     const freeAddresses = blocks.reduce((sum, b) => sum + addressCount(b.length), 0);
-    const wanted = query.prefixLength;
-    if (wanted === undefined) {
-      return {
-        items: blocks.slice(0, limit).map((b) => ({ prefix: formatCidr(b), addressCount: addressCount(b.length) })),
-        total: blocks.length,
-        freeAddresses,
-      };
-    }
-    const items: { prefix: string; addressCount: number }[] = [];
-    let total = 0;
-    for (const block of blocks) {
-      if (block.length > wanted) continue;
-      const count = 2 ** (wanted - block.length);
-      total += count;
-      for (let i = 0; i < count && items.length < limit; i++) {
-        items.push({
-          prefix: formatCidr({ network: block.network + i * addressCount(wanted), length: wanted }),
-          addressCount: addressCount(wanted),
-        });
-      }
-    }
-    return { items, total, freeAddresses };
+    const { items, total } =
+      query.prefixLength === undefined
+        ? { items: blocks.slice(0, limit), total: blocks.length }
+        : blocksOfLength(blocks, query.prefixLength, limit);
+    return {
+      items: items.map((b) => ({ prefix: formatCidr(b), addressCount: addressCount(b.length) })),
+      total,
+      freeAddresses,
+    };
   }
 
   private async takeNext(tx: Tx, length: number, firstFit: boolean, leaseId?: string): Promise<Placement> {
@@ -376,11 +360,7 @@ export class AllocationsService {
   }
 
   private async checkProviderRule(providerId: string, length: number, field: string): Promise<void> {
-    const rows = await this.db.query<{ code: string; min_prefix_length: number; max_prefix_length: number }[]>(
-      `SELECT code, min_prefix_length, max_prefix_length FROM providers WHERE id = $1 AND archived_at IS NULL`,
-      [providerId],
-    );
-    const provider = rows[0];
+    const provider = await this.providers.findById(this.db, providerId);
     if (!provider) throw ValidationFailed.field(field, `${field} does not name an existing provider`);
     if (length < provider.min_prefix_length || length > provider.max_prefix_length) {
       throw new ProviderRuleViolation(
@@ -389,15 +369,15 @@ export class AllocationsService {
     }
   }
 
-  private async translate(error: unknown, prefix?: string, name?: string | null): Promise<unknown> {
-    if (isPgCode(error, UNIQUE_VIOLATION, 'allocations_name_active_key'))
-      return new AlreadyExists(`An active allocation named "${name ?? ''}" already exists.`, 'name');
-    if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_region_id_fkey'))
-      return ValidationFailed.field('regionId', 'regionId does not name an existing region');
-    if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'allocations_provider_id_fkey'))
-      return ValidationFailed.field('providerId', 'providerId does not name an existing provider');
-    if (prefix && isPgCode(error, EXCLUSION_VIOLATION, 'allocations_no_overlap'))
-      return this.overlapError(this.db, prefix);
-    return error;
+  /** What the allocations table's named constraints mean to a client of this write. */
+  private constraintErrors(prefix?: string, name?: string | null): ConstraintErrors {
+    return {
+      allocations_name_active_key: () =>
+        new AlreadyExists(`An active allocation named "${name ?? ''}" already exists.`, 'name'),
+      allocations_region_id_fkey: () => ValidationFailed.field('regionId', 'regionId does not name an existing region'),
+      allocations_provider_id_fkey: () =>
+        ValidationFailed.field('providerId', 'providerId does not name an existing provider'),
+      allocations_no_overlap: (violation) => (prefix ? this.overlapError(this.db, prefix) : violation),
+    };
   }
 }

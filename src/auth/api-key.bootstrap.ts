@@ -1,7 +1,7 @@
+import { Writes } from '../persistence/writes';
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { Database } from '../database/database.service';
 import { displayPrefix, generateApiKey, hashApiKey } from './api-key.crypto';
 import { ApiKeysRepository } from './api-keys.repository';
 import { toApiKeyDto } from './api-keys.service';
@@ -9,7 +9,6 @@ import { AuditRepository } from '../audit/audit.repository';
 import { requestContext } from '../common/request-context';
 import { randomUUID } from 'node:crypto';
 
-const BOOTSTRAP_LOCK_ID = 7_433_002;
 export const BOOTSTRAP_KEY_NAME = 'bootstrap-admin (ADMIN_API_KEY)';
 
 /**
@@ -26,7 +25,7 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly keys: ApiKeysRepository,
-    private readonly db: Database,
+    private readonly writes: Writes,
     private readonly audit: AuditRepository,
   ) {}
 
@@ -50,8 +49,8 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
    */
   private async registerConfiguredKey(configured: string): Promise<void> {
     const hash = hashApiKey(configured);
-    await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_ID]);
+    await this.writes.transaction(async (tx) => {
+      await this.keys.lockForBootstrap(tx);
       const inserted = await this.keys.insertIfAbsent(tx, {
         name: BOOTSTRAP_KEY_NAME,
         role: 'admin',
@@ -84,12 +83,11 @@ export class ApiKeyBootstrap implements OnApplicationBootstrap {
   }
 
   private async mintFirstKey(): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_ID]);
-      const [{ n }] = await tx.query<{ n: number }[]>('SELECT count(*)::int AS n FROM api_keys');
-      if (n > 0) return;
+    await this.writes.transaction(async (tx) => {
+      await this.keys.lockForBootstrap(tx);
+      if (await this.keys.anyExists(tx)) return;
       const key = generateApiKey();
-      await this.keys.insert(tx, {
+      await this.keys.insertKey(tx, {
         name: 'generated-admin',
         role: 'admin',
         hash: hashApiKey(key),

@@ -1,3 +1,4 @@
+import { Database } from '../database/database.service';
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
@@ -20,6 +21,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly keys: ApiKeysRepository,
     private readonly addressLimits: AddressRateLimiter,
+    private readonly db: Database,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -50,7 +52,7 @@ export class ApiKeyGuard implements CanActivate {
     // A request with a body was authenticated before its body was read (bootstrap.ts).
     const key =
       (req as Request & { [PRE_AUTHENTICATED]?: ActiveApiKey })[PRE_AUTHENTICATED] ??
-      (await this.keys.findActiveByHash(hash));
+      (await this.keys.findActiveByHash(this.db, hash));
     if (!key || !sameHash(key.key_hash, hash)) throw new Unauthenticated('The API key is unknown or revoked.');
 
     const actor = { keyId: key.id, name: key.name, role: key.role };
@@ -60,7 +62,7 @@ export class ApiKeyGuard implements CanActivate {
       ctx.primaryWalPosition = key.wal_position;
     }
     (req as Request & { actor?: typeof actor }).actor = actor;
-    this.keys.touch(key.id);
+    this.keys.touch(this.db, key.id);
 
     const allowed = this.reflector.getAllAndOverride<Role[]>(ALLOWED_ROLES, targets) ?? [];
     if (!allowed.includes(key.role)) {

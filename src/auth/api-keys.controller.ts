@@ -8,7 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiProblems } from '../common/openapi';
+import { EtagFromVersion, IfMatch } from '../common/etag';
+import type { ExpectedVersion } from '../common/etag';
+import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { SecretResponseFields } from '../idempotency/idempotency.interceptor';
 import { ApiKeysService } from './api-keys.service';
@@ -29,8 +31,13 @@ export class ApiKeysController {
     type: CreateApiKeyDto,
     examples: { automation: { summary: 'A key for a CI pipeline', value: { name: 'terraform-ci', role: 'engineer' } } },
   })
-  @ApiCreatedResponse({ type: CreatedApiKeyDto, description: 'Created; `key` is the secret, shown only here.' })
+  @ApiCreatedResponse({
+    type: CreatedApiKeyDto,
+    description: 'Created; `key` is the secret, shown only here. ETag is its version.',
+    headers: ETAG_HEADER,
+  })
   @ApiProblems(400, 403, 413, 415, 422)
+  @EtagFromVersion()
   create(@Body() dto: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     return this.keys.create(dto);
   }
@@ -50,8 +57,13 @@ export class ApiKeysController {
   @Get(':id')
   @Allow(...ADMIN_ONLY)
   @ApiOperation({ operationId: 'getApiKey', summary: 'Get an API key (never the secret)' })
-  @ApiOkResponse({ type: ApiKeyDto, description: 'The key (never the secret).' })
+  @ApiOkResponse({
+    type: ApiKeyDto,
+    description: 'The key (never the secret); ETag is its version.',
+    headers: ETAG_HEADER,
+  })
   @ApiProblems(400, 403, 404)
+  @EtagFromVersion()
   get(@Param('id', UuidPipe) id: string): Promise<ApiKeyDto> {
     return this.keys.get(id);
   }
@@ -65,9 +77,10 @@ export class ApiKeysController {
     description:
       'Revoking an already revoked key changes nothing (204). The last active admin key cannot be revoked (409 IN_USE).',
   })
+  @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Revoked.' })
-  @ApiProblems(400, 403, 404, 409)
-  async revoke(@Param('id', UuidPipe) id: string): Promise<void> {
-    await this.keys.revoke(id);
+  @ApiProblems(400, 403, 404, 409, 412)
+  async revoke(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion): Promise<void> {
+    await this.keys.revoke(id, expected);
   }
 }

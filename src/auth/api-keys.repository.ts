@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { Database, Queryable } from '../database/database.service';
+import type { Queryable } from '../database/database.service';
 import type { Keyset } from '../common/pagination';
 import type { Role } from '../common/request-context';
+import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
 
-export interface ApiKeyRow {
-  id: string;
-  seq: string;
+export interface ApiKeyRow extends VersionedRow {
   name: string;
   role: Role;
   key_hash: Buffer;
   key_prefix: string | null;
-  created_at: Date;
   revoked_at: Date | null;
   last_used_at: Date | null;
 }
@@ -18,20 +16,24 @@ export interface ApiKeyRow {
 /** A live key as authentication finds it, with the primary's WAL position at that moment (read-your-writes on replicas). */
 export type ActiveApiKey = ApiKeyRow & { wal_position: string };
 
-@Injectable()
-export class ApiKeysRepository {
-  constructor(private readonly db: Database) {}
+const BOOTSTRAP_LOCK_ID = 7_433_002;
 
-  async findActiveByHash(hash: Buffer): Promise<ActiveApiKey | undefined> {
+@Injectable()
+export class ApiKeysRepository extends TableRepository<ApiKeyRow> {
+  constructor() {
+    super('api_keys');
+  }
+
+  async findActiveByHash(q: Queryable, hash: Buffer): Promise<ActiveApiKey | undefined> {
     // The primary's WAL position comes along for free: reads routed to a replica wait for it (ReadDatabase).
-    const rows = await this.db.query<ActiveApiKey[]>(
+    const rows = await q.query<ActiveApiKey[]>(
       `SELECT *, pg_current_wal_lsn()::text AS wal_position FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [hash],
     );
     return rows[0];
   }
 
-  async insert(
+  async insertKey(
     q: Queryable,
     key: { name: string; role: Role; hash: Buffer; prefix: string | null },
   ): Promise<ApiKeyRow> {
@@ -68,34 +70,30 @@ export class ApiKeysRepository {
     );
   }
 
-  async count(): Promise<number> {
-    const rows = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM api_keys`);
-    return rows[0].n;
+  /** Serialises instances starting at once: only one of them may register or mint a bootstrap key. */
+  async lockForBootstrap(tx: Queryable): Promise<void> {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK_ID]);
   }
 
-  touch(id: string): void {
+  async anyExists(q: Queryable): Promise<boolean> {
+    const rows = await q.query<unknown[]>(`SELECT 1 FROM api_keys LIMIT 1`);
+    return rows.length > 0;
+  }
+
+  touch(q: Queryable, id: string): void {
     // Best effort, at most once a minute per key: a busy key must not turn every read into a write.
-    this.db
-      .query(
-        `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-        [id],
-      )
-      .catch(() => undefined);
+    q.query(
+      `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
+      [id],
+    ).catch(() => undefined);
   }
 
   // --- Key administration (API and CLI) ---
 
-  /** Keyset page in creation order; fetches limit+1 rows so toPage can tell whether more exist. */
-  list(q: Queryable, page: Keyset, role?: Role): Promise<ApiKeyRow[]> {
-    return q.query<ApiKeyRow[]>(
-      `SELECT * FROM api_keys WHERE seq > $1 AND ($2::text IS NULL OR role = $2) ORDER BY seq LIMIT $3`,
-      [page.afterSeq, role ?? null, page.limit + 1],
-    );
-  }
-
-  async findById(q: Queryable, id: string): Promise<ApiKeyRow | undefined> {
-    const rows = await q.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE id = $1`, [id]);
-    return rows[0];
+  /** Keyset page in creation order, revoked keys included. */
+  search(q: Queryable, page: Keyset, role?: Role): Promise<ApiKeyRow[]> {
+    const filters: Filter[] = role ? [{ sql: 'role = $1', params: [role] }] : [];
+    return this.list(q, page, filters);
   }
 
   /**
@@ -109,13 +107,11 @@ export class ApiKeysRepository {
     return rows.map((r) => r.id);
   }
 
-  async lockById(tx: Queryable, id: string): Promise<ApiKeyRow | undefined> {
-    const rows = await tx.query<ApiKeyRow[]>(`SELECT * FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
-    return rows[0];
-  }
-
   async revoke(tx: Queryable, id: string): Promise<ApiKeyRow> {
-    await tx.query(`UPDATE api_keys SET revoked_at = now() WHERE id = $1`, [id]);
-    return (await this.findById(tx, id)) as ApiKeyRow;
+    const rows = await tx.query<[ApiKeyRow[], number]>(
+      `UPDATE api_keys SET revoked_at = now(), version = version + 1, updated_at = now() WHERE id = $1 RETURNING *`,
+      [id],
+    );
+    return rows[0][0];
   }
 }

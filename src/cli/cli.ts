@@ -3,6 +3,8 @@ import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import { AuditRepository } from '../audit/audit.repository';
 import { EventsRepository } from '../events/events.repository';
+import { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { Writes } from '../persistence/writes';
 import { ApiKeysRepository } from '../auth/api-keys.repository';
 import { ApiKeysService } from '../auth/api-keys.service';
 import { ApiKeyDto, CreateApiKeyDto } from '../auth/dto/api-key.dto';
@@ -66,10 +68,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     );
     return 1;
   }
+  const audit = new AuditRepository(new EventsRepository());
   const keys = new ApiKeysService(
-    new ApiKeysRepository(database.db),
-    new AuditRepository(new EventsRepository()),
+    new ApiKeysRepository(),
     database.db,
+    new Writes(database.db, audit, new IdempotencyRepository()),
   );
   // Audit events written from here name the operating-system user; they carry no API key.
   const context = { requestId: `cli-${randomUUID()}`, operator: `cli:${safeUsername()}` };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import express, { NextFunction, Request, RequestHandler, Response } from 'express';
-import { DomainError } from '../errors/domain-errors';
+import { UnsupportedMediaType } from '../errors/domain-errors';
 import { BODY_ROUTES, BodyRoute } from './body-limits';
 
 export interface RawBodyRequest extends Request {
@@ -37,8 +37,7 @@ export function rawBodies(routes: BodyRoute[] = BODY_ROUTES): RequestHandler {
     const charset = parameters.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
     if (!match.types.includes(type.trim().toLowerCase()) || (charset && !/^charset="?utf-8"?$/.test(charset))) {
       return next(
-        new DomainError(
-          'UNSUPPORTED_MEDIA_TYPE',
+        new UnsupportedMediaType(
           `This route takes ${match.types.join(', ')} in UTF-8 (got ${String(req.headers['content-type'] ?? 'no Content-Type').slice(0, 80)}).`,
         ),
       );

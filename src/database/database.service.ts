@@ -2,8 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { EventEmitter } from 'node:events';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { requestContext } from '../common/request-context';
-import { claimIdempotencyKey } from '../idempotency/idempotency.claim';
 import { isRetryableTransactionError } from './pg-errors';
 import { Unavailable } from '../errors/domain-errors';
 
@@ -38,13 +36,10 @@ export class Database implements Queryable {
 
   /**
    * Runs fn in one READ COMMITTED transaction and retries it from the start on deadlock or
-   * serialization failure, so callers never see 40P01/40001 for a transient race.
-   *
-   * When the request carries an unclaimed Idempotency-Key, the claim is the transaction's first
-   * statement (again on every retry), so it commits together with the change or not at all.
+   * serialization failure, so callers never see 40P01/40001 for a transient race. Writes go
+   * through persistence/writes.ts, which adds the idempotency claim and the audit event.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const claim = requestContext.current()?.idempotency;
     for (let attempt = 1; ; attempt++) {
       // TypeORM releases a transaction's query runner as soon as its connection fails between two
       // statements; the next statement then throws "already released", which hides the cause.
@@ -60,10 +55,8 @@ export class Database implements Queryable {
           connection = (tx.queryRunner as unknown as { databaseConnection?: EventEmitter } | undefined)
             ?.databaseConnection;
           connection?.on('error', onConnectionError);
-          if (claim && !claim.claimed) await claimIdempotencyKey(tx, claim);
           return fn(tx);
         });
-        if (claim) claim.claimed = true;
         for (const hook of hooks) hook();
         return result;
       } catch (caught) {
@@ -76,6 +69,45 @@ export class Database implements Queryable {
         connection?.off('error', onConnectionError);
       }
     }
+  }
+
+  /** Runs fn inside a savepoint of tx: when fn throws, only its own statements are undone (and the error rethrown). */
+  async savepoint<T>(tx: Queryable, fn: () => Promise<T>): Promise<T> {
+    await tx.query('SAVEPOINT iplease_step');
+    try {
+      const result = await fn();
+      await tx.query('RELEASE SAVEPOINT iplease_step');
+      return result;
+    } catch (error) {
+      await tx.query('ROLLBACK TO SAVEPOINT iplease_step');
+      throw error;
+    }
+  }
+
+  /** Runs fn on one REPEATABLE READ, READ ONLY transaction: one consistent snapshot for long reads (cursors). */
+  async readOnlySnapshot<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      await runner.query('SET TRANSACTION READ ONLY');
+      const result = await fn(runner);
+      await runner.commitTransaction();
+      return result;
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+  }
+
+  /** How many of these migrations the database has applied (readiness: the schema this build serves). */
+  async appliedMigrations(names: readonly string[]): Promise<number> {
+    const rows = await this.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM migrations WHERE name = ANY($1)`, [
+      names,
+    ]);
+    return rows[0].n;
   }
 }
 

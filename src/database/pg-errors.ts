@@ -78,3 +78,32 @@ export function isDataException(error: unknown): boolean {
   const code = pgError(error)?.code ?? '';
   return code.startsWith('22');
 }
+
+/**
+ * What each named constraint means to the domain: the error to answer with when it is violated
+ * (a function, because some answers need a query to name what was in the way; it gets the
+ * database's error and may answer with it unchanged when it has nothing more precise to say).
+ */
+export type ConstraintErrors = Record<string, (violation: unknown) => unknown>;
+
+/**
+ * The one way a module turns PostgreSQL's refusals into domain errors: runs `write`, and when it
+ * violates one of the named constraints (unique, foreign key, exclusion, check; every constraint in
+ * the schema is named), throws the error mapped to that name instead. Anything else passes through.
+ */
+export async function onConstraintViolation<T>(errors: ConstraintErrors, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    const violated = violatedConstraint(error);
+    const toDomainError = violated !== undefined && Object.hasOwn(errors, violated) ? errors[violated] : undefined;
+    if (toDomainError) throw await toDomainError(error);
+    throw error;
+  }
+}
+
+/** The name of the constraint an integrity violation (SQLSTATE class 23) broke, if any. */
+export function violatedConstraint(error: unknown): string | undefined {
+  const e = pgError(error);
+  return e?.code?.startsWith('23') ? e.constraint : undefined;
+}

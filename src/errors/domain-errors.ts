@@ -180,3 +180,28 @@ export class FxRateMissing extends DomainError {
     super('FX_RATE_MISSING', message);
   }
 }
+
+/** NOT_FOUND for something that is not one entity by id (an address no lease covers, an asset, a switched-off endpoint). */
+export class NothingFound extends DomainError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+export class NotAcceptable extends DomainError {
+  constructor(message: string) {
+    super('NOT_ACCEPTABLE', message);
+  }
+}
+
+export class UnsupportedMediaType extends DomainError {
+  constructor(message: string) {
+    super('UNSUPPORTED_MEDIA_TYPE', message);
+  }
+}
+
+export class RateLimited extends DomainError {
+  constructor(message: string, retryAfterSeconds: number) {
+    super('RATE_LIMITED', message, { retryAfterSeconds });
+  }
+}

@@ -1,3 +1,4 @@
+import { Writes } from '../persistence/writes';
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
@@ -39,13 +40,14 @@ export class FxService {
   constructor(
     private readonly fx: FxRepository,
     private readonly db: Database,
+    private readonly writes: Writes,
     private readonly audit: AuditRepository,
   ) {}
 
   /** PUT /fx-rates: the ECB CSV (a string body) or JSON `{ rates }`; all or nothing, upserted. */
   async import(body: unknown): Promise<FxImportResultDto> {
     const { rates, skippedCurrencies } = typeof body === 'string' ? this.fromCsv(body) : this.fromJson(body);
-    return this.db.transaction(async (tx) => {
+    return this.writes.transaction(async (tx) => {
       const changed = await this.fx.upsert(tx, rates);
       const dates = rates.map((r) => r.date).sort();
       const result: FxImportResultDto = {

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { Public } from '../auth/roles.decorator';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { DomainError } from '../errors/domain-errors';
+import { RateLimited } from '../errors/domain-errors';
 import { GeofeedSnapshot } from './geofeed.snapshot';
 
 export { GEOFEED_HEADER, geofeedLines } from './geofeed.lines';
@@ -54,10 +54,9 @@ export class GeofeedController {
   })
   async feed(@Res() res: Response): Promise<void> {
     if (this.downloads >= this.config.geofeedMaxDownloads) {
-      throw new DomainError(
-        'RATE_LIMITED',
+      throw new RateLimited(
         `The geofeed is being sent to ${this.downloads} clients already (GEOFEED_MAX_DOWNLOADS); retry shortly.`,
-        { retryAfterSeconds: 5 },
+        5,
       );
     }
     this.downloads++;

@@ -1,3 +1,4 @@
+import { Database } from '../database/database.service';
 import { Injectable } from '@nestjs/common';
 import { GeofeedRepository } from './geofeed.repository';
 import { GEOFEED_HEADER, geofeedLines } from './geofeed.lines';
@@ -22,10 +23,13 @@ export class GeofeedSnapshot {
   private cached?: GeofeedFile & { marker: string; at: number };
   private building?: Promise<GeofeedFile>;
 
-  constructor(private readonly geofeed: GeofeedRepository) {}
+  constructor(
+    private readonly geofeed: GeofeedRepository,
+    private readonly db: Database,
+  ) {}
 
   async current(): Promise<GeofeedFile> {
-    const marker = await this.geofeed.changeMarker();
+    const marker = await this.geofeed.changeMarker(this.db);
     const cached = this.cached;
     if (cached && cached.marker === marker && Date.now() - cached.at < GEOFEED_MAX_AGE_MS) return cached;
     this.building ??= this.build(marker).finally(() => (this.building = undefined));
@@ -34,10 +38,12 @@ export class GeofeedSnapshot {
 
   private async build(marker: string): Promise<GeofeedFile> {
     const parts: string[] = [GEOFEED_HEADER];
-    await this.geofeed.forEachBatch(BATCH, async (rows) => {
-      parts.push(geofeedLines(rows));
-      return true;
-    });
+    await this.db.readOnlySnapshot((q) =>
+      this.geofeed.forEachBatch(q, BATCH, async (rows) => {
+        parts.push(geofeedLines(rows));
+        return true;
+      }),
+    );
     const file = { body: Buffer.from(parts.join(''), 'utf8'), builtAt: new Date(), marker, at: Date.now() };
     this.cached = file;
     return file;

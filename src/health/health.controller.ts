@@ -6,7 +6,7 @@ import { Public } from '../auth/roles.decorator';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { Database } from '../database/database.service';
-import { DomainError, Unauthenticated, Unavailable } from '../errors/domain-errors';
+import { NothingFound, Unauthenticated, Unavailable } from '../errors/domain-errors';
 import { metricsRegistry } from './metrics';
 import { MIGRATIONS } from '../../migrations';
 import { RUNTIME } from '../config/runtime';
@@ -62,13 +62,7 @@ export class HealthController {
     );
     let applied: number;
     try {
-      const rows = await Promise.race([
-        this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM migrations WHERE name = ANY($1)`, [
-          KNOWN_MIGRATIONS,
-        ]),
-        timeout,
-      ]);
-      applied = rows[0].n;
+      applied = await Promise.race([this.db.appliedMigrations(KNOWN_MIGRATIONS), timeout]);
     } catch {
       throw new Unavailable();
     }
@@ -98,7 +92,7 @@ export class HealthController {
   })
   async metrics(@Req() req: Request, @Res() res: Response): Promise<void> {
     if (!this.config.metricsEnabled) {
-      throw new DomainError('NOT_FOUND', 'Metrics are turned off (METRICS_ENABLED=false).');
+      throw new NothingFound('Metrics are turned off (METRICS_ENABLED=false).');
     }
     if (this.config.metricsToken && !bearerMatches(req.headers.authorization, this.config.metricsToken)) {
       throw new Unauthenticated('Metrics need Authorization: Bearer <METRICS_TOKEN>.');

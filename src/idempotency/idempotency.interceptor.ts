@@ -1,3 +1,4 @@
+import { Database } from '../database/database.service';
 import { CallHandler, ExecutionContext, Injectable, Logger, NestInterceptor, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
@@ -36,6 +37,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   constructor(
     private readonly store: IdempotencyRepository,
+    private readonly db: Database,
     private readonly reflector: Reflector,
   ) {}
 
@@ -67,7 +69,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const secretFields = this.reflector.get<string[] | undefined>(SECRET_RESPONSE_FIELDS, context.getHandler()) ?? [];
 
     return defer(async () => {
-      const existing = await this.store.find(claim.apiKeyId, claim.key);
+      const existing = await this.store.find(this.db, claim.apiKeyId, claim.key);
       if (existing) return of(await this.replay(claim, res, existing));
       ctx.idempotency = claim;
       return next.handle().pipe(
@@ -111,13 +113,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
   /** Replays the stored response, waiting briefly for a twin that committed but has not stored it yet. */
   private async replay(claim: IdempotencyClaim, res: Response, first?: IdempotencyRow): Promise<unknown> {
     const deadline = Date.now() + WAIT_FOR_TWIN_MS;
-    let row = first ?? (await this.store.find(claim.apiKeyId, claim.key));
+    let row = first ?? (await this.store.find(this.db, claim.apiKeyId, claim.key));
     for (;;) {
       if (!row) throw new IdempotencyKeyInUse();
       if (!row.fingerprint.equals(claim.fingerprint)) throw new IdempotencyKeyReused();
       if (row.response || Date.now() >= deadline) break;
       await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
-      row = await this.store.find(claim.apiKeyId, claim.key);
+      row = await this.store.find(this.db, claim.apiKeyId, claim.key);
     }
     if (!row.response) {
       throw new IdempotencyKeyInUse(
@@ -133,7 +135,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
   private async record(claim: IdempotencyClaim, response: StoredResponse): Promise<void> {
     try {
-      await this.store.complete(claim.apiKeyId, claim.key, response);
+      await this.store.complete(this.db, claim.apiKeyId, claim.key, response);
     } catch (error) {
       // The change is committed; a retry will get 409 IDEMPOTENCY_KEY_IN_USE rather than a duplicate.
       this.logger.warn({

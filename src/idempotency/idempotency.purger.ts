@@ -1,3 +1,4 @@
+import { Database } from '../database/database.service';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { IdempotencyRepository } from './idempotency.repository';
 
@@ -10,7 +11,10 @@ export class IdempotencyPurger implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger('Idempotency');
   private readonly timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly store: IdempotencyRepository) {}
+  constructor(
+    private readonly store: IdempotencyRepository,
+    private readonly db: Database,
+  ) {}
 
   onApplicationBootstrap(): void {
     this.timers.push(
@@ -25,7 +29,7 @@ export class IdempotencyPurger implements OnApplicationBootstrap, OnModuleDestro
 
   async purge(): Promise<number> {
     try {
-      const purged = await this.store.purge();
+      const purged = await this.store.purge(this.db);
       if (purged) this.logger.log({ msg: 'purged expired idempotency keys', purged });
       return purged;
     } catch (error) {

@@ -1,3 +1,4 @@
+import { Database } from '../database/database.service';
 import { Injectable } from '@nestjs/common';
 import type { Page } from '../common/pagination';
 import { toCsv } from '../reports/csv';
@@ -45,11 +46,14 @@ interface ExportableAllocation {
 /** CSV exports in exactly the import columns, so export → import round-trips. */
 @Injectable()
 export class ExportsService {
-  constructor(private readonly labels: ExportsRepository) {}
+  constructor(
+    private readonly labels: ExportsRepository,
+    private readonly db: Database,
+  ) {}
 
   async leasesCsv(leases: ExportableLease[]): Promise<string> {
     const lessors = new Map(
-      (await this.labels.lessors([...new Set(leases.map((l) => l.lessorId))])).map((l) => [l.id, l]),
+      (await this.labels.lessors(this.db, [...new Set(leases.map((l) => l.lessorId))])).map((l) => [l.id, l]),
     );
     return toCsv(
       LEASE_COLUMNS,
@@ -73,10 +77,16 @@ export class ExportsService {
 
   async allocationsCsv(allocations: ExportableAllocation[]): Promise<string> {
     const regions = new Map(
-      (await this.labels.regionCodes([...new Set(allocations.map((a) => a.regionId))])).map((r) => [r.id, r.code]),
+      (await this.labels.regionCodes(this.db, [...new Set(allocations.map((a) => a.regionId))])).map((r) => [
+        r.id,
+        r.code,
+      ]),
     );
     const providers = new Map(
-      (await this.labels.providerCodes([...new Set(allocations.map((a) => a.providerId))])).map((p) => [p.id, p.code]),
+      (await this.labels.providerCodes(this.db, [...new Set(allocations.map((a) => a.providerId))])).map((p) => [
+        p.id,
+        p.code,
+      ]),
     );
     return toCsv(
       ALLOCATION_COLUMNS,

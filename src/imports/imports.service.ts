@@ -1,8 +1,9 @@
+import { Writes } from '../persistence/writes';
 import { Injectable } from '@nestjs/common';
 import { toAllocationDto } from '../allocations/allocations.service';
 import { ALLOCATION_COLUMNS, AllocationRow } from '../allocations/allocations.repository';
 import { AuditRepository } from '../audit/audit.repository';
-import { Database, Tx } from '../database/database.service';
+import { Tx } from '../database/database.service';
 import { ValidationFailed } from '../errors/domain-errors';
 import { LeasesRepository } from '../leases/leases.repository';
 import { toLeaseDto } from '../leases/leases.service';
@@ -42,7 +43,7 @@ export interface ImportOptions {
 @Injectable()
 export class ImportsService {
   constructor(
-    private readonly db: Database,
+    private readonly writes: Writes,
     private readonly imports: ImportsRepository,
     private readonly leases: LeasesRepository,
     private readonly audit: AuditRepository,
@@ -89,7 +90,7 @@ export class ImportsService {
     dryRun: boolean,
   ): Promise<ImportResultDto> {
     const rows = readLeaseRows(sources, errors);
-    return this.db.transaction(async (tx) => {
+    return this.writes.transaction(async (tx) => {
       const problems = [...errors];
       if (rows.length) {
         await this.imports.stageLeases(tx, rows);
@@ -122,7 +123,7 @@ export class ImportsService {
     dryRun: boolean,
   ): Promise<ImportResultDto> {
     const rows = readAllocationRows(sources, errors, new Date().toISOString().slice(0, 10));
-    return this.db.transaction(async (tx: Tx) => {
+    return this.writes.transaction(async (tx: Tx) => {
       const problems = [...errors];
       if (rows.length) {
         await this.imports.stageAllocations(tx, rows);

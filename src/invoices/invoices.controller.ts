@@ -2,7 +2,7 @@ import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Allow, READ_FINANCE, WRITE_FINANCE } from '../auth/roles.decorator';
-import { setEtag } from '../common/etag';
+import { EtagFromVersion } from '../common/etag';
 import { ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { ApiReport } from '../reports/api-report';
 import { negotiateFormat, sendReport } from '../reports/report-response';
@@ -53,10 +53,9 @@ export class InvoicesController {
   })
   @ApiCreatedResponse({ type: InvoiceDto, description: 'Recorded; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
-  async create(@Body() dto: CreateInvoiceDto, @Res({ passthrough: true }) res: Response): Promise<InvoiceDto> {
-    const invoice = await this.invoices.create(dto);
-    setEtag(res, invoice.version);
-    return invoice;
+  @EtagFromVersion()
+  create(@Body() dto: CreateInvoiceDto): Promise<InvoiceDto> {
+    return this.invoices.create(dto);
   }
 
   @Get()

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../common/pagination';
-import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
-import { Database, Queryable } from '../database/database.service';
+import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
+import type { Queryable } from '../database/database.service';
 
 export interface InvoiceRow extends VersionedRow {
   lessor_id: string;
@@ -31,7 +31,7 @@ const SELECT_INVOICE = `id, seq, lessor_id, invoice_number, to_char(month, 'YYYY
 
 @Injectable()
 export class InvoicesRepository extends TableRepository<InvoiceRow> {
-  constructor(private readonly db: Database) {
+  constructor() {
     super('invoices', SELECT_INVOICE);
   }
 
@@ -55,11 +55,11 @@ export class InvoicesRepository extends TableRepository<InvoiceRow> {
     );
   }
 
-  search(page: Keyset, query: { lessorId?: string; month?: string }): Promise<InvoiceRow[]> {
+  search(q: Queryable, page: Keyset, query: { lessorId?: string; month?: string }): Promise<InvoiceRow[]> {
     const filters: Filter[] = [];
     if (query.lessorId) filters.push({ sql: 'lessor_id = $1', params: [query.lessorId] });
     if (query.month) filters.push({ sql: 'month = $1::date', params: [`${query.month}-01`] });
-    return this.list(this.db, page, filters);
+    return this.list(q, page, filters);
   }
 
   linesOf(q: Queryable, invoiceIds: readonly string[]): Promise<InvoiceLineRow[]> {
@@ -103,8 +103,8 @@ export class InvoicesRepository extends TableRepository<InvoiceRow> {
   }
 
   /** Invoice lines of a month, summed per lessor, prefix and currency. */
-  invoicedInMonth(monthStart: string, lessorId?: string): Promise<InvoicedPrefixRow[]> {
-    return this.db.query<InvoicedPrefixRow[]>(
+  invoicedInMonth(q: Queryable, monthStart: string, lessorId?: string): Promise<InvoicedPrefixRow[]> {
+    return q.query<InvoicedPrefixRow[]>(
       `SELECT i.lessor_id, l.prefix::text AS prefix, i.currency, sum(l.amount)::text AS amount,
               array_agg(DISTINCT i.invoice_number ORDER BY i.invoice_number) AS invoice_numbers,
               (array_agg(i.id ORDER BY i.seq))[1] AS first_invoice_id
@@ -117,16 +117,19 @@ export class InvoicesRepository extends TableRepository<InvoiceRow> {
   }
 
   /** Lessor id and name of each lease. */
-  async leaseLessors(leaseIds: readonly string[]): Promise<Map<string, { lessorId: string; lessor: string }>> {
-    const rows = await this.db.query<{ id: string; lessor_id: string; name: string }[]>(
+  async leaseLessors(
+    q: Queryable,
+    leaseIds: readonly string[],
+  ): Promise<Map<string, { lessorId: string; lessor: string }>> {
+    const rows = await q.query<{ id: string; lessor_id: string; name: string }[]>(
       `SELECT l.id, l.lessor_id, r.name FROM leases l JOIN lessors r ON r.id = l.lessor_id WHERE l.id = ANY($1::uuid[])`,
       [leaseIds],
     );
     return new Map(rows.map((r) => [r.id, { lessorId: r.lessor_id, lessor: r.name }]));
   }
 
-  async lessorNames(ids: readonly string[]): Promise<Map<string, string>> {
-    const rows = await this.db.query<{ id: string; name: string }[]>(
+  async lessorNames(q: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+    const rows = await q.query<{ id: string; name: string }[]>(
       `SELECT id, name FROM lessors WHERE id = ANY($1::uuid[])`,
       [ids],
     );

@@ -1,11 +1,11 @@
+import { Writes } from '../persistence/writes';
 import { Injectable } from '@nestjs/common';
 import { parse } from 'csv-parse/sync';
 import { AuditRepository } from '../audit/audit.repository';
 import { CURRENCY_MESSAGE, isCurrencyCode } from '../common/currency';
 import { keyset, Page, toPage } from '../common/pagination';
-import { uniqueOr } from '../common/versioned-writes';
 import { Database, Tx } from '../database/database.service';
-import { FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
+import { onConstraintViolation } from '../database/pg-errors';
 import { AlreadyExists, FieldError, ValidationFailed } from '../errors/domain-errors';
 import { minusCents, sign, sumCents, withinTolerance } from '../fx/fx-math';
 import { describe } from '../fx/fx.service';
@@ -58,6 +58,7 @@ export class InvoicesService {
     private readonly invoices: InvoicesRepository,
     private readonly reports: ReportsService,
     private readonly db: Database,
+    private readonly writes: Writes,
     private readonly audit: AuditRepository,
   ) {}
 
@@ -71,23 +72,23 @@ export class InvoicesService {
         })),
       );
     return this.uniqueNumber(dto.invoiceNumber, () =>
-      this.db.transaction(async (tx) => {
+      this.writes.transaction(async (tx) => {
         if (!(await this.invoices.isCurrentLessor(tx, dto.lessorId)))
           throw ValidationFailed.field('lessorId', 'lessorId does not name an existing lessor');
-        try {
-          return await this.insert(tx, dto);
-        } catch (error) {
-          if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'invoices_lessor_id_fkey'))
-            throw ValidationFailed.field('lessorId', 'lessorId does not name an existing lessor');
-          throw error;
-        }
+        return onConstraintViolation(
+          {
+            invoices_lessor_id_fkey: () =>
+              ValidationFailed.field('lessorId', 'lessorId does not name an existing lessor'),
+          },
+          () => this.insert(tx, dto),
+        );
       }),
     );
   }
 
   async list(query: InvoiceQuery): Promise<Page<InvoiceDto>> {
     const page = keyset(query);
-    const rows = await this.invoices.search(page, query);
+    const rows = await this.invoices.search(this.db, page, query);
     const lines = await this.invoices.linesOf(
       this.db,
       rows.map((r) => r.id),
@@ -190,7 +191,7 @@ export class InvoicesService {
       throw new ValidationFailed(errors, describe(errors));
     }
     const created = await this.uniqueNumber(undefined, () =>
-      this.db.transaction(async (tx) => {
+      this.writes.transaction(async (tx) => {
         const out: InvoiceDto[] = [];
         for (const invoice of invoices.values()) out.push(await this.insert(tx, invoice));
         return out;
@@ -207,9 +208,12 @@ export class InvoicesService {
   async reconciliation(query: ReconciliationQuery): Promise<ReconciliationReportDto> {
     const tolerancePercent = query.tolerancePercent ?? '0';
     const cost = await this.reports.monthlyCost({ month: query.month, groupBy: 'lease' } as MonthlyCostQuery);
-    const owners = await this.invoices.leaseLessors(cost.rows.map((r) => r.key));
-    const invoiced = await this.invoices.invoicedInMonth(`${query.month}-01`, query.lessorId);
-    const names = await this.invoices.lessorNames([...new Set(invoiced.map((i) => i.lessor_id))]);
+    const owners = await this.invoices.leaseLessors(
+      this.db,
+      cost.rows.map((r) => r.key),
+    );
+    const invoiced = await this.invoices.invoicedInMonth(this.db, `${query.month}-01`, query.lessorId);
+    const names = await this.invoices.lessorNames(this.db, [...new Set(invoiced.map((i) => i.lessor_id))]);
 
     // Leases of one lessor, prefix and currency in the month (a renewal may start mid-month) share one row.
     const expected = new Map<
@@ -295,15 +299,16 @@ export class InvoicesService {
   }
 
   private uniqueNumber<T>(invoiceNumber: string | undefined, write: () => Promise<T>): Promise<T> {
-    return uniqueOr(
-      'invoices_lessor_number_key',
-      () =>
-        new AlreadyExists(
-          invoiceNumber
-            ? `This lessor already has an invoice numbered "${invoiceNumber}".`
-            : 'One of these invoice numbers was recorded for its lessor meanwhile; nothing was imported.',
-          'invoiceNumber',
-        ),
+    return onConstraintViolation(
+      {
+        invoices_lessor_number_key: () =>
+          new AlreadyExists(
+            invoiceNumber
+              ? `This lessor already has an invoice numbered "${invoiceNumber}".`
+              : 'One of these invoice numbers was recorded for its lessor meanwhile; nothing was imported.',
+            'invoiceNumber',
+          ),
+      },
       write,
     );
   }

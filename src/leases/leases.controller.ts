@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -11,7 +11,8 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Allow, EDIT_LEASE, READ_INVENTORY, WRITE_INVENTORY, WRITE_MONEY } from '../auth/roles.decorator';
-import { setEtag } from '../common/etag';
+import { EtagFromVersion, IfMatch } from '../common/etag';
+import type { ExpectedVersion } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { allPages, ExportsService } from '../imports/exports.service';
@@ -102,10 +103,9 @@ export class LeasesController {
   })
   @ApiCreatedResponse({ type: LeaseDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
-  async create(@Body() dto: CreateLeaseDto, @Res({ passthrough: true }) res: Response) {
-    const lease = await this.leases.create(dto);
-    setEtag(res, lease.version);
-    return lease;
+  @EtagFromVersion()
+  create(@Body() dto: CreateLeaseDto) {
+    return this.leases.create(dto);
   }
 
   @Get(':id')
@@ -113,10 +113,9 @@ export class LeasesController {
   @ApiOperation({ operationId: 'getLease', summary: 'Get a lease with its computed status, current term end and cost' })
   @ApiOkResponse({ type: LeaseDto, description: 'The lease; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
-  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
-    const lease = await this.leases.get(id);
-    setEtag(res, lease.version);
-    return lease;
+  @EtagFromVersion()
+  get(@Param('id', UuidPipe) id: string) {
+    return this.leases.get(id);
   }
 
   @Patch(':id')
@@ -140,15 +139,9 @@ export class LeasesController {
     headers: ETAG_HEADER,
   })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
-  async update(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: UpdateLeaseDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const lease = await this.leases.update(id, dto, ifMatch);
-    setEtag(res, lease.version);
-    return lease;
+  @EtagFromVersion()
+  update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateLeaseDto, @IfMatch() expected: ExpectedVersion) {
+    return this.leases.update(id, dto, expected);
   }
 
   @Post(':id/terminate')
@@ -172,15 +165,9 @@ export class LeasesController {
     headers: ETAG_HEADER,
   })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)
-  async terminate(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: TerminateLeaseDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const lease = await this.leases.terminate(id, dto, ifMatch);
-    setEtag(res, lease.version);
-    return lease;
+  @EtagFromVersion()
+  terminate(@Param('id', UuidPipe) id: string, @Body() dto: TerminateLeaseDto, @IfMatch() expected: ExpectedVersion) {
+    return this.leases.terminate(id, dto, expected);
   }
 
   @Post(':id/renew')
@@ -206,15 +193,9 @@ export class LeasesController {
   })
   @ApiOkResponse({ type: LeaseDto, description: 'The renewed lease; ETag is its new version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415, 422)
-  async renew(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: RenewLeaseDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const lease = await this.leases.renew(id, dto, ifMatch);
-    setEtag(res, lease.version);
-    return lease;
+  @EtagFromVersion()
+  renew(@Param('id', UuidPipe) id: string, @Body() dto: RenewLeaseDto, @IfMatch() expected: ExpectedVersion) {
+    return this.leases.renew(id, dto, expected);
   }
 
   @Post(':id/amendments')
@@ -241,9 +222,9 @@ export class LeasesController {
   amend(
     @Param('id', UuidPipe) id: string,
     @Body() dto: CreateAmendmentDto,
-    @Headers('if-match') ifMatch: string | undefined,
+    @IfMatch() expected: ExpectedVersion,
   ): Promise<AmendmentDto> {
-    return this.leases.amend(id, dto, ifMatch);
+    return this.leases.amend(id, dto, expected);
   }
 
   @Get(':id/amendments')
@@ -270,7 +251,7 @@ export class LeasesController {
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Deleted.' })
   @ApiProblems(400, 403, 404, 409, 412)
-  async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.leases.delete(id, ifMatch);
+  async delete(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion): Promise<void> {
+    await this.leases.delete(id, expected);
   }
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Keyset } from '../common/pagination';
-import { Filter, TableRepository, VersionedRow } from '../common/table.repository';
+import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
 import { Queryable } from '../database/database.service';
-import { ReadDatabase } from '../database/read-database.service';
 import type { LeaseQuery, LeaseStatus } from './dto/lease.dto';
-import { Listed, LISTED_SQL } from '../reputation/listed';
+import { Listed, LISTED_SQL } from '../reputation/reputation.repository';
 
 export interface LeaseRow extends VersionedRow {
   prefix: string;
@@ -70,12 +69,11 @@ export interface Overlapping {
 
 @Injectable()
 export class LeasesRepository extends TableRepository<LeaseRow> {
-  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
-  constructor(private readonly reads: ReadDatabase) {
+  constructor() {
     super('leases', LEASE_COLUMNS);
   }
 
-  search(page: Keyset, query: LeaseQuery): Promise<LeaseRow[]> {
+  search(q: Queryable, page: Keyset, query: LeaseQuery): Promise<LeaseRow[]> {
     const filters: Filter[] = [];
     if (query.status) filters.push({ sql: `${LEASE_STATUS_SQL} = $1`, params: [query.status] });
     if (query.lessorId) filters.push({ sql: 'lessor_id = $1', params: [query.lessorId] });
@@ -83,7 +81,7 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
     if (query.contains) filters.push({ sql: 'prefix >>= $1::cidr', params: [query.contains] });
     if (query.within) filters.push({ sql: 'prefix <<= $1::cidr', params: [query.within] });
     if (query.activeOn) filters.push({ sql: 'term @> $1::date', params: [query.activeOn] });
-    return this.list(this.reads, page, filters);
+    return this.list(q, page, filters);
   }
 
   /** Several leases by id, in creation order. */
@@ -110,6 +108,19 @@ export class LeasesRepository extends TableRepository<LeaseRow> {
       `SELECT id, prefix::text AS prefix FROM allocations WHERE lease_id = $1 AND status = 'active' ORDER BY seq LIMIT $2`,
       [leaseId, limit],
     );
+  }
+
+  async exists(q: Queryable, id: string): Promise<boolean> {
+    const rows = await q.query<unknown[]>(`SELECT 1 FROM leases WHERE id = $1`, [id]);
+    return rows.length > 0;
+  }
+
+  /** Whether any allocation of the lease still occupies space (active, or released and on hold). */
+  async occupiesSpace(q: Queryable, leaseId: string): Promise<boolean> {
+    const rows = await q.query<unknown[]>(`SELECT 1 FROM allocations WHERE lease_id = $1 AND occupied LIMIT 1`, [
+      leaseId,
+    ]);
+    return rows.length > 0;
   }
 
   /**

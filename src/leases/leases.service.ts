@@ -1,8 +1,10 @@
+import { ReadDatabase } from '../database/read-database.service';
+import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { EntitySpec, Writes } from '../persistence/writes';
 import { Database } from '../database/database.service';
-import { EXCLUSION_VIOLATION, FOREIGN_KEY_VIOLATION, isPgCode } from '../database/pg-errors';
+import { onConstraintViolation } from '../database/pg-errors';
 import { Forbidden, InUse, PrefixNotLeasable, PrefixOverlap, ValidationFailed } from '../errors/domain-errors';
 import { leasabilityError, parseCanonicalCidr } from '../ip';
 import { requestContext } from '../common/request-context';
@@ -69,8 +71,10 @@ export class LeasesService {
   private readonly spec: EntitySpec<LeaseRow, LeaseDto>;
 
   constructor(
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
     private readonly leases: LeasesRepository,
-    private readonly writes: VersionedWrites,
+    private readonly writes: Writes,
     private readonly db: Database,
   ) {
     this.spec = { type: 'lease', repository: leases, toView: toLeaseDto };
@@ -78,7 +82,7 @@ export class LeasesService {
 
   async list(query: LeaseQuery): Promise<Page<LeaseDto>> {
     const page = keyset(query);
-    return toPage(await this.leases.search(page, query), page.limit, toLeaseDto);
+    return toPage(await this.leases.search(this.reads, page, query), page.limit, toLeaseDto);
   }
 
   get(id: string): Promise<LeaseDto> {
@@ -118,7 +122,7 @@ export class LeasesService {
     );
   }
 
-  async update(id: string, dto: UpdateLeaseDto, ifMatch?: string): Promise<LeaseDto> {
+  async update(id: string, dto: UpdateLeaseDto, expected?: ExpectedVersion): Promise<LeaseDto> {
     if (dto.prefix !== undefined) assertLeasable(dto.prefix);
     const columns: Record<string, unknown> = {};
     const set = (column: string, value: unknown) => value !== undefined && (columns[column] = value);
@@ -144,7 +148,7 @@ export class LeasesService {
       () => merged,
       id,
       () =>
-        this.writes.update(this.spec, id, ifMatch, columns, async (tx, current) => {
+        this.writes.update(this.spec, id, expected, columns, async (tx, current) => {
           merged = {
             prefix: dto.prefix ?? current.prefix,
             startDate: dto.startDate ?? current.start_date,
@@ -180,11 +184,7 @@ export class LeasesService {
                 active.map((a) => ({ ...a, kind: 'allocation' })),
               );
             }
-            const held = await tx.query<unknown[]>(
-              `SELECT 1 FROM allocations WHERE lease_id = $1 AND occupied LIMIT 1`,
-              [id],
-            );
-            if (held.length > 0)
+            if (await this.leases.occupiesSpace(tx, id))
               throw new InUse(`The prefix of lease ${id} cannot change while released space is still on hold.`, []);
           }
         }),
@@ -192,9 +192,9 @@ export class LeasesService {
   }
 
   /** The lease with whether notice was given at least noticePeriodDays before the last day. */
-  async terminate(id: string, dto: TerminateLeaseDto, ifMatch?: string): Promise<TerminatedLeaseDto> {
+  async terminate(id: string, dto: TerminateLeaseDto, expected?: ExpectedVersion): Promise<TerminatedLeaseDto> {
     let noticeGiven = false;
-    const view = await this.writes.mutate(this.spec, id, ifMatch, 'terminate', async (tx, current) => {
+    const view = await this.writes.mutate(this.spec, id, expected, 'terminate', async (tx, current) => {
       if (current.terminated_on) {
         throw ValidationFailed.field(
           'effectiveDate',
@@ -231,13 +231,13 @@ export class LeasesService {
    * Continues the same lease (and its allocations) with a new term from the day after the current
    * one ends; a new price becomes an amendment from that day.
    */
-  async renew(id: string, dto: RenewLeaseDto, ifMatch?: string): Promise<LeaseDto> {
+  async renew(id: string, dto: RenewLeaseDto, expected?: ExpectedVersion): Promise<LeaseDto> {
     let merged: Term | undefined;
     const view = await this.translate(
       () => merged,
       id,
       () =>
-        this.writes.mutate(this.spec, id, ifMatch, 'renew', async (tx, current) => {
+        this.writes.mutate(this.spec, id, expected, 'renew', async (tx, current) => {
           if (current.terminated_on) {
             throw ValidationFailed.field(
               'endDate',
@@ -275,9 +275,9 @@ export class LeasesService {
   }
 
   /** A price (and currency) from a day on; finance's way to record a contract change. */
-  async amend(id: string, dto: CreateAmendmentDto, ifMatch?: string): Promise<AmendmentDto> {
+  async amend(id: string, dto: CreateAmendmentDto, expected?: ExpectedVersion): Promise<AmendmentDto> {
     let amendment: AmendmentRow | undefined;
-    await this.writes.mutate(this.spec, id, ifMatch, 'amend', async (tx, current) => {
+    await this.writes.mutate(this.spec, id, expected, 'amend', async (tx, current) => {
       if (dto.effectiveDate < current.start_date) {
         throw ValidationFailed.field(
           'effectiveDate',
@@ -325,8 +325,8 @@ export class LeasesService {
     );
   }
 
-  delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteUnlessReferenced(this.spec, id, ifMatch, async () => {
+  delete(id: string, expected?: ExpectedVersion): Promise<void> {
+    return this.writes.deleteUnlessReferenced(this.spec, id, expected, async () => {
       const allocations = await this.leases.anyAllocations(this.db, id);
       return new InUse(
         `Lease ${id} has allocation history (${allocations.length}${allocations.length === 100 ? '+' : ''} allocation(s)); terminate it instead of deleting it.`,
@@ -341,32 +341,30 @@ export class LeasesService {
     excludeId: string | undefined,
     write: () => Promise<T>,
   ): Promise<T> {
-    try {
-      return await write();
-    } catch (error) {
-      if (isPgCode(error, EXCLUSION_VIOLATION, 'leases_no_overlap')) {
-        const t = typeof term === 'function' ? term() : term;
-        if (!t) throw error;
-        const conflicts = await this.leases.overlapping(this.db, {
-          prefix: t.prefix,
-          startDate: t.startDate,
-          lastDay: lastDay(t),
-          excludeId,
-        });
-        const described = conflicts
-          .slice(0, 3)
-          .map((c) => `lease ${c.id} (${c.prefix}, ${c.start_date} to ${c.term_end ?? 'open-ended'})`)
-          .join(', ');
-        throw new PrefixOverlap(
-          `${t.prefix} overlaps ${described || 'an existing lease'} during the same days.`,
-          conflicts.map((c) => ({ id: c.id, prefix: c.prefix, kind: 'lease' })),
-        );
-      }
-      if (isPgCode(error, FOREIGN_KEY_VIOLATION, 'leases_lessor_id_fkey')) {
-        throw ValidationFailed.field('lessorId', 'lessorId does not name an existing lessor');
-      }
-      throw error;
-    }
+    return onConstraintViolation(
+      {
+        leases_no_overlap: async (violation) => {
+          const t = typeof term === 'function' ? term() : term;
+          if (!t) return violation;
+          const conflicts = await this.leases.overlapping(this.db, {
+            prefix: t.prefix,
+            startDate: t.startDate,
+            lastDay: lastDay(t),
+            excludeId,
+          });
+          const described = conflicts
+            .slice(0, 3)
+            .map((c) => `lease ${c.id} (${c.prefix}, ${c.start_date} to ${c.term_end ?? 'open-ended'})`)
+            .join(', ');
+          return new PrefixOverlap(
+            `${t.prefix} overlaps ${described || 'an existing lease'} during the same days.`,
+            conflicts.map((c) => ({ id: c.id, prefix: c.prefix, kind: 'lease' })),
+          );
+        },
+        leases_lessor_id_fkey: () => ValidationFailed.field('lessorId', 'lessorId does not name an existing lessor'),
+      },
+      write,
+    );
   }
 }
 

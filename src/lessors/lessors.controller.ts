@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -8,9 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
-import { setEtag } from '../common/etag';
+import { EtagFromVersion, IfMatch } from '../common/etag';
+import type { ExpectedVersion } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { CreateLessorDto, LessorDto, LessorPageDto, LessorQuery, UpdateLessorDto } from './dto/lessor.dto';
@@ -53,10 +53,9 @@ export class LessorsController {
   })
   @ApiCreatedResponse({ type: LessorDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
-  async create(@Body() dto: CreateLessorDto, @Res({ passthrough: true }) res: Response) {
-    const lessor = await this.lessors.create(dto);
-    setEtag(res, lessor.version);
-    return lessor;
+  @EtagFromVersion()
+  create(@Body() dto: CreateLessorDto) {
+    return this.lessors.create(dto);
   }
 
   @Get(':id')
@@ -64,10 +63,9 @@ export class LessorsController {
   @ApiOperation({ operationId: 'getLessor', summary: 'Get a lessor' })
   @ApiOkResponse({ type: LessorDto, description: 'The lessor; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
-  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
-    const lessor = await this.lessors.get(id);
-    setEtag(res, lessor.version);
-    return lessor;
+  @EtagFromVersion()
+  get(@Param('id', UuidPipe) id: string) {
+    return this.lessors.get(id);
   }
 
   @Patch(':id')
@@ -86,15 +84,9 @@ export class LessorsController {
     headers: ETAG_HEADER,
   })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
-  async update(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: UpdateLessorDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const lessor = await this.lessors.update(id, dto, ifMatch);
-    setEtag(res, lessor.version);
-    return lessor;
+  @EtagFromVersion()
+  update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateLessorDto, @IfMatch() expected: ExpectedVersion) {
+    return this.lessors.update(id, dto, expected);
   }
 
   @Delete(':id')
@@ -109,7 +101,7 @@ export class LessorsController {
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Deleted, or archived when only history refers to it.' })
   @ApiProblems(400, 403, 404, 409, 412)
-  async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.lessors.delete(id, ifMatch);
+  async delete(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion): Promise<void> {
+    await this.lessors.delete(id, expected);
   }
 }

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable } from '../database/database.service';
-import { ReadDatabase } from '../database/read-database.service';
 import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 import { Keyset } from '../common/pagination';
-import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
+import { ArchivableTableRepository, Filter, VersionedRow } from '../persistence/table.repository';
 import type { Rir } from './dto/lessor.dto';
 
 export interface LessorRow extends VersionedRow {
@@ -16,17 +15,16 @@ export interface LessorRow extends VersionedRow {
 
 @Injectable()
 export class LessorsRepository extends ArchivableTableRepository<LessorRow> {
-  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
-  constructor(private readonly reads: ReadDatabase) {
+  constructor() {
     super('lessors');
   }
 
-  search(page: Keyset, query: { rir?: Rir; q?: string }): Promise<LessorRow[]> {
+  search(q: Queryable, page: Keyset, query: { rir?: Rir; q?: string }): Promise<LessorRow[]> {
     const filters: Filter[] = [];
     if (query.rir) filters.push({ sql: 'rir = $1', params: [query.rir] });
     if (query.q)
       filters.push({ sql: `name ILIKE '%' || $1 || '%' ESCAPE '\\'`, params: [query.q.replace(/[\\%_]/g, '\\$&')] });
-    return this.list(this.reads, page, filters);
+    return this.list(q, page, filters);
   }
 
   /**

@@ -1,6 +1,9 @@
+import { ReadDatabase } from '../database/read-database.service';
+import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { ArchivableSpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
+import { ArchivableSpec, Writes } from '../persistence/writes';
+import { onConstraintViolation } from '../database/pg-errors';
 import { AlreadyExists, InUse } from '../errors/domain-errors';
 import { Database } from '../database/database.service';
 import { CreateLessorDto, LessorDto, LessorQuery, UpdateLessorDto } from './dto/lessor.dto';
@@ -25,8 +28,10 @@ export class LessorsService {
   private readonly spec: ArchivableSpec<LessorRow, LessorDto>;
 
   constructor(
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
     private readonly lessors: LessorsRepository,
-    private readonly writes: VersionedWrites,
+    private readonly writes: Writes,
     private readonly db: Database,
   ) {
     this.spec = { type: 'lessor', repository: lessors, toView: toLessorDto };
@@ -34,7 +39,7 @@ export class LessorsService {
 
   async list(query: LessorQuery): Promise<Page<LessorDto>> {
     const page = keyset(query);
-    return toPage(await this.lessors.search(page, query), page.limit, toLessorDto);
+    return toPage(await this.lessors.search(this.reads, page, query), page.limit, toLessorDto);
   }
 
   get(id: string): Promise<LessorDto> {
@@ -55,19 +60,19 @@ export class LessorsService {
     );
   }
 
-  update(id: string, dto: UpdateLessorDto, ifMatch?: string): Promise<LessorDto> {
+  update(id: string, dto: UpdateLessorDto, expected?: ExpectedVersion): Promise<LessorDto> {
     const values: Record<string, unknown> = {};
     if (dto.name !== undefined) values.name = dto.name;
     if (dto.rir !== undefined) values.rir = dto.rir;
     if (dto.orgHandle !== undefined) values.org_handle = dto.orgHandle;
     if (dto.contactEmail !== undefined) values.contact_email = dto.contactEmail;
     if (dto.notes !== undefined) values.notes = dto.notes;
-    return this.uniqueName(dto.name, () => this.writes.update(this.spec, id, ifMatch, values));
+    return this.uniqueName(dto.name, () => this.writes.update(this.spec, id, expected, values));
   }
 
   /** Contract "Archiving": deleted when nothing ever referred to it, archived when only history does. */
-  delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteOrArchive(this.spec, id, ifMatch, async (tx) => {
+  delete(id: string, expected?: ExpectedVersion): Promise<void> {
+    return this.writes.deleteOrArchive(this.spec, id, expected, async (tx) => {
       const leases = await this.lessors.currentReferences(tx, id);
       if (leases.length === 0) return undefined;
       return new InUse(
@@ -79,9 +84,8 @@ export class LessorsService {
   }
 
   private uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
-    return uniqueOr(
-      'lessors_name_key',
-      () => new AlreadyExists(`A lessor named "${name}" already exists.`, 'name'),
+    return onConstraintViolation(
+      { lessors_name_key: () => new AlreadyExists(`A lessor named "${name}" already exists.`, 'name') },
       write,
     );
   }

@@ -1,3 +1,4 @@
+import { Writes } from '../persistence/writes';
 import { Injectable } from '@nestjs/common';
 import { AuditRepository } from '../audit/audit.repository';
 import { requestContext } from '../common/request-context';
@@ -22,6 +23,7 @@ export class PeriodsService {
     private readonly reports: ReportsRepository,
     private readonly audit: AuditRepository,
     private readonly db: Database,
+    private readonly writes: Writes,
   ) {}
 
   async get(): Promise<PeriodsDto> {
@@ -34,7 +36,7 @@ export class PeriodsService {
 
   async close(dto: ClosePeriodDto): Promise<PeriodsDto> {
     const through = `${dto.through}-01`;
-    await this.db.transaction(async (tx) => {
+    await this.writes.transaction(async (tx) => {
       const today = await this.reports.today();
       if (through >= `${today.slice(0, 7)}-01`) {
         throw ValidationFailed.field('through', `only months that have ended can be closed; ${dto.through} has not`);
@@ -64,7 +66,7 @@ export class PeriodsService {
 
   async reopen(dto: ReopenPeriodDto): Promise<PeriodsDto> {
     const through = dto.through === null ? null : `${dto.through}-01`;
-    await this.db.transaction(async (tx) => {
+    await this.writes.transaction(async (tx) => {
       await this.periods.lockCostTables(tx);
       const closedThrough = await this.periods.closedThrough(tx);
       if (closedThrough === null) throw ValidationFailed.field('through', 'no month is closed');

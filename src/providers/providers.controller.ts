@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -8,9 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
-import { setEtag } from '../common/etag';
+import { EtagFromVersion, IfMatch } from '../common/etag';
+import type { ExpectedVersion } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { CreateProviderDto, ProviderDto, ProviderPageDto, ProviderQuery, UpdateProviderDto } from './dto/provider.dto';
@@ -51,10 +51,9 @@ export class ProvidersController {
   })
   @ApiCreatedResponse({ type: ProviderDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
-  async create(@Body() dto: CreateProviderDto, @Res({ passthrough: true }) res: Response) {
-    const provider = await this.providers.create(dto);
-    setEtag(res, provider.version);
-    return provider;
+  @EtagFromVersion()
+  create(@Body() dto: CreateProviderDto) {
+    return this.providers.create(dto);
   }
 
   @Get(':id')
@@ -62,10 +61,9 @@ export class ProvidersController {
   @ApiOperation({ operationId: 'getProvider', summary: 'Get a provider' })
   @ApiOkResponse({ type: ProviderDto, description: 'The provider; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
-  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
-    const provider = await this.providers.get(id);
-    setEtag(res, provider.version);
-    return provider;
+  @EtagFromVersion()
+  get(@Param('id', UuidPipe) id: string) {
+    return this.providers.get(id);
   }
 
   @Patch(':id')
@@ -87,15 +85,9 @@ export class ProvidersController {
     headers: ETAG_HEADER,
   })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
-  async update(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: UpdateProviderDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const provider = await this.providers.update(id, dto, ifMatch);
-    setEtag(res, provider.version);
-    return provider;
+  @EtagFromVersion()
+  update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateProviderDto, @IfMatch() expected: ExpectedVersion) {
+    return this.providers.update(id, dto, expected);
   }
 
   @Delete(':id')
@@ -110,7 +102,7 @@ export class ProvidersController {
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Deleted, or archived when only history refers to it.' })
   @ApiProblems(400, 403, 404, 409, 412)
-  async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.providers.delete(id, ifMatch);
+  async delete(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion): Promise<void> {
+    await this.providers.delete(id, expected);
   }
 }

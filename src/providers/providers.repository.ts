@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable } from '../database/database.service';
-import { ReadDatabase } from '../database/read-database.service';
 import { Keyset } from '../common/pagination';
-import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
+import { ArchivableTableRepository, Filter, VersionedRow } from '../persistence/table.repository';
 
 export interface ProviderRow extends VersionedRow {
   code: string;
@@ -15,15 +14,14 @@ export interface ProviderRow extends VersionedRow {
 
 @Injectable()
 export class ProvidersRepository extends ArchivableTableRepository<ProviderRow> {
-  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
-  constructor(private readonly reads: ReadDatabase) {
+  constructor() {
     super('providers');
   }
 
-  search(page: Keyset, query: { code?: string }): Promise<ProviderRow[]> {
+  search(q: Queryable, page: Keyset, query: { code?: string }): Promise<ProviderRow[]> {
     const filters: Filter[] = [];
     if (query.code) filters.push({ sql: 'code = $1', params: [query.code] });
-    return this.list(this.reads, page, filters);
+    return this.list(q, page, filters);
   }
 
   /** Active allocations that refer to the provider: while any exists it cannot be deleted or archived. */

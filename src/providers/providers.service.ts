@@ -1,6 +1,9 @@
+import { ReadDatabase } from '../database/read-database.service';
+import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { ArchivableSpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
+import { ArchivableSpec, Writes } from '../persistence/writes';
+import { onConstraintViolation } from '../database/pg-errors';
 import { Database } from '../database/database.service';
 import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
 import {
@@ -48,8 +51,10 @@ export class ProvidersService {
   private readonly spec: ArchivableSpec<ProviderRow, ProviderDto>;
 
   constructor(
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
     private readonly providers: ProvidersRepository,
-    private readonly writes: VersionedWrites,
+    private readonly writes: Writes,
     private readonly db: Database,
   ) {
     this.spec = { type: 'provider', repository: providers, toView: toProviderDto };
@@ -57,7 +62,7 @@ export class ProvidersService {
 
   async list(query: ProviderQuery): Promise<Page<ProviderDto>> {
     const page = keyset(query);
-    return toPage(await this.providers.search(page, query), page.limit, toProviderDto);
+    return toPage(await this.providers.search(this.reads, page, query), page.limit, toProviderDto);
   }
 
   get(id: string): Promise<ProviderDto> {
@@ -82,7 +87,7 @@ export class ProvidersService {
     );
   }
 
-  update(id: string, dto: UpdateProviderDto, ifMatch?: string): Promise<ProviderDto> {
+  update(id: string, dto: UpdateProviderDto, expected?: ExpectedVersion): Promise<ProviderDto> {
     const values: Record<string, unknown> = {};
     if (dto.code !== undefined) values.code = dto.code;
     if (dto.name !== undefined) values.name = dto.name;
@@ -91,7 +96,7 @@ export class ProvidersService {
     if (dto.notes !== undefined) values.notes = dto.notes;
     if (dto.requiredOriginAsns !== undefined) values.required_origin_asns = [...new Set(dto.requiredOriginAsns)];
     return this.uniqueCode(dto.code, () =>
-      this.writes.update(this.spec, id, ifMatch, values, async (_tx, current) => {
+      this.writes.update(this.spec, id, expected, values, async (_tx, current) => {
         checkPrefixLengthRange(
           dto.minPrefixLength ?? current.min_prefix_length,
           dto.maxPrefixLength ?? current.max_prefix_length,
@@ -102,8 +107,8 @@ export class ProvidersService {
   }
 
   /** Contract "Archiving": deleted when nothing ever referred to it, archived when only history does. */
-  delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteOrArchive(this.spec, id, ifMatch, async (tx) => {
+  delete(id: string, expected?: ExpectedVersion): Promise<void> {
+    return this.writes.deleteOrArchive(this.spec, id, expected, async (tx) => {
       const allocations = await this.providers.currentReferences(tx, id);
       if (allocations.length === 0) return undefined;
       return new InUse(
@@ -115,9 +120,8 @@ export class ProvidersService {
   }
 
   private uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
-    return uniqueOr(
-      'providers_code_key',
-      () => new AlreadyExists(`A provider with code "${code}" already exists.`, 'code'),
+    return onConstraintViolation(
+      { providers_code_key: () => new AlreadyExists(`A provider with code "${code}" already exists.`, 'code') },
       write,
     );
   }

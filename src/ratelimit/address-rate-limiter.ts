@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { DomainError } from '../errors/domain-errors';
+import { RateLimited } from '../errors/domain-errors';
 import { RateLimitRepository } from './rate-limit.repository';
 
 export const RATE_LIMIT_WINDOW_MS = 60_000;
@@ -35,12 +35,11 @@ export class AddressRateLimiter implements OnApplicationBootstrap, OnModuleDestr
     const { hits, resetMs } = await this.counters.hit(`${kind}:${address}`, RATE_LIMIT_WINDOW_MS);
     if (hits <= limit) return;
     const retryAfterSeconds = Math.max(1, Math.ceil(resetMs / 1000));
-    throw new DomainError(
-      'RATE_LIMITED',
+    throw new RateLimited(
       kind === 'public'
         ? `This address may make ${limit} requests per minute without an API key; retry in ${retryAfterSeconds} s.`
         : `Too many failed authentications or refused requests from this address (limit ${limit} per minute); retry in ${retryAfterSeconds} s.`,
-      { retryAfterSeconds },
+      retryAfterSeconds,
     );
   }
 

@@ -6,7 +6,7 @@ import type { Request } from 'express';
 import type { Actor } from '../common/request-context';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { DomainError } from '../errors/domain-errors';
+import { RateLimited } from '../errors/domain-errors';
 
 type AuthenticatedRequest = Request & { actor?: Actor };
 
@@ -45,10 +45,9 @@ export class RateLimitGuard extends ThrottlerGuard {
     detail: ThrottlerLimitDetail,
   ): Promise<void> {
     const retryAfterSeconds = Math.max(1, detail.timeToBlockExpire);
-    throw new DomainError(
-      'RATE_LIMITED',
+    throw new RateLimited(
       `This API key may make ${detail.limit} requests per minute; retry in ${retryAfterSeconds} s.`,
-      { retryAfterSeconds },
+      retryAfterSeconds,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -8,9 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { Allow, READ_INVENTORY, WRITE_INVENTORY } from '../auth/roles.decorator';
-import { setEtag } from '../common/etag';
+import { EtagFromVersion, IfMatch } from '../common/etag';
+import type { ExpectedVersion } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { UuidPipe } from '../common/params';
 import { CreateRegionDto, RegionDto, RegionPageDto, RegionQuery, UpdateRegionDto } from './dto/region.dto';
@@ -57,10 +57,9 @@ export class RegionsController {
   })
   @ApiCreatedResponse({ type: RegionDto, description: 'Created; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 409, 413, 415, 422)
-  async create(@Body() dto: CreateRegionDto, @Res({ passthrough: true }) res: Response) {
-    const region = await this.regions.create(dto);
-    setEtag(res, region.version);
-    return region;
+  @EtagFromVersion()
+  create(@Body() dto: CreateRegionDto) {
+    return this.regions.create(dto);
   }
 
   @Get(':id')
@@ -68,10 +67,9 @@ export class RegionsController {
   @ApiOperation({ operationId: 'getRegion', summary: 'Get a region' })
   @ApiOkResponse({ type: RegionDto, description: 'The region; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
-  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
-    const region = await this.regions.get(id);
-    setEtag(res, region.version);
-    return region;
+  @EtagFromVersion()
+  get(@Param('id', UuidPipe) id: string) {
+    return this.regions.get(id);
   }
 
   @Patch(':id')
@@ -90,15 +88,9 @@ export class RegionsController {
     headers: ETAG_HEADER,
   })
   @ApiProblems(400, 403, 404, 409, 412, 413, 415)
-  async update(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: UpdateRegionDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const region = await this.regions.update(id, dto, ifMatch);
-    setEtag(res, region.version);
-    return region;
+  @EtagFromVersion()
+  update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateRegionDto, @IfMatch() expected: ExpectedVersion) {
+    return this.regions.update(id, dto, expected);
   }
 
   @Delete(':id')
@@ -113,7 +105,7 @@ export class RegionsController {
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Deleted, or archived when only history refers to it.' })
   @ApiProblems(400, 403, 404, 409, 412)
-  async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.regions.delete(id, ifMatch);
+  async delete(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion): Promise<void> {
+    await this.regions.delete(id, expected);
   }
 }

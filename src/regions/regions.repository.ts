@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable } from '../database/database.service';
-import { ReadDatabase } from '../database/read-database.service';
 import { Keyset } from '../common/pagination';
-import { ArchivableTableRepository, Filter, VersionedRow } from '../common/table.repository';
+import { ArchivableTableRepository, Filter, VersionedRow } from '../persistence/table.repository';
 
 export interface RegionRow extends VersionedRow {
   code: string;
@@ -14,16 +13,15 @@ export interface RegionRow extends VersionedRow {
 
 @Injectable()
 export class RegionsRepository extends ArchivableTableRepository<RegionRow> {
-  /** Lists may come from a read replica (ReadDatabase); everything else takes its Queryable from the caller. */
-  constructor(private readonly reads: ReadDatabase) {
+  constructor() {
     super('regions');
   }
 
-  search(page: Keyset, query: { countryCode?: string; code?: string }): Promise<RegionRow[]> {
+  search(q: Queryable, page: Keyset, query: { countryCode?: string; code?: string }): Promise<RegionRow[]> {
     const filters: Filter[] = [];
     if (query.countryCode) filters.push({ sql: 'country_code = $1', params: [query.countryCode] });
     if (query.code) filters.push({ sql: 'code = $1', params: [query.code] });
-    return this.list(this.reads, page, filters);
+    return this.list(q, page, filters);
   }
 
   /** Active allocations that refer to the region: while any exists it cannot be deleted or archived. */

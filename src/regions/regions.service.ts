@@ -1,6 +1,9 @@
+import { ReadDatabase } from '../database/read-database.service';
+import type { ExpectedVersion } from '../common/etag';
 import { Injectable } from '@nestjs/common';
 import { keyset, Page, toPage } from '../common/pagination';
-import { ArchivableSpec, uniqueOr, VersionedWrites } from '../common/versioned-writes';
+import { ArchivableSpec, Writes } from '../persistence/writes';
+import { onConstraintViolation } from '../database/pg-errors';
 import { Database } from '../database/database.service';
 import { AlreadyExists, InUse, ValidationFailed } from '../errors/domain-errors';
 import { CreateRegionDto, RegionDto, RegionQuery, UpdateRegionDto } from './dto/region.dto';
@@ -35,8 +38,10 @@ export class RegionsService {
   private readonly spec: ArchivableSpec<RegionRow, RegionDto>;
 
   constructor(
+    /** Lists may come from a read replica. */
+    private readonly reads: ReadDatabase,
     private readonly regions: RegionsRepository,
-    private readonly writes: VersionedWrites,
+    private readonly writes: Writes,
     private readonly db: Database,
   ) {
     this.spec = { type: 'region', repository: regions, toView: toRegionDto };
@@ -44,7 +49,7 @@ export class RegionsService {
 
   async list(query: RegionQuery): Promise<Page<RegionDto>> {
     const page = keyset(query);
-    return toPage(await this.regions.search(page, query), page.limit, toRegionDto);
+    return toPage(await this.regions.search(this.reads, page, query), page.limit, toRegionDto);
   }
 
   get(id: string): Promise<RegionDto> {
@@ -66,7 +71,7 @@ export class RegionsService {
     );
   }
 
-  update(id: string, dto: UpdateRegionDto, ifMatch?: string): Promise<RegionDto> {
+  update(id: string, dto: UpdateRegionDto, expected?: ExpectedVersion): Promise<RegionDto> {
     const values: Record<string, unknown> = {};
     if (dto.code !== undefined) values.code = dto.code;
     if (dto.name !== undefined) values.name = dto.name;
@@ -74,7 +79,7 @@ export class RegionsService {
     if (dto.subdivisionCode !== undefined) values.subdivision_code = dto.subdivisionCode;
     if (dto.city !== undefined) values.city = dto.city;
     return this.uniqueCode(dto.code, () =>
-      this.writes.update(this.spec, id, ifMatch, values, async (_tx, current) => {
+      this.writes.update(this.spec, id, expected, values, async (_tx, current) => {
         checkSubdivisionInCountry(
           dto.countryCode ?? current.country_code,
           dto.subdivisionCode === undefined ? current.subdivision_code : dto.subdivisionCode,
@@ -84,8 +89,8 @@ export class RegionsService {
   }
 
   /** Contract "Archiving": deleted when nothing ever referred to it, archived when only history does. */
-  delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.deleteOrArchive(this.spec, id, ifMatch, async (tx) => {
+  delete(id: string, expected?: ExpectedVersion): Promise<void> {
+    return this.writes.deleteOrArchive(this.spec, id, expected, async (tx) => {
       const allocations = await this.regions.currentReferences(tx, id);
       if (allocations.length === 0) return undefined;
       return new InUse(
@@ -97,9 +102,8 @@ export class RegionsService {
   }
 
   private uniqueCode<T>(code: string | undefined, write: () => Promise<T>): Promise<T> {
-    return uniqueOr(
-      'regions_code_key',
-      () => new AlreadyExists(`A region with code "${code}" already exists.`, 'code'),
+    return onConstraintViolation(
+      { regions_code_key: () => new AlreadyExists(`A region with code "${code}" already exists.`, 'code') },
       write,
     );
   }

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Public } from '../auth/roles.decorator';
-import { DomainError } from '../errors/domain-errors';
+import { NothingFound } from '../errors/domain-errors';
 
 const ASSET_TYPES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
@@ -87,13 +87,13 @@ export class DashboardController {
   @Public()
   @ApiExcludeEndpoint()
   asset(@Param('file') file: string, @Res() res: Response): void {
-    if (PAGES.has(file)) throw new DomainError('NOT_FOUND', `No dashboard asset named ${file}.`);
+    if (PAGES.has(file)) throw new NothingFound(`No dashboard asset named ${file}.`);
     this.send(res, file);
   }
 
   private send(res: Response, name: string): void {
     const body = Object.hasOwn(ASSET_TYPES, name) ? this.assets.get(name) : undefined;
-    if (!body) throw new DomainError('NOT_FOUND', `No dashboard asset named ${name.slice(0, 60)}.`);
+    if (!body) throw new NothingFound(`No dashboard asset named ${name.slice(0, 60)}.`);
     res.setHeader('Content-Type', ASSET_TYPES[name]);
     res.setHeader('Cache-Control', 'no-cache');
     res.send(body);

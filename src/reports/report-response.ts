@@ -1,7 +1,7 @@
 import { StreamableFile } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Readable } from 'node:stream';
-import { DomainError } from '../errors/domain-errors';
+import { NotAcceptable } from '../errors/domain-errors';
 import { csvChunks } from './csv';
 import type { ReportFormat } from './dto/report-query.dto';
 
@@ -14,8 +14,7 @@ export function negotiateFormat(req: Request, format: ReportFormat | undefined):
   const accepted = req.accepts(['application/json', 'text/csv']);
   if (accepted === 'text/csv') return 'csv';
   if (accepted === 'application/json') return 'json';
-  throw new DomainError(
-    'NOT_ACCEPTABLE',
+  throw new NotAcceptable(
     'Reports are available as application/json or text/csv: set Accept accordingly, or pass ?format=csv.',
   );
 }

@@ -1,3 +1,4 @@
+import { Writes } from '../persistence/writes';
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.service';
 import { parseDropList } from './drop-formats';
@@ -17,12 +18,13 @@ const toDto = (row: ReputationListRow): ReputationListDto => ({
 export class ReputationService {
   constructor(
     private readonly db: Database,
+    private readonly writes: Writes,
     private readonly lists: ReputationRepository,
   ) {}
 
   async replace(name: string, body: Buffer): Promise<ReputationListDto> {
     const file = parseDropList(body);
-    return toDto(await this.db.transaction((tx) => this.lists.replace(tx, name, file)));
+    return toDto(await this.writes.transaction((tx) => this.lists.replace(tx, name, file)));
   }
 
   async list(): Promise<{ items: ReputationListDto[] }> {

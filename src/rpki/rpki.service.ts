@@ -1,3 +1,4 @@
+import { Writes } from '../persistence/writes';
 import { Injectable } from '@nestjs/common';
 import { Database } from '../database/database.service';
 import { RpkiStatusDto } from './dto/rpki.dto';
@@ -8,13 +9,14 @@ import { parseVrps } from './vrp-formats';
 export class RpkiService {
   constructor(
     private readonly db: Database,
+    private readonly writes: Writes,
     private readonly rpki: RpkiRepository,
   ) {}
 
   /** Parses the whole file first (any bad entry refuses it), then swaps the snapshot in one transaction. */
   async replaceVrps(body: Buffer): Promise<RpkiStatusDto> {
     const snapshot = parseVrps(body);
-    await this.db.transaction((tx) => this.rpki.replace(tx, snapshot.vrps, snapshot.skipped, snapshot.format));
+    await this.writes.transaction((tx) => this.rpki.replace(tx, snapshot.vrps, snapshot.skipped, snapshot.format));
     return this.status();
   }
 

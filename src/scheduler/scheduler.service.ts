@@ -1,10 +1,11 @@
+import { Writes } from '../persistence/writes';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AllocationsRepository } from '../allocations/allocations.repository';
 import { toAllocationDto } from '../allocations/allocations.service';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { Database, Tx } from '../database/database.service';
+import { Tx } from '../database/database.service';
 import { EventsRepository } from '../events/events.repository';
 import { LeasesRepository } from '../leases/leases.repository';
 import { toLeaseDto } from '../leases/leases.service';
@@ -32,7 +33,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private stopping = false;
 
   constructor(
-    private readonly db: Database,
+    private readonly writes: Writes,
     private readonly scheduler: SchedulerRepository,
     private readonly events: EventsRepository,
     private readonly leases: LeasesRepository,
@@ -69,7 +70,7 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
   private async pass(): Promise<TickResult> {
     let fired = 0;
     for (;;) {
-      const batch = await this.db.transaction(async (tx) => {
+      const batch = await this.writes.transaction(async (tx) => {
         if (!(await this.scheduler.tryLock(tx))) return undefined;
         const due = await this.scheduler.due(tx, this.config.noticeAlertDays, BATCH);
         let count = 0;

@@ -1,3 +1,4 @@
+import { Writes } from '../persistence/writes';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { APP_CONFIG } from '../config/config';
@@ -28,6 +29,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly db: Database,
+    private readonly writes: Writes,
     private readonly deliveries: DeliveriesRepository,
     private readonly webhooks: WebhooksService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -90,7 +92,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       error: sent.error,
       retryInSeconds: retryable ? retries[claimed.attempt - 1] : undefined,
     };
-    const counted = await this.db.transaction((tx) => this.deliveries.complete(tx, claimed, result));
+    const counted = await this.writes.transaction((tx) => this.deliveries.complete(tx, claimed, result));
     if (!counted) return;
     webhookDeliveries.inc({ outcome: sent.outcome === 'refused' ? 'refused' : result.status });
     if (sent.outcome === 'gone') await this.webhooks.deactivate(claimed.webhook_id);

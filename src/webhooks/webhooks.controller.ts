@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -9,9 +9,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
 import { ADMIN_ONLY, Allow } from '../auth/roles.decorator';
-import { setEtag } from '../common/etag';
+import { EtagFromVersion, IfMatch } from '../common/etag';
+import type { ExpectedVersion } from '../common/etag';
 import { ApiIfMatch, ApiProblems, ETAG_HEADER } from '../common/openapi';
 import { PageQuery } from '../common/pagination';
 import { UuidPipe } from '../common/params';
@@ -65,10 +65,9 @@ export class WebhooksController {
   })
   @ApiCreatedResponse({ type: WebhookWithSecretDto, description: 'Created; store `secret` now.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 413, 415, 422)
-  async create(@Body() dto: CreateWebhookDto, @Res({ passthrough: true }) res: Response) {
-    const webhook = await this.webhooks.create(dto);
-    setEtag(res, webhook.version);
-    return webhook;
+  @EtagFromVersion()
+  create(@Body() dto: CreateWebhookDto) {
+    return this.webhooks.create(dto);
   }
 
   @Get(':id')
@@ -76,10 +75,9 @@ export class WebhooksController {
   @ApiOperation({ operationId: 'getWebhook', summary: 'Get a webhook subscription' })
   @ApiOkResponse({ type: WebhookDto, description: 'The webhook; ETag is its version.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404)
-  async get(@Param('id', UuidPipe) id: string, @Res({ passthrough: true }) res: Response) {
-    const webhook = await this.webhooks.get(id);
-    setEtag(res, webhook.version);
-    return webhook;
+  @EtagFromVersion()
+  get(@Param('id', UuidPipe) id: string) {
+    return this.webhooks.get(id);
   }
 
   @Patch(':id')
@@ -92,15 +90,9 @@ export class WebhooksController {
   })
   @ApiOkResponse({ type: WebhookDto, description: 'The webhook after the change.', headers: ETAG_HEADER })
   @ApiProblems(400, 403, 404, 412, 413, 415)
-  async update(
-    @Param('id', UuidPipe) id: string,
-    @Body() dto: UpdateWebhookDto,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const webhook = await this.webhooks.update(id, dto, ifMatch);
-    setEtag(res, webhook.version);
-    return webhook;
+  @EtagFromVersion()
+  update(@Param('id', UuidPipe) id: string, @Body() dto: UpdateWebhookDto, @IfMatch() expected: ExpectedVersion) {
+    return this.webhooks.update(id, dto, expected);
   }
 
   @Delete(':id')
@@ -110,8 +102,8 @@ export class WebhooksController {
   @ApiIfMatch()
   @ApiNoContentResponse({ description: 'Deleted; queued deliveries are dropped.' })
   @ApiProblems(400, 403, 404, 412)
-  async delete(@Param('id', UuidPipe) id: string, @Headers('if-match') ifMatch: string | undefined): Promise<void> {
-    await this.webhooks.delete(id, ifMatch);
+  async delete(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion): Promise<void> {
+    await this.webhooks.delete(id, expected);
   }
 
   @Post(':id/rotate-secret')
@@ -129,14 +121,9 @@ export class WebhooksController {
     headers: ETAG_HEADER,
   })
   @ApiProblems(400, 403, 404, 412, 422)
-  async rotate(
-    @Param('id', UuidPipe) id: string,
-    @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ) {
-    const webhook = await this.webhooks.rotateSecret(id, ifMatch);
-    setEtag(res, webhook.version);
-    return webhook;
+  @EtagFromVersion()
+  rotate(@Param('id', UuidPipe) id: string, @IfMatch() expected: ExpectedVersion) {
+    return this.webhooks.rotateSecret(id, expected);
   }
 
   @Get(':id/deliveries')

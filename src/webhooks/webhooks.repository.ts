@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Keyset } from '../common/pagination';
-import { TableRepository, VersionedRow } from '../common/table.repository';
+import { TableRepository, VersionedRow } from '../persistence/table.repository';
 import type { Queryable } from '../database/database.service';
 import type { EventRow } from '../events/events.repository';
 import type { DeliveryStatus } from './dto/webhook.dto';

@@ -1,6 +1,7 @@
+import type { ExpectedVersion } from '../common/etag';
 import { Inject, Injectable } from '@nestjs/common';
 import { keyset, Page, PageQuery, toPage } from '../common/pagination';
-import { EntitySpec, VersionedWrites } from '../common/versioned-writes';
+import { EntitySpec, Writes } from '../persistence/writes';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
 import { Database } from '../database/database.service';
@@ -53,7 +54,7 @@ export class WebhooksService {
   constructor(
     private readonly webhooks: WebhooksRepository,
     private readonly deliveries: DeliveriesRepository,
-    private readonly writes: VersionedWrites,
+    private readonly writes: Writes,
     private readonly db: Database,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -84,23 +85,23 @@ export class WebhooksService {
     return { ...view, secret };
   }
 
-  async update(id: string, dto: UpdateWebhookDto, ifMatch?: string): Promise<WebhookDto> {
+  async update(id: string, dto: UpdateWebhookDto, expected?: ExpectedVersion): Promise<WebhookDto> {
     const values: Record<string, unknown> = {};
     if (dto.url !== undefined) values.url = await this.checkTarget(dto.url);
     if (dto.eventTypes !== undefined) values.event_types = dedupe(dto.eventTypes);
     if (dto.description !== undefined) values.description = dto.description;
     if (dto.active !== undefined) values.active = dto.active;
-    return this.writes.update(this.spec, id, ifMatch, values);
+    return this.writes.update(this.spec, id, expected, values);
   }
 
-  delete(id: string, ifMatch?: string): Promise<void> {
-    return this.writes.delete(this.spec, id, ifMatch);
+  delete(id: string, expected?: ExpectedVersion): Promise<void> {
+    return this.writes.delete(this.spec, id, expected);
   }
 
   /** A new secret takes effect at once for every later attempt; the old one stops signing. */
-  async rotateSecret(id: string, ifMatch?: string): Promise<WebhookWithSecretDto> {
+  async rotateSecret(id: string, expected?: ExpectedVersion): Promise<WebhookWithSecretDto> {
     const secret = generateWebhookSecret();
-    const view = (await this.writes.mutate(this.spec, id, ifMatch, 'update', (tx) =>
+    const view = (await this.writes.mutate(this.spec, id, expected, 'update', (tx) =>
       this.webhooks.update(tx, id, { secret }),
     )) as WebhookDto;
     return { ...view, secret };
@@ -129,7 +130,7 @@ export class WebhooksService {
 
   async redeliver(id: string, deliveryId: string): Promise<DeliveryDto> {
     await this.get(id);
-    const row = await this.db.transaction((tx) => this.deliveries.redeliver(tx, id, deliveryId));
+    const row = await this.writes.transaction((tx) => this.deliveries.redeliver(tx, id, deliveryId));
     if (!row) throw new NotFound('delivery', deliveryId);
     return toDeliveryDto(row);
   }

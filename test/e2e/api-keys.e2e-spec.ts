@@ -35,8 +35,10 @@ describe('API keys', () => {
       createdAt: expect.any(String),
       revokedAt: null,
       lastUsedAt: null,
+      version: 1,
       key: expect.stringMatching(KEY_SHAPE),
     });
+    expect(res.headers.etag).toBe('"1"');
     const key = res.body.key as string;
 
     const stored = await t.pool.query(
@@ -134,6 +136,28 @@ describe('API keys', () => {
     expect(await events()).toBe(2);
     await t.http.delete(`/api/v1/api-keys/${created.id}`).set(bearer()).expect(204);
     expect(await events()).toBe(2);
+  });
+
+  it('carries a version and answers ETag like every other entity; revocation bumps it and honours If-Match', async () => {
+    const { body: created } = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer())
+      .send({ name: 'versioned', role: 'viewer' })
+      .expect(201);
+    const read = await t.http.get(`/api/v1/api-keys/${created.id}`).set(bearer()).expect(200);
+    expect({ version: read.body.version, etag: read.headers.etag }).toEqual({ version: 1, etag: '"1"' });
+    const stale = await t.http
+      .delete(`/api/v1/api-keys/${created.id}`)
+      .set(bearer())
+      .set('If-Match', '"7"')
+      .expect(412);
+    expect(stale.body.code).toBe('PRECONDITION_FAILED');
+    await t.http.get('/api/v1/lessors').set(bearer(created.key)).expect(200);
+    await t.http.delete(`/api/v1/api-keys/${created.id}`).set(bearer()).set('If-Match', read.headers.etag).expect(204);
+    const revoked = await t.http.get(`/api/v1/api-keys/${created.id}`).set(bearer()).expect(200);
+    expect({ version: revoked.body.version, etag: revoked.headers.etag }).toEqual({ version: 2, etag: '"2"' });
+    const listed = await t.http.get('/api/v1/api-keys').set(bearer()).expect(200);
+    expect(listed.body.items.find((k: { id: string }) => k.id === created.id)).toMatchObject({ version: 2 });
   });
 
   it('records create and revoke in the audit trail without key material', async () => {

@@ -1,17 +1,19 @@
 import fc from 'fast-check';
 import { Pool, PoolClient } from 'pg';
+import { AllocationsRepository } from '../../src/allocations/allocations.repository';
+import { asQueryable } from '../support/queryable';
 import { createTestDatabase, dropTestDatabase } from '../support/test-app';
 
 /**
  * The buddy free-space index (free_blocks, allocation_place and the free_blocks_* functions)
  * against a brute-force oracle.
  *
- * Every step runs the SQL exactly as AllocationsService does, one transaction each:
- * - allocate: allocation_place (locks the lease, reclaims expired holds, takes or claims), then the
- *   allocations INSERT; when nothing is placed the service throws, so the transaction rolls back;
- * - release: lock the lease, mark the row released and give the block back (free_blocks_release),
- *   or, with a hold, keep it occupied until hold_until (expired holds are set in the past here, to
- *   stand for time passing; the next successful placement reclaims them).
+ * Every step calls AllocationsRepository exactly as AllocationsService does, one transaction each:
+ * - allocate: place (allocation_place: locks the lease, reclaims expired holds, takes or claims),
+ *   then insert; when nothing is placed the service throws, so the transaction rolls back;
+ * - release: release (allocation_release: under the lease lock, marks the row released and gives
+ *   the block back, or, with a hold, keeps it occupied until hold_until; expired holds are set in
+ *   the past here, to stand for time passing; the next successful placement reclaims them).
  * The oracle is a 256-entry bitmap of the /24 lease kept by the test alone; after every step the
  * database must agree with it exactly.
  *
@@ -173,32 +175,28 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
     }
   }
 
-  const place = async (
-    c: PoolClient,
-    leaseId: string,
-    request: { length: number; firstFit: boolean } | { prefix: string },
-  ) => {
-    const { rows } = await c.query(
-      `SELECT outcome, lease_prefix, placed FROM allocation_place($1, $2, $3, $4::cidr)`,
-      'prefix' in request ? [leaseId, null, false, request.prefix] : [leaseId, request.length, request.firstFit, null],
-    );
-    expect(rows).toHaveLength(1);
-    return rows[0] as { outcome: string; lease_prefix: string; placed: string | null };
-  };
+  const allocations = new AllocationsRepository();
 
-  const insertAllocation = (
+  const place = (c: PoolClient, leaseId: string, request: { length: number; firstFit: boolean } | { prefix: string }) =>
+    allocations.place(asQueryable(c), leaseId, request);
+
+  const insertAllocation = async (
     c: PoolClient,
     leaseId: string,
     prefix: string,
     requested: number | null,
     strategy: string,
   ) =>
-    c
-      .query(
-        `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy) VALUES ($1, $2::cidr, $3, $4, $5, $6) RETURNING id`,
-        [leaseId, prefix, regionId, providerId, requested, strategy],
-      )
-      .then((r) => r.rows[0].id as string);
+    (
+      await allocations.insert(asQueryable(c), {
+        lease_id: leaseId,
+        prefix,
+        region_id: regionId,
+        provider_id: providerId,
+        requested_prefix_length: requested,
+        strategy,
+      })
+    ).id;
 
   async function step(lease: { id: string; base: number }, oracle: Oracle, op: Op): Promise<void> {
     const reclaimable = oracle.held.filter((h) => h.expired).length;
@@ -238,7 +236,7 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       let id: string | undefined;
       await transaction(async (c) => {
         const got = await place(c, lease.id, { prefix });
-        expect({ prefix, outcome: got.outcome, leasePrefix: got.lease_prefix }).toEqual({
+        expect({ prefix, outcome: got.outcome, leasePrefix: got.leasePrefix }).toEqual({
           prefix,
           outcome: expected,
           leasePrefix: `${dotted(lease.base)}/24`,
@@ -259,22 +257,14 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       if (oracle.live.length === 0) return;
       const [victim] = oracle.live.splice(op.pick % oracle.live.length, 1);
       await transaction(async (c) => {
-        expect((await c.query(`SELECT 1 FROM leases WHERE id = $1 FOR NO KEY UPDATE`, [lease.id])).rowCount).toBe(1);
-        const updated =
-          op.hold === 'none'
-            ? await c.query(
-                `UPDATE allocations SET status = 'released', occupied = false, released_at = now(), version = version + 1, updated_at = now()
-                  WHERE id = $1 AND status = 'active' RETURNING prefix::text AS prefix`,
-                [victim.id],
-              )
-            : await c.query(
-                `UPDATE allocations SET status = 'released', released_at = now(), hold_until = now() + $2::interval, version = version + 1, updated_at = now()
-                  WHERE id = $1 AND status = 'active' RETURNING prefix::text AS prefix`,
-                [victim.id, op.hold === 'expired' ? '-1 second' : '1 day'],
-              );
-        expect(updated.rows).toEqual([{ prefix: format(lease.base, victim) }]);
-        if (op.hold === 'none')
-          await c.query(`SELECT free_blocks_release($1, $2::cidr)`, [lease.id, format(lease.base, victim)]);
+        // An expired hold is one that ended a day ago: it stands for time passing.
+        const holdDays = { none: null, expired: -1, future: 1 }[op.hold];
+        const released = await allocations.release(asQueryable(c), victim.id, holdDays);
+        expect({ prefix: released?.prefix, status: released?.status, occupied: released?.occupied }).toEqual({
+          prefix: format(lease.base, victim),
+          status: 'released',
+          occupied: op.hold !== 'none',
+        });
         return true;
       });
       if (op.hold === 'none') oracle.mark(victim, false);
@@ -291,12 +281,7 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       offset: Number(row.network) - lease.base,
       length: row.length,
     });
-    const free = (
-      await pool.query(
-        `SELECT (prefix - '0.0.0.0'::inet)::text AS network, masklen(prefix) AS length FROM free_blocks WHERE lease_id = $1 ORDER BY prefix`,
-        [lease.id],
-      )
-    ).rows.map(toBlock);
+    const free = (await allocations.freeBlocks(asQueryable(pool), lease.id)).map(toBlock);
     const occupied = (
       await pool.query(
         `SELECT id, status, (prefix - '0.0.0.0'::inet)::text AS network, masklen(prefix) AS length FROM allocations WHERE lease_id = $1 AND occupied ORDER BY prefix`,

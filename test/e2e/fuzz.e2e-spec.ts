@@ -17,7 +17,7 @@ import {
   WRITE_METHODS,
 } from '../support/openapi-spec';
 import { BODY_ROUTES, bodyRouteFor } from '../../src/common/body-limits';
-import { seedFuzzWorld } from '../support/openapi-world';
+import { seedFuzzWorld } from '../support/fixtures';
 import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
 
 /**

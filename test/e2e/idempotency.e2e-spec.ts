@@ -1,5 +1,5 @@
 import { requestContext } from '../../src/common/request-context';
-import { Database } from '../../src/database/database.service';
+import { Writes } from '../../src/persistence/writes';
 import { requestFingerprint } from '../../src/idempotency/fingerprint';
 import { IdempotencyPurger } from '../../src/idempotency/idempotency.purger';
 import { bearer, startTestApp, TestApp } from '../support/test-app';
@@ -290,7 +290,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('re-inserts the claim when a transaction is retried after a deadlock', async () => {
-    const db = t.app.get(Database);
+    const writes = t.app.get(Writes);
     const claim = {
       apiKeyId: await adminKeyId(),
       key: 'deadlock-retry',
@@ -301,7 +301,7 @@ describe('Idempotency-Key', () => {
     };
     let attempts = 0;
     await requestContext.run({ requestId: 'deadlock-test', idempotency: claim }, () =>
-      db.transaction(async (tx) => {
+      writes.transaction(async (tx) => {
         attempts++;
         const inTx = await tx.query(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = 'deadlock-retry'`);
         expect(inTx[0].n).toBe(1);

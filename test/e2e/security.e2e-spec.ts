@@ -20,7 +20,7 @@ import {
   snapshotTables,
   WRITE_METHODS,
 } from '../support/openapi-spec';
-import { seedFuzzWorld } from '../support/openapi-world';
+import { seedFuzzWorld } from '../support/fixtures';
 import { ADMIN_KEY, bearer, startTestApp, TestApp } from '../support/test-app';
 
 /**

@@ -1178,6 +1178,11 @@ export interface components {
              */
             lastUsedAt: string | null;
             /**
+             * @description Bumped by every change (revocation); the ETag.
+             * @example 1
+             */
+            version: number;
+            /**
              * @description The secret, shown only in this response: it is stored as a hash. An idempotent replay of this request omits it (a lost key cannot be recovered: revoke it and create another).
              * @example ipl_Xk3v9Q0uYH7m2l2o8yQnJ0q2Vd3c7kq4nT1wQy5fZ9E
              */
@@ -1204,6 +1209,11 @@ export interface components {
              * @description Updated at most once a minute.
              */
             lastUsedAt: string | null;
+            /**
+             * @description Bumped by every change (revocation); the ETag.
+             * @example 1
+             */
+            version: number;
         };
         ApiKeyPageDto: {
             /** @description Pass as ?cursor= to get the next page; null on the last page. */
@@ -3191,9 +3201,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Created; `key` is the secret, shown only here. */
+            /** @description Created; `key` is the secret, shown only here. ETag is its version. */
             201: {
                 headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -3368,9 +3380,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The key (never the secret). */
+            /** @description The key (never the secret); ETag is its version. */
             200: {
                 headers: {
+                    /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3490,7 +3504,10 @@ export interface operations {
     revokeApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description ETag from a previous read (e.g. "3"); the change is refused with 412 when the resource has changed since. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3590,6 +3607,24 @@ export interface operations {
                      *       "status": 409,
                      *       "detail": "185.10.20.0/26 overlaps allocation 185.10.20.0/25.",
                      *       "code": "PREFIX_OVERLAP"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://iplease.dev/problems/precondition-failed",
+                     *       "title": "Precondition failed",
+                     *       "status": 412,
+                     *       "detail": "lease 0b6c7d2e-1f3a-4b5c-8d9e-0f1a2b3c4d5e is at version 4; If-Match did not match. Read it again and retry.",
+                     *       "code": "PRECONDITION_FAILED"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ProblemDto"];

@@ -1,5 +1,5 @@
 import type { Queryable } from '../database/database.service';
-import type { Keyset } from './pagination';
+import type { Keyset } from '../common/pagination';
 
 export interface VersionedRow {
   id: string;
