@@ -24,7 +24,15 @@ import type { Runtime } from './config/runtime';
 import { DomainError, ErrorCode, Unauthenticated } from './errors/domain-errors';
 import { ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { PROBLEM_TYPES, problemType } from './errors/problem';
-import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
+import {
+  BEARER_SCHEME,
+  documentClosedRequestBodies,
+  documentNullableRefs,
+  documentResponseHeaders,
+  documentUuidParams,
+  documentSecurity,
+  ProblemDto,
+} from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
 import { Database } from './database/database.service';
 import { httpRequestDuration } from './health/metrics';
@@ -372,7 +380,14 @@ export function buildOpenApiDocument(app: INestApplication) {
     extraModels: [ProblemDto],
     operationIdFactory: (_controller, method) => method,
   });
-  return documentUploads(documentBodyRoutes(documentIdempotency(documentSecurity(document, app))));
+  return documentResponseHeaders(
+    documentClosedRequestBodies(
+      documentUuidParams(
+        documentNullableRefs(documentUploads(documentBodyRoutes(documentIdempotency(documentSecurity(document, app))))),
+        app,
+      ),
+    ),
+  );
 }
 
 function setupSwagger(app: INestApplication): void {

@@ -7,7 +7,7 @@ export const toIntegerOrRaw = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
 
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Page size.' })
   @IsOptional()
   @Transform(toIntegerOrRaw)
   @IsInt({ message: 'limit must be an integer from 1 to 500' })

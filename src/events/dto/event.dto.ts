@@ -27,7 +27,7 @@ export class EventQuery {
   @IsUUID('all', { message: 'entityId must be a UUID' })
   entityId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Page size.' })
   @IsOptional()
   @Transform(toIntegerOrRaw)
   @IsInt({ message: 'limit must be an integer from 1 to 500' })
@@ -45,7 +45,11 @@ export class EventActorDto {
 
 export class EventDto {
   @ApiProperty({ format: 'uuid', description: 'Also the `webhook-id` of every delivery of this event.' }) id: string;
-  @ApiProperty({ example: 1042, description: 'Insertion sequence; unique, but not the feed order (see `cursor`).' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1042,
+    description: 'Insertion sequence; unique, but not the feed order (see `cursor`).',
+  })
   seq: number;
   @ApiProperty({ description: "This event's position in the feed: pass it as `after` to resume just after it." })
   cursor: string;

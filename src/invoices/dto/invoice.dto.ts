@@ -78,7 +78,7 @@ export class InvoiceDto {
   @ApiProperty({ example: 'USD' }) currency: string;
   @ApiProperty({ example: '256.00', description: 'Sum of the lines.' }) total: string;
   @ApiProperty({ type: [InvoiceLineDto] }) lines: InvoiceLineDto[];
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
@@ -99,8 +99,8 @@ export class InvoiceQuery extends PageQuery {
 }
 
 export class InvoiceImportResultDto {
-  @ApiProperty({ example: 2, description: 'Invoices created.' }) invoices: number;
-  @ApiProperty({ example: 5, description: 'Lines created (= data rows).' }) lines: number;
+  @ApiProperty({ type: 'integer', example: 2, description: 'Invoices created.' }) invoices: number;
+  @ApiProperty({ type: 'integer', example: 5, description: 'Lines created (= data rows).' }) lines: number;
   @ApiProperty({ type: [InvoiceDto], description: 'The invoices created, in the order of their first row.' })
   items: InvoiceDto[];
 }

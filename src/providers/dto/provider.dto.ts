@@ -26,6 +26,7 @@ export class CreateProviderDto {
   name: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 8,
     minimum: 0,
     maximum: 32,
@@ -39,6 +40,7 @@ export class CreateProviderDto {
   minPrefixLength?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 24,
     minimum: 0,
     maximum: 32,
@@ -53,7 +55,9 @@ export class CreateProviderDto {
   maxPrefixLength?: number;
 
   @ApiPropertyOptional({
-    type: [Number],
+    type: 'integer',
+    format: 'int64',
+    isArray: true,
     example: [16509, 14618],
     maxItems: 32,
     description:
@@ -92,11 +96,12 @@ export class ProviderDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'aws' }) code: string;
   @ApiProperty({ example: 'Amazon Web Services (BYOIP)' }) name: string;
-  @ApiProperty({ example: 8, minimum: 0, maximum: 32 }) minPrefixLength: number;
-  @ApiProperty({ example: 24, minimum: 0, maximum: 32 }) maxPrefixLength: number;
-  @ApiProperty({ type: [Number], example: [16509, 14618] }) requiredOriginAsns: number[];
+  @ApiProperty({ type: 'integer', example: 8, minimum: 0, maximum: 32 }) minPrefixLength: number;
+  @ApiProperty({ type: 'integer', example: 24, minimum: 0, maximum: 32 }) maxPrefixLength: number;
+  @ApiProperty({ type: 'integer', format: 'int64', isArray: true, example: [16509, 14618] })
+  requiredOriginAsns: number[];
   @ApiProperty({ type: String, nullable: true }) notes: string | null;
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

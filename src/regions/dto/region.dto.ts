@@ -121,7 +121,7 @@ export class RegionDto {
   @ApiProperty({ example: 'IE' }) countryCode: string;
   @ApiProperty({ type: String, nullable: true, example: 'IE-D' }) subdivisionCode: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'Dublin' }) city: string | null;
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

@@ -1030,10 +1030,11 @@ export interface components {
             /** @example 185.10.20.0/24 */
             prefix: string;
             /**
+             * @description `held-allocation`: released, but its space is on hold (RELEASE_HOLD_DAYS); `past-allocation`: held the space on some day since a backdated effectiveDate.
              * @example lease
              * @enum {string}
              */
-            kind: "lease" | "allocation";
+            kind: "lease" | "allocation" | "held-allocation" | "past-allocation";
         };
         ProblemDto: {
             /** @example https://iplease.dev/problems/validation-failed */
@@ -1085,7 +1086,7 @@ export interface components {
             /** Format: uuid */
             entityId: string;
             /** @description Who made the change; null for time-driven events written by the scheduler. */
-            actor: components["schemas"]["EventActorDto"] | null;
+            actor: components["schemas"]["EventActorDto"] | (never | null);
             /** @description The id the server gave the request that made the change (as in the audit trail). */
             requestId: string | null;
             /** @description The caller's own X-Request-Id of that request, if it sent one; never used in place of requestId. */
@@ -1312,6 +1313,7 @@ export interface components {
              */
             currency: string;
             contractRef: string | null;
+            /** Format: int64 */
             originAsn: number | null;
             tags: string[];
             notes: string | null;
@@ -1401,6 +1403,7 @@ export interface components {
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
             /**
+             * Format: int64
              * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
              * @example 16509
              */
@@ -1433,6 +1436,7 @@ export interface components {
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
             /**
+             * Format: int64
              * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
              * @example 16509
              */
@@ -1500,6 +1504,7 @@ export interface components {
              */
             currency: string;
             contractRef: string | null;
+            /** Format: int64 */
             originAsn: number | null;
             tags: string[];
             notes: string | null;
@@ -1635,11 +1640,11 @@ export interface components {
             lease: components["schemas"]["LeaseDto"];
             lessor: components["schemas"]["LessorDto"];
             /** @description null when no active allocation covers the address. */
-            allocation: components["schemas"]["LookupAllocationDto"] | null;
+            allocation: components["schemas"]["LookupAllocationDto"] | (never | null);
             /** @description null when no active allocation covers the address. */
-            region: components["schemas"]["LookupRegionDto"] | null;
+            region: components["schemas"]["LookupRegionDto"] | (never | null);
             /** @description null when no active allocation covers the address. */
-            provider: components["schemas"]["LookupProviderDto"] | null;
+            provider: components["schemas"]["LookupProviderDto"] | (never | null);
         };
         AllocationDto: {
             /** Format: uuid */
@@ -1660,7 +1665,10 @@ export interface components {
             strategy: "explicit" | "best-fit" | "first-fit";
             /** @example eu-west-1-nat */
             name: string | null;
-            /** @example 16509 */
+            /**
+             * Format: int64
+             * @example 16509
+             */
             originAsn: number | null;
             description: string | null;
             tags: string[];
@@ -1731,6 +1739,7 @@ export interface components {
              */
             name?: string | null;
             /**
+             * Format: int64
              * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
              * @example 16509
              */
@@ -1789,6 +1798,7 @@ export interface components {
              */
             name?: string | null;
             /**
+             * Format: int64
              * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
              * @example 16509
              */
@@ -2752,7 +2762,10 @@ export interface components {
             items: components["schemas"]["ReputationListDto"][];
         };
         VrpDto: {
-            /** @example 16509 */
+            /**
+             * Format: int64
+             * @example 16509
+             */
             asn: number;
             /** @example 185.10.20.0/22 */
             prefix: string;
@@ -2777,7 +2790,10 @@ export interface components {
             providerId: string;
             /** Format: uuid */
             regionId: string;
-            /** @example 16509 */
+            /**
+             * Format: int64
+             * @example 16509
+             */
             originAsn: number | null;
             /**
              * @description RFC 6811 origin validation against the VRP snapshot in force.
@@ -2836,6 +2852,14 @@ export interface operations {
             /** @description The next events after `after`, oldest first. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2845,6 +2869,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2854,6 +2886,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2863,6 +2897,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2872,6 +2914,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2881,6 +2933,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2916,6 +2978,14 @@ export interface operations {
             /** @description One page, oldest first; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2925,6 +2995,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2934,6 +3012,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2943,6 +3023,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2952,6 +3040,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2961,6 +3059,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2987,6 +3095,14 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2996,6 +3112,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3005,6 +3129,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3014,6 +3140,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3023,6 +3157,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3032,6 +3176,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3059,6 +3213,14 @@ export interface operations {
             /** @description Created; `key` is the secret, shown only here. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -3070,6 +3232,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3079,6 +3249,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3088,6 +3260,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3097,6 +3277,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3106,6 +3294,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3115,6 +3311,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3124,6 +3328,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3133,6 +3345,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3142,6 +3364,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3164,6 +3396,14 @@ export interface operations {
             /** @description The key (never the secret). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3173,6 +3413,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3182,6 +3430,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3191,6 +3441,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3200,6 +3458,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3209,6 +3475,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3218,6 +3494,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3240,6 +3526,14 @@ export interface operations {
             /** @description Revoked. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3247,6 +3541,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3256,6 +3558,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3265,6 +3569,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3274,6 +3586,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3283,6 +3603,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3292,6 +3620,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3301,6 +3639,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3321,6 +3669,8 @@ export interface operations {
             /** @description The process is up (`{"status":"ok"}`). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3341,6 +3691,8 @@ export interface operations {
             /** @description The database answers (`{"status":"ready"}`). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3350,6 +3702,10 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3370,6 +3726,8 @@ export interface operations {
             /** @description Prometheus text exposition format. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3379,6 +3737,8 @@ export interface operations {
             /** @description METRICS_TOKEN is set and the request does not carry it as `Authorization: Bearer <METRICS_TOKEN>`. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3388,6 +3748,8 @@ export interface operations {
             /** @description Metrics are turned off. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3416,6 +3778,14 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3425,6 +3795,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3434,6 +3812,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3443,6 +3823,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3452,6 +3840,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3461,6 +3859,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3488,8 +3896,16 @@ export interface operations {
             /** @description Created; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -3501,6 +3917,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3510,6 +3934,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3519,6 +3945,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3528,6 +3962,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3537,6 +3979,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3546,6 +3996,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3555,6 +4013,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3564,6 +4030,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3573,6 +4049,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3595,8 +4081,16 @@ export interface operations {
             /** @description The lessor; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3606,6 +4100,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3615,6 +4117,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3624,6 +4128,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3633,6 +4145,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3642,6 +4162,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3651,6 +4181,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3676,6 +4216,14 @@ export interface operations {
             /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3683,6 +4231,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3692,6 +4248,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3701,6 +4259,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3710,6 +4276,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3719,6 +4293,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3728,6 +4310,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3737,6 +4327,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3746,6 +4346,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3775,8 +4385,16 @@ export interface operations {
             /** @description The lessor after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3786,6 +4404,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3795,6 +4421,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3804,6 +4432,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3813,6 +4449,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3822,6 +4466,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3831,6 +4483,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3840,6 +4500,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3849,6 +4517,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3858,6 +4534,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3867,6 +4553,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3903,6 +4599,16 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3913,6 +4619,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3922,6 +4636,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3931,6 +4647,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3940,6 +4664,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3949,6 +4683,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3976,8 +4720,16 @@ export interface operations {
             /** @description Created; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -3989,6 +4741,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3998,6 +4758,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4007,6 +4769,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4016,6 +4786,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4025,6 +4803,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4034,6 +4820,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4043,6 +4837,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4052,6 +4854,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4061,6 +4873,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4083,8 +4905,16 @@ export interface operations {
             /** @description The lease; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4094,6 +4924,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4103,6 +4941,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4112,6 +4952,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4121,6 +4969,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4130,6 +4986,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4139,6 +5005,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4164,6 +5040,14 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4171,6 +5055,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4180,6 +5072,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4189,6 +5083,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4198,6 +5100,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4207,6 +5117,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4216,6 +5134,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4225,6 +5151,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4234,6 +5170,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4263,8 +5209,16 @@ export interface operations {
             /** @description The lease after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4274,6 +5228,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4283,6 +5245,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4292,6 +5256,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4301,6 +5273,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4310,6 +5290,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4319,6 +5307,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4328,6 +5324,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4337,6 +5341,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,6 +5358,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,6 +5377,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4386,8 +5418,16 @@ export interface operations {
             /** @description The terminated lease and noticeGiven; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -4399,6 +5439,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4408,6 +5456,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4417,6 +5467,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4426,6 +5484,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4435,6 +5501,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4444,6 +5518,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4453,6 +5535,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4462,6 +5552,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4471,6 +5569,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4480,6 +5586,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4489,6 +5605,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4520,8 +5646,16 @@ export interface operations {
             /** @description The renewed lease; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -4533,6 +5667,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4542,6 +5684,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4551,6 +5695,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4560,6 +5712,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4569,6 +5729,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4578,6 +5746,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4587,6 +5763,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4596,6 +5780,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4605,6 +5797,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4614,6 +5814,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4623,6 +5833,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4645,6 +5865,14 @@ export interface operations {
             /** @description Every amendment (nextCursor is always null). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4654,6 +5882,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4663,6 +5899,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4672,6 +5910,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4681,6 +5927,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4690,6 +5944,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4699,6 +5963,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4730,6 +6004,14 @@ export interface operations {
             /** @description The amendment. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -4741,6 +6023,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4750,6 +6040,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4759,6 +6051,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4768,6 +6068,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4777,6 +6085,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4786,6 +6102,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4795,6 +6119,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4804,6 +6136,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4813,6 +6153,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4822,6 +6170,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4831,6 +6189,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4854,6 +6222,14 @@ export interface operations {
             /** @description The lease covering the address today, and the allocation within it if any. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4863,6 +6239,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4872,6 +6256,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4881,6 +6267,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4890,6 +6284,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4899,6 +6301,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4908,6 +6320,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4945,6 +6367,16 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4955,6 +6387,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4964,6 +6404,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4973,6 +6415,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4982,6 +6432,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4991,6 +6451,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5021,6 +6491,14 @@ export interface operations {
             /** @description Dry run: what would be allocated; nothing written. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -5032,10 +6510,18 @@ export interface operations {
             /** @description Allocated; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description The new allocation, /api/v1/allocations/{id}. */
-                    Location?: string;
+                    Location: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -5047,6 +6533,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5056,6 +6550,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5065,6 +6561,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5074,6 +6578,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5083,6 +6595,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5092,6 +6612,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5101,6 +6629,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5110,6 +6646,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5119,6 +6665,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5141,8 +6697,16 @@ export interface operations {
             /** @description The allocation; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5152,6 +6716,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5161,6 +6733,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5170,6 +6744,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5179,6 +6761,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5188,6 +6778,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5197,6 +6797,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5222,6 +6832,14 @@ export interface operations {
             /** @description Released. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5229,6 +6847,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5238,6 +6864,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5247,6 +6875,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5256,6 +6892,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5265,6 +6909,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5274,6 +6926,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5283,6 +6945,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5312,8 +6984,16 @@ export interface operations {
             /** @description The allocation after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5323,6 +7003,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5332,6 +7020,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5341,6 +7031,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5350,6 +7048,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5359,6 +7065,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5368,6 +7082,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5377,6 +7099,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5386,6 +7116,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5395,6 +7133,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5404,6 +7152,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5426,6 +7184,14 @@ export interface operations {
             /** @description The periods, oldest first. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5435,6 +7201,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5444,6 +7218,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5453,6 +7229,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5462,6 +7246,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5471,6 +7263,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5480,6 +7282,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5511,8 +7323,16 @@ export interface operations {
             /** @description The allocation in its new lease. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -5524,6 +7344,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5533,6 +7361,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5542,6 +7372,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5551,6 +7389,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5560,6 +7406,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5569,6 +7423,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5578,6 +7440,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5587,6 +7457,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5596,6 +7474,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5605,6 +7491,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5614,6 +7510,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5641,6 +7547,14 @@ export interface operations {
             /** @description Free blocks, lowest address first. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5650,6 +7564,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5659,6 +7581,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5668,6 +7592,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5677,6 +7609,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5686,6 +7626,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5695,6 +7645,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5722,6 +7682,14 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5731,6 +7699,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5740,6 +7716,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5749,6 +7727,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5758,6 +7744,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5767,6 +7763,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5794,8 +7800,16 @@ export interface operations {
             /** @description Created; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -5807,6 +7821,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5816,6 +7838,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5825,6 +7849,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5834,6 +7866,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5843,6 +7883,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5852,6 +7900,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5861,6 +7917,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5870,6 +7934,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5879,6 +7953,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5901,8 +7985,16 @@ export interface operations {
             /** @description The provider; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5912,6 +8004,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5921,6 +8021,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5930,6 +8032,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5939,6 +8049,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5948,6 +8066,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5957,6 +8085,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5982,6 +8120,14 @@ export interface operations {
             /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5989,6 +8135,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5998,6 +8152,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6007,6 +8163,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6016,6 +8180,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6025,6 +8197,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6034,6 +8214,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6043,6 +8231,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6052,6 +8250,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6081,8 +8289,16 @@ export interface operations {
             /** @description The provider after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6092,6 +8308,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6101,6 +8325,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6110,6 +8336,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6119,6 +8353,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6128,6 +8370,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6137,6 +8387,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6146,6 +8404,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6155,6 +8421,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6164,6 +8438,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6173,6 +8457,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6193,6 +8487,14 @@ export interface operations {
             /** @description The last closed month and the history of closes and reopens. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6202,6 +8504,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6211,6 +8521,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6220,6 +8532,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6229,6 +8549,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6238,6 +8568,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6265,6 +8605,14 @@ export interface operations {
             /** @description The periods after closing. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -6276,6 +8624,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6285,6 +8641,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6294,6 +8652,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6303,6 +8669,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6312,6 +8686,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6321,6 +8703,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6330,6 +8720,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6339,6 +8737,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6348,6 +8756,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6375,6 +8793,14 @@ export interface operations {
             /** @description The periods after reopening. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -6386,6 +8812,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6395,6 +8829,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6404,6 +8840,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6413,6 +8857,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6422,6 +8874,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6431,6 +8891,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6440,6 +8908,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6449,6 +8925,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6458,6 +8944,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6487,6 +8983,14 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6496,6 +9000,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6505,6 +9017,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6514,6 +9028,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6523,6 +9045,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6532,6 +9064,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6559,8 +9101,16 @@ export interface operations {
             /** @description Created; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -6572,6 +9122,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6581,6 +9139,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6590,6 +9150,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6599,6 +9167,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6608,6 +9184,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6617,6 +9201,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6626,6 +9218,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6635,6 +9235,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6644,6 +9254,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6666,8 +9286,16 @@ export interface operations {
             /** @description The region; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6677,6 +9305,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6686,6 +9322,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6695,6 +9333,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6704,6 +9350,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6713,6 +9367,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6722,6 +9386,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6747,6 +9421,14 @@ export interface operations {
             /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6754,6 +9436,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6763,6 +9453,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6772,6 +9464,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6781,6 +9481,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6790,6 +9498,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6799,6 +9515,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6808,6 +9532,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6817,6 +9551,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6846,8 +9590,16 @@ export interface operations {
             /** @description The region after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6857,6 +9609,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6866,6 +9626,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6875,6 +9637,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6884,6 +9654,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6893,6 +9671,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6902,6 +9688,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6911,6 +9705,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6920,6 +9722,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6929,6 +9739,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6938,6 +9758,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6969,6 +9799,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,addresses,cost,allocatedAddresses,allocatedCost,idleAddresses,idleCost`, sent as an attachment named like `monthly-cost-2026-05.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6979,6 +9819,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6992,6 +9840,8 @@ export interface operations {
              */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7001,6 +9851,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7010,6 +9868,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7019,6 +9885,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7032,6 +9906,16 @@ export interface operations {
              */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7045,6 +9929,16 @@ export interface operations {
              */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7073,6 +9967,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,prefix,lessorId,lessor,action,autoRenew,noticePeriodDays,noticeDeadline,currentTermEnd,daysToNoticeDeadline,daysToTermEnd,monthlyCost`, sent as an attachment named like `renewals-2026-05-01.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7083,6 +9987,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7092,6 +10004,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7101,6 +10015,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7110,6 +10032,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7119,6 +10049,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7128,6 +10068,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7155,6 +10105,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,leasedAddresses,allocatedAddresses,freeAddresses,utilization,shareOfLeased,monthlyCost,idleMonthlyCost`, sent as an attachment named like `utilization-2026-05-01.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7165,6 +10125,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7174,6 +10142,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7183,6 +10153,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7192,6 +10170,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7201,6 +10187,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7210,6 +10206,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7236,6 +10242,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,leaseId,leasePrefix,leaseStatus,leaseEndedOn,regionId,providerId`, sent as an attachment named like `stranded-2026-05-01.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7246,6 +10262,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7255,6 +10279,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7264,6 +10290,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7273,6 +10307,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7282,6 +10324,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7291,6 +10343,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7320,6 +10382,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,leases,addresses,cost`, sent as an attachment named like `forecast-2026-05-12m.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7330,6 +10402,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7339,6 +10419,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7348,6 +10430,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7357,6 +10447,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7366,6 +10464,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7375,6 +10483,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7395,6 +10513,8 @@ export interface operations {
             /** @description The dashboard page. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7415,6 +10535,8 @@ export interface operations {
             /** @description The page. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7445,6 +10567,14 @@ export interface operations {
             /** @description One page; pass nextCursor as ?cursor= for the next. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7454,6 +10584,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7463,6 +10601,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7472,6 +10612,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7481,6 +10629,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7490,6 +10648,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7515,6 +10683,14 @@ export interface operations {
             /** @description Imported (upserted); counts and the range covered. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7524,6 +10700,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7533,6 +10717,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7542,6 +10728,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7551,6 +10745,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7560,6 +10762,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7569,6 +10779,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7578,6 +10798,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7605,6 +10835,14 @@ export interface operations {
             /** @description One page; pass nextCursor as ?cursor= for the next. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7614,6 +10852,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7623,6 +10869,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7632,6 +10880,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7641,6 +10897,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7650,6 +10916,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7677,8 +10953,16 @@ export interface operations {
             /** @description Recorded; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -7690,6 +10974,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7699,6 +10991,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7708,6 +11002,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7717,6 +11019,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7726,6 +11036,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7735,6 +11053,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7744,6 +11070,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7753,6 +11087,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7762,6 +11106,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7789,6 +11143,14 @@ export interface operations {
             /** @description Every invoice of the file recorded. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -7800,6 +11162,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7809,6 +11179,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7818,6 +11190,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7827,6 +11207,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7836,6 +11224,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7845,6 +11241,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7854,6 +11258,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7863,6 +11275,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7872,6 +11294,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7903,6 +11335,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,lessorId,lessor,currency,expected,invoiced,variance,status,invoiceNumbers`, sent as an attachment named like `reconciliation-2026-05.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7913,6 +11355,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7922,6 +11372,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7931,6 +11383,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7940,6 +11400,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7949,6 +11417,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7958,6 +11436,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7978,6 +11466,8 @@ export interface operations {
             /** @description The geofeed. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7987,6 +11477,8 @@ export interface operations {
             /** @description RATE_LIMITED: too many downloads at once (or too many public requests from this address); see Retry-After. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     /** @description Seconds to wait. */
                     "Retry-After"?: number;
                     [name: string]: unknown;
@@ -7998,6 +11490,10 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8023,6 +11519,14 @@ export interface operations {
             /** @description One page in creation order. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8032,6 +11536,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8041,6 +11553,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8050,6 +11564,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8059,6 +11581,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8068,6 +11600,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8095,8 +11637,16 @@ export interface operations {
             /** @description Created; store `secret` now. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -8108,6 +11658,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8117,6 +11675,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8126,6 +11686,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8135,6 +11703,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8144,6 +11720,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8153,6 +11737,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8162,6 +11754,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8171,6 +11771,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8180,6 +11790,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8202,8 +11822,16 @@ export interface operations {
             /** @description The webhook; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8213,6 +11841,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8222,6 +11858,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8231,6 +11869,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8240,6 +11886,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8249,6 +11903,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8258,6 +11922,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8283,6 +11957,14 @@ export interface operations {
             /** @description Deleted; queued deliveries are dropped. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8290,6 +11972,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8299,6 +11989,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8308,6 +12000,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8317,6 +12017,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8326,6 +12034,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8335,6 +12051,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8344,6 +12070,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8373,8 +12109,16 @@ export interface operations {
             /** @description The webhook after the change. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8384,6 +12128,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8393,6 +12145,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8402,6 +12156,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8411,6 +12173,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8420,6 +12190,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8429,6 +12207,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8438,6 +12224,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8447,6 +12241,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8456,6 +12260,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8483,8 +12297,16 @@ export interface operations {
             /** @description The webhook with its new `secret`, shown only here; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -8496,6 +12318,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8505,6 +12335,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8514,6 +12346,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8523,6 +12363,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8532,6 +12380,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8541,6 +12397,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8550,6 +12414,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8559,6 +12431,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8568,6 +12450,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8598,6 +12490,14 @@ export interface operations {
             /** @description One page of attempts in the order they were queued; pass nextCursor as ?cursor= for the next. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8607,6 +12507,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8616,6 +12524,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8625,6 +12535,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8634,6 +12552,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8643,6 +12569,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8652,6 +12588,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8678,6 +12624,14 @@ export interface operations {
             /** @description The queued attempt. */
             202: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -8689,6 +12643,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8698,6 +12660,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8707,6 +12671,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8716,6 +12688,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8725,6 +12705,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8734,6 +12722,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8743,6 +12739,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8752,6 +12758,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8791,6 +12807,14 @@ export interface operations {
             /** @description Dry run: every row is valid; nothing written. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -8802,6 +12826,14 @@ export interface operations {
             /** @description Every row imported. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -8813,6 +12845,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8822,6 +12862,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8831,6 +12873,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8840,6 +12890,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8849,6 +12907,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8858,6 +12924,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8867,6 +12941,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8876,6 +12960,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8906,7 +13000,10 @@ export interface operations {
                         maxLength?: number;
                         /** @example apnic */
                         ta?: string;
-                        /** @description rpki-client: unix time */
+                        /**
+                         * Format: int64
+                         * @description rpki-client: unix time
+                         */
                         expires?: number;
                         /** @description Routinator jsonext: where the VRP came from; the trust anchor is `tal`. */
                         source?: {
@@ -8921,6 +13018,14 @@ export interface operations {
             /** @description The snapshot now in force. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8930,6 +13035,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8939,6 +13052,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8948,6 +13063,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8957,6 +13080,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8966,6 +13097,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8975,6 +13116,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8995,6 +13146,14 @@ export interface operations {
             /** @description The snapshot in force (zeros and nulls before the first import). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9004,6 +13163,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9013,6 +13180,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9022,6 +13191,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9031,6 +13208,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9040,6 +13227,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9067,6 +13264,14 @@ export interface operations {
             /** @description The list as now stored. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9076,6 +13281,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9085,6 +13298,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9094,6 +13309,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9103,6 +13326,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9112,6 +13343,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9121,6 +13362,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9141,6 +13392,14 @@ export interface operations {
             /** @description Every list, by name. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9150,6 +13409,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9159,6 +13426,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9168,6 +13437,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9177,6 +13454,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9186,6 +13473,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9211,6 +13508,16 @@ export interface operations {
             /** @description JSON report, or CSV with header `key,label,name,originAsn,rpkiState,invalidReason,vrps,byoipReady,byoipProblems,listed`. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9221,6 +13528,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9230,6 +13545,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9239,6 +13556,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9248,6 +13573,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9257,6 +13592,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9279,6 +13624,14 @@ export interface operations {
             /** @description The RPSL object, ready for the IRR. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9288,6 +13641,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9297,6 +13658,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9306,6 +13669,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9315,6 +13686,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9324,6 +13703,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9333,6 +13720,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9342,6 +13739,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
