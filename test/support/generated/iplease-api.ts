@@ -11479,8 +11479,8 @@ export interface operations {
                 headers: {
                     /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
                     "X-Request-Id": string;
-                    /** @description Seconds to wait. */
-                    "Retry-After"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
