@@ -154,7 +154,7 @@ export const NULL_ONLY_SCHEMA = { type: 'object', nullable: true, enum: [null] }
  * allOf: [{ $ref }] }`, which OpenAPI 3.0 validators read as "an object matching SomeDto" — null
  * fails the allOf (3.0.3: `nullable` only widens a `type` in the same schema, not its subschemas).
  * Such properties become `anyOf: [{ $ref }, NULL_ONLY_SCHEMA]`, which every 3.0 tool reads as
- * "SomeDto or null".
+ * "SomeDto or null". Likewise a nullable `enum` lists null among its values, as 3.0.3 requires.
  */
 export function documentNullableRefs(document: OpenAPIObject): OpenAPIObject {
   const visit = (node: unknown): void => {
@@ -168,6 +168,9 @@ export function documentNullableRefs(document: OpenAPIObject): OpenAPIObject {
       delete schema.type;
       schema.anyOf = [allOf[0], { ...NULL_ONLY_SCHEMA, enum: [null] }];
     }
+    // 3.0.3: with `enum`, null is allowed only when the enum lists it.
+    if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null))
+      schema.enum = [...(schema.enum as unknown[]), null];
     for (const [key, value] of Object.entries(schema)) if (key !== 'example' && key !== 'examples') visit(value);
   };
   visit(document.components);

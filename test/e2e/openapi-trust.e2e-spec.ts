@@ -64,9 +64,15 @@ describe('the served OpenAPI document', () => {
     expect(lease.originAsn).toMatchObject({ type: 'integer', format: 'int64', nullable: true });
   });
 
-  it('never pairs nullable with allOf or leaves nullable without a type (OpenAPI 3.0 ignores it there)', () => {
+  it('never pairs nullable with allOf, leaves it without a type, or with an enum that lacks null (OpenAPI 3.0.3)', () => {
     const broken = schemas(doc)
-      .filter(({ schema }) => schema.nullable === true && (schema.allOf !== undefined || schema.type === undefined))
+      .filter(
+        ({ schema }) =>
+          schema.nullable === true &&
+          (schema.allOf !== undefined ||
+            schema.type === undefined ||
+            (Array.isArray(schema.enum) && !schema.enum.includes(null))),
+      )
       .map(({ pointer }) => pointer);
     expect(broken).toEqual([]);
     const lookup = (doc.components?.schemas?.LookupResultDto?.properties ?? {}) as Record<string, Node>;
@@ -114,10 +120,16 @@ describe('the served OpenAPI document', () => {
     expect(csv.headers['Content-Disposition']).toBeDefined();
   });
 
-  it('states what the server enforces on requests: closed bodies, uuid path ids', () => {
+  it('states what the server enforces on requests: closed bodies, uuid path ids, 400/413/415 for bodies', () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, operation] of Object.entries(item)) {
         const where = `${method.toUpperCase()} ${path}`;
+        // Any body can be refused: malformed (400), too large (413), or of a type the route does not take (415).
+        if (operation?.requestBody)
+          expect([where, Object.keys(operation.responses ?? {})]).toEqual([
+            where,
+            expect.arrayContaining(['400', '413', '415']),
+          ]);
         const ref = (operation?.requestBody?.content?.['application/json']?.schema as Node | undefined)?.$ref;
         if (typeof ref === 'string') {
           const body = doc.components?.schemas?.[ref.split('/').pop() as string] as Node;

@@ -12921,6 +12921,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
@@ -13079,6 +13096,23 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
+                headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
                 headers: {
                     /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
                     "X-Request-Id": string;
@@ -13325,6 +13359,23 @@ export interface operations {
             };
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
+                headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
                 headers: {
                     /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
                     "X-Request-Id": string;
