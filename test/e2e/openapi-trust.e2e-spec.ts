@@ -1,3 +1,4 @@
+import { getMetadataStorage } from 'class-validator';
 import type { Document } from 'openapi-backend';
 import type { Response } from 'supertest';
 import { createLease, seedWorld } from '../support/fixtures';
@@ -12,6 +13,11 @@ import { bearer, startTestApp, TestApp } from '../support/test-app';
  */
 
 type Node = Record<string, unknown>;
+interface ValidationMeta {
+  name?: string;
+  propertyName: string;
+  each?: boolean;
+}
 
 /** Every schema object in the document with its JSON pointer (examples skipped: they are data). */
 function schemas(doc: OpenApiDocument): { pointer: string; schema: Node }[] {
@@ -140,6 +146,29 @@ describe('the served OpenAPI document', () => {
             expect([where, parameter.name, parameter.schema?.format]).toEqual([where, parameter.name, 'uuid']);
       }
     }
+  });
+
+  it('documents the patterns, enums and uuid formats the request DTOs validate (class-validator metadata)', () => {
+    const stored = (getMetadataStorage() as unknown as { validationMetadatas: Map<{ name: string }, ValidationMeta[]> })
+      .validationMetadatas;
+    const components = (doc.components?.schemas ?? {}) as Record<string, Node>;
+    const missing: string[] = [];
+    for (const [target, metas] of stored) {
+      const schema = components[target.name];
+      // Only DTOs that are request bodies (closed by the spec pass); query DTOs become parameters.
+      if (!schema || schema.additionalProperties !== false) continue;
+      for (const meta of metas) {
+        const property = (schema.properties as Record<string, Node> | undefined)?.[meta.propertyName];
+        const where = `${target.name}.${meta.propertyName}`;
+        if (!property) continue;
+        const own = meta.each && property.items ? (property.items as Node) : property;
+        if (meta.name === 'matches' && typeof own.pattern !== 'string') missing.push(`${where}: pattern`);
+        if ((meta.name === 'isIn' || meta.name === 'isEnum') && !Array.isArray(own.enum))
+          missing.push(`${where}: enum`);
+        if (meta.name === 'isUuid' && own.format !== 'uuid') missing.push(`${where}: format uuid`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it('the response check fails undocumented statuses, media types, missing required headers and wrong bodies', async () => {

@@ -125,7 +125,7 @@ export class CreateAllocationDto {
   @IsCalendarDate()
   effectiveDate?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['prod'] })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', pattern: TAG_PATTERN.source }, example: ['prod'] })
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(50)
@@ -187,7 +187,7 @@ export class UpdateAllocationDto {
   @MaxLength(1000)
   description?: string | null;
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', pattern: TAG_PATTERN.source } })
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(50)

@@ -41,6 +41,7 @@ export class CreateInvoiceDto {
   lessorId: string;
 
   @ApiProperty({
+    pattern: INVOICE_NUMBER_PATTERN.source,
     example: 'INV-2026-05-001',
     maxLength: 100,
     description: "The lessor's number; unique per lessor (exact match).",

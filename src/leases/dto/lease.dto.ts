@@ -103,7 +103,11 @@ export class CreateLeaseDto {
   @IsOriginAsn()
   originAsn?: number | null;
 
-  @ApiPropertyOptional({ type: [String], example: ['prod', 'eu'] })
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', pattern: TAG_PATTERN.source },
+    example: ['prod', 'eu'],
+  })
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(50)

@@ -18,7 +18,7 @@ export class CreateProviderDto {
   @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
   code: string;
 
-  @ApiProperty({ example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
+  @ApiProperty({ pattern: /\S/.source, example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -83,7 +83,7 @@ export class UpdateProviderDto extends OmitType(CreateProviderDto, ['code', 'nam
   @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
   code?: string;
 
-  @ApiPropertyOptional({ example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
+  @ApiPropertyOptional({ pattern: /\S/.source, example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
   @IsOptionalNotNull()
   @IsString()
   @MinLength(1)

@@ -46,7 +46,7 @@ export class CreateRegionDto {
   @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
   code: string;
 
-  @ApiProperty({ example: 'AWS Europe (Ireland)', maxLength: 200 })
+  @ApiProperty({ pattern: /\S/.source, example: 'AWS Europe (Ireland)', maxLength: 200 })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -77,6 +77,8 @@ export class CreateRegionDto {
     example: 'Dublin',
     maxLength: 100,
     nullable: true,
+    // The three @Matches below as one pattern: not like a formula, not blank, no commas or controls.
+    pattern: `${NO_FORMULA_START.source}(?=.*\\S)${CITY_TEXT.source.slice(1)}`,
     description: 'Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.',
   })
   @IsOptional()
@@ -100,7 +102,7 @@ export class UpdateRegionDto extends OmitType(CreateRegionDto, ['code', 'name', 
   @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
   code?: string;
 
-  @ApiPropertyOptional({ example: 'AWS Europe (Ireland)', maxLength: 200 })
+  @ApiPropertyOptional({ pattern: /\S/.source, example: 'AWS Europe (Ireland)', maxLength: 200 })
   @IsOptionalNotNull()
   @IsString()
   @MinLength(1)

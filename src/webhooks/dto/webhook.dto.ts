@@ -31,7 +31,9 @@ export class CreateWebhookDto {
   url: string;
 
   @ApiProperty({
-    type: [String],
+    type: 'array',
+    items: { type: 'string', pattern: EVENT_TYPE_PATTERN.source },
+
     example: ['lease.*', 'allocation.created'],
     description: 'Event types to receive: "*" for all, "lease.*" for a family, or exact types.',
   })
@@ -66,7 +68,7 @@ export class UpdateWebhookDto {
   @MaxLength(MAX_URL_LENGTH)
   url?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['*'] })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', pattern: EVENT_TYPE_PATTERN.source }, example: ['*'] })
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
