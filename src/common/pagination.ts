@@ -15,7 +15,10 @@ export class PageQuery {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ description: "Opaque cursor from the previous page's nextCursor." })
+  @ApiPropertyOptional({
+    pattern: /^[A-Za-z0-9_-]{1,40}$/.source,
+    description: "Opaque cursor from the previous page's nextCursor.",
+  })
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor must be a nextCursor value from a previous page' })
   cursor?: string;

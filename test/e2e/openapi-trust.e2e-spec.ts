@@ -171,6 +171,38 @@ describe('the served OpenAPI document', () => {
     expect(missing).toEqual([]);
   });
 
+  it('documents the patterns, enums and uuid formats the query DTOs validate on their parameters', () => {
+    const stored = (getMetadataStorage() as unknown as { validationMetadatas: Map<{ name: string }, ValidationMeta[]> })
+      .validationMetadatas;
+    const queryParams = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.entries(item).flatMap(([method, operation]) =>
+        (operation?.parameters ?? [])
+          .filter((p) => p.in === 'query')
+          .map((p) => ({
+            where: `${method.toUpperCase()} ${path} ?${p.name}`,
+            name: p.name,
+            schema: (p.schema ?? {}) as Node,
+          })),
+      ),
+    );
+    const missing: string[] = [];
+    for (const [target, metas] of stored) {
+      if (!/Query$/.test(target.name)) continue;
+      for (const meta of metas) {
+        for (const param of queryParams.filter((p) => p.name === meta.propertyName)) {
+          const own = param.schema;
+          if (meta.name === 'matches' && typeof own.pattern !== 'string' && own.format === undefined)
+            missing.push(`${target.name}.${meta.propertyName} (${param.where}): pattern`);
+          if ((meta.name === 'isIn' || meta.name === 'isEnum') && !Array.isArray(own.enum))
+            missing.push(`${target.name}.${meta.propertyName} (${param.where}): enum`);
+          if (meta.name === 'isUuid' && own.format !== 'uuid')
+            missing.push(`${target.name}.${meta.propertyName} (${param.where}): format uuid`);
+        }
+      }
+    }
+    expect([...new Set(missing)]).toEqual([]);
+  });
+
   it('the response check fails undocumented statuses, media types, missing required headers and wrong bodies', async () => {
     const api = await backendFor(doc as unknown as Document);
     const region = `${t.baseUrl}/api/v1/regions/00000000-0000-4000-8000-000000000000`;

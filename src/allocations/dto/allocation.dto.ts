@@ -329,7 +329,7 @@ export class AllocationQuery extends PageQuery {
   @IsCanonicalCidr()
   within?: string;
 
-  @ApiPropertyOptional({ example: 'prod' })
+  @ApiPropertyOptional({ example: 'prod', pattern: TAG_PATTERN.source })
   @IsOptional()
   @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
   tag?: string;

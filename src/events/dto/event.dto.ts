@@ -6,6 +6,7 @@ import { EVENT_TYPE_PATTERN } from '../event-types';
 
 export class EventQuery {
   @ApiPropertyOptional({
+    pattern: /^[A-Za-z0-9_-]{1,80}$/.source,
     description:
       "Resume after this position: the `nextCursor` (or an event's `cursor`) from a previous answer. Omit to start at the oldest event.",
   })
@@ -14,7 +15,11 @@ export class EventQuery {
   @Matches(/^[A-Za-z0-9_-]{1,80}$/, { message: 'after must be a cursor from a previous answer of GET /events' })
   after?: string;
 
-  @ApiPropertyOptional({ example: 'lease.*', description: 'An exact event type, or a family such as `lease.*`.' })
+  @ApiPropertyOptional({
+    example: 'lease.*',
+    pattern: EVENT_TYPE_PATTERN.source,
+    description: 'An exact event type, or a family such as `lease.*`.',
+  })
   @IsOptional()
   @IsString()
   @Matches(EVENT_TYPE_PATTERN, {

@@ -117,6 +117,7 @@ export class ReconciliationQuery extends FormatQuery {
   month: string;
 
   @ApiPropertyOptional({
+    pattern: TOLERANCE.source,
     example: '1',
     default: '0',
     description:

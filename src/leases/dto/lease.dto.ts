@@ -289,7 +289,7 @@ export class LeaseQuery extends PageQuery {
   @IsUUID('all', { message: 'lessorId must be a UUID' })
   lessorId?: string;
 
-  @ApiPropertyOptional({ example: 'prod' })
+  @ApiPropertyOptional({ example: 'prod', pattern: TAG_PATTERN.source })
   @IsOptional()
   @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
   tag?: string;

@@ -111,7 +111,7 @@ export class ProviderPageDto extends PageDto {
 }
 
 export class ProviderQuery extends PageQuery {
-  @ApiPropertyOptional({ example: 'aws', description: 'Exact provider code.' })
+  @ApiPropertyOptional({ example: 'aws', pattern: PROVIDER_CODE.source, description: 'Exact provider code.' })
   @IsOptional()
   @IsString()
   @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })

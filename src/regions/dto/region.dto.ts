@@ -138,7 +138,7 @@ export class RegionQuery extends PageQuery {
   @IsCountryCode()
   countryCode?: string;
 
-  @ApiPropertyOptional({ example: 'eu-west-1', description: 'Exact region code.' })
+  @ApiPropertyOptional({ example: 'eu-west-1', pattern: REGION_CODE.source, description: 'Exact region code.' })
   @IsOptional()
   @IsString()
   @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
