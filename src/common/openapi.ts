@@ -11,11 +11,13 @@ import {
 } from '@nestjs/swagger';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { IS_PUBLIC } from '../auth/roles.decorator';
+import { UuidPipe } from './params';
 import { PROBLEM_TYPES, problemType } from '../errors/problem';
 import type { ErrorCode } from '../errors/domain-errors';
 
 export class FieldErrorDto {
   @ApiPropertyOptional({
+    type: 'integer',
     example: 3,
     description: 'Imports only: the data row at fault (1 = the first row after the header).',
   })
@@ -27,13 +29,19 @@ export class FieldErrorDto {
 export class ConflictDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: '185.10.20.0/24' }) prefix: string;
-  @ApiProperty({ example: 'lease', enum: ['lease', 'allocation'] }) kind: string;
+  @ApiProperty({
+    example: 'lease',
+    enum: ['lease', 'allocation', 'held-allocation', 'past-allocation'],
+    description:
+      '`held-allocation`: released, but its space is on hold (RELEASE_HOLD_DAYS); `past-allocation`: held the space on some day since a backdated effectiveDate.',
+  })
+  kind: string;
 }
 
 export class ProblemDto {
   @ApiProperty({ example: 'https://iplease.dev/problems/validation-failed' }) type: string;
   @ApiProperty({ example: 'Validation failed' }) title: string;
-  @ApiProperty({ example: 400 }) status: number;
+  @ApiProperty({ type: 'integer', example: 400 }) status: number;
   @ApiProperty({ example: 'prefix: 185.10.20.7/24 has host bits set; did you mean 185.10.20.0/24?' }) detail: string;
   @ApiProperty({ enum: Object.keys(PROBLEM_TYPES), example: 'VALIDATION_FAILED' }) code: string;
   @ApiPropertyOptional({ example: '/api/v1/leases' }) instance?: string;
@@ -122,6 +130,7 @@ export const ETAG_HEADER = {
     description:
       'The entity\'s `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since.',
     schema: { type: 'string', example: '"1"' },
+    required: true,
   },
 };
 
@@ -167,4 +176,171 @@ function publicOperationIds(app: INestApplication): Set<string> {
     }
   }
   return ids;
+}
+
+/** OpenAPI 3.0's only way to say "null" for a $ref: a schema whose sole value is null. */
+export const NULL_ONLY_SCHEMA = { type: 'object', nullable: true, enum: [null] } as const;
+
+/**
+ * `@ApiProperty({ type: SomeDto, nullable: true })` comes out as `{ nullable: true, type: 'object',
+ * allOf: [{ $ref }] }`, which OpenAPI 3.0 validators read as "an object matching SomeDto" — null
+ * fails the allOf (3.0.3: `nullable` only widens a `type` in the same schema, not its subschemas).
+ * Such properties become `anyOf: [{ $ref }, NULL_ONLY_SCHEMA]`, which every 3.0 tool reads as
+ * "SomeDto or null". Likewise a nullable `enum` lists null among its values, as 3.0.3 requires.
+ */
+export function documentNullableRefs(document: OpenAPIObject): OpenAPIObject {
+  const visit = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(visit);
+    const schema = node as Record<string, unknown>;
+    const allOf = schema.allOf as unknown[] | undefined;
+    if (schema.nullable === true && Array.isArray(allOf) && allOf.length === 1) {
+      delete schema.nullable;
+      delete schema.allOf;
+      delete schema.type;
+      schema.anyOf = [allOf[0], { ...NULL_ONLY_SCHEMA, enum: [null] }];
+    }
+    // 3.0.3: with `enum`, null is allowed only when the enum lists it.
+    if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null))
+      schema.enum = [...(schema.enum as unknown[]), null];
+    for (const [key, value] of Object.entries(schema)) if (key !== 'example' && key !== 'examples') visit(value);
+  };
+  visit(document.components);
+  visit(document.paths);
+  return document;
+}
+
+type HeaderObject = { description: string; required?: boolean; schema: Record<string, unknown> };
+type ResponseObject = { headers?: Record<string, HeaderObject>; content?: Record<string, unknown> };
+
+const REQUEST_ID_HEADER: HeaderObject = {
+  description:
+    "The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail.",
+  required: true,
+  schema: { type: 'string', example: 'b5a0c1de-5b7e-4c1c-9f51-0a3e3a1c2d4f' },
+};
+const RATE_LIMIT_HEADERS: Record<string, HeaderObject> = {
+  'X-RateLimit-Limit': {
+    description: 'Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute.',
+    schema: { type: 'integer', example: 600 },
+  },
+  'X-RateLimit-Remaining': {
+    description: 'Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute.',
+    schema: { type: 'integer', example: 599 },
+  },
+  'X-RateLimit-Reset': {
+    description: 'Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends.',
+    schema: { type: 'integer', example: 42 },
+  },
+};
+const RETRY_AFTER_HEADER: HeaderObject = {
+  description: 'Seconds to wait before retrying.',
+  required: true,
+  schema: { type: 'integer', minimum: 1, example: 2 },
+};
+const CONTENT_DISPOSITION_HEADER: HeaderObject = {
+  description: 'With text/csv only: `attachment; filename="…"`, the name the file is saved under.',
+  schema: { type: 'string', example: 'attachment; filename="leases.csv"' },
+};
+
+/**
+ * The headers the server sends whatever the route, documented on every response that carries
+ * them: X-Request-Id (every answer), Retry-After (every 429 and 503 problem), the X-RateLimit-*
+ * trio (answers to a valid API key while per-key limiting is on), and Content-Disposition (the
+ * CSV downloads under /api/v1, which are attachments; /geofeed.csv is served inline).
+ */
+export function documentResponseHeaders(document: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of OPERATION_METHODS) {
+      const operation = item[method];
+      if (!operation) continue;
+      const authenticated = (operation.security ?? []).length > 0;
+      for (const [status, response] of Object.entries(operation.responses as Record<string, ResponseObject>)) {
+        const headers: Record<string, HeaderObject> = { 'X-Request-Id': REQUEST_ID_HEADER };
+        if (authenticated && status !== '401') Object.assign(headers, RATE_LIMIT_HEADERS);
+        const problem = response.content?.['application/problem+json'] !== undefined;
+        if (problem && (status === '429' || status === '503')) headers['Retry-After'] = RETRY_AFTER_HEADER;
+        if (response.content?.['text/csv'] && path.startsWith('/api/v1/'))
+          headers['Content-Disposition'] = CONTENT_DISPOSITION_HEADER;
+        response.headers = { ...headers, ...response.headers };
+      }
+    }
+  }
+  return document;
+}
+
+type SchemaNode = Record<string, unknown>;
+
+/**
+ * The global ValidationPipe runs with `forbidNonWhitelisted` (an unknown field is a 400), so every
+ * JSON request body DTO — and the DTOs nested in it — is documented with `additionalProperties: false`.
+ */
+export function documentClosedRequestBodies(document: OpenAPIObject): OpenAPIObject {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, SchemaNode>;
+  const closed = new Set<string>();
+  const close = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(close);
+    const schema = node as SchemaNode;
+    const ref = typeof schema.$ref === 'string' ? schema.$ref.split('/').pop() : undefined;
+    if (ref !== undefined) {
+      if (closed.has(ref) || !schemas[ref]) return;
+      closed.add(ref);
+      const target = schemas[ref];
+      if (target.type === 'object' && target.additionalProperties === undefined) target.additionalProperties = false;
+      return close(target.properties);
+    }
+    for (const [key, value] of Object.entries(schema)) if (key !== 'example' && key !== 'examples') close(value);
+  };
+  for (const item of Object.values(document.paths)) {
+    for (const method of OPERATION_METHODS) {
+      const body = item[method]?.requestBody as { content?: Record<string, { schema?: SchemaNode }> } | undefined;
+      const schema = body?.content?.['application/json']?.schema;
+      if (schema?.$ref) close(schema);
+    }
+  }
+  return document;
+}
+
+/** Nest keeps route parameter metadata here (ROUTE_ARGS_METADATA); `5:<index>` keys are @Param()s. */
+const ROUTE_ARGS = '__routeArguments__';
+const PARAM_ARGUMENT = 5;
+
+/** Path parameters that go through UuidPipe (a malformed id is a 400) are documented `format: uuid`. */
+export function documentUuidParams(document: OpenAPIObject, app: INestApplication): OpenAPIObject {
+  const uuidParams = new Map<string, Set<string>>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as Type | null;
+      if (!controller) continue;
+      for (const name of Object.getOwnPropertyNames(controller.prototype)) {
+        const handler: unknown =
+          name === 'constructor' ? undefined : Object.getOwnPropertyDescriptor(controller.prototype, name)?.value;
+        if (typeof handler !== 'function' || Reflect.getMetadata(PATH_METADATA, handler) === undefined) continue;
+        const args = (Reflect.getMetadata(ROUTE_ARGS, controller, name) ?? {}) as Record<
+          string,
+          { data?: unknown; pipes?: unknown[] }
+        >;
+        const operation = Reflect.getMetadata(API_OPERATION_METADATA, handler) as { operationId?: string } | undefined;
+        const names = new Set<string>();
+        for (const [key, arg] of Object.entries(args)) {
+          if (key.split(':')[0] !== String(PARAM_ARGUMENT) || typeof arg.data !== 'string') continue;
+          if ((arg.pipes ?? []).some((pipe) => pipe === UuidPipe || pipe instanceof UuidPipe)) names.add(arg.data);
+        }
+        if (names.size) uuidParams.set(operation?.operationId ?? name, names);
+      }
+    }
+  }
+  for (const item of Object.values(document.paths)) {
+    for (const method of OPERATION_METHODS) {
+      const operation = item[method];
+      const names = operation?.operationId ? uuidParams.get(operation.operationId) : undefined;
+      if (!operation || !names) continue;
+      for (const parameter of (operation.parameters ?? []) as { in?: string; name?: string; schema?: SchemaNode }[]) {
+        if (parameter.in === 'path' && parameter.name && names.has(parameter.name))
+          parameter.schema = { ...parameter.schema, type: 'string', format: 'uuid' };
+      }
+    }
+  }
+  return document;
 }

@@ -7,7 +7,7 @@ export const toIntegerOrRaw = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d{1,9}$/.test(value) ? Number(value) : value;
 
 export class PageQuery {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Page size.' })
   @IsOptional()
   @Transform(toIntegerOrRaw)
   @IsInt({ message: 'limit must be an integer from 1 to 500' })
@@ -15,7 +15,10 @@ export class PageQuery {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ description: "Opaque cursor from the previous page's nextCursor." })
+  @ApiPropertyOptional({
+    pattern: /^[A-Za-z0-9_-]{1,40}$/.source,
+    description: "Opaque cursor from the previous page's nextCursor.",
+  })
   @IsOptional()
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor must be a nextCursor value from a previous page' })
   cursor?: string;

@@ -31,13 +31,13 @@ const VRP = {
   required: ['asn', 'prefix'],
   properties: {
     asn: {
-      oneOf: [{ type: 'integer' as const }, { type: 'string' as const }],
+      oneOf: [{ type: 'integer' as const, format: 'int64' }, { type: 'string' as const }],
       description: '13335 (rpki-client) or "AS13335" (Routinator)',
     },
     prefix: { type: 'string' as const, example: '1.0.0.0/24' },
     maxLength: { type: 'integer' as const, example: 24 },
     ta: { type: 'string' as const, example: 'apnic' },
-    expires: { type: 'integer' as const, description: 'rpki-client: unix time' },
+    expires: { type: 'integer' as const, format: 'int64', description: 'rpki-client: unix time' },
     source: {
       type: 'array' as const,
       description: 'Routinator jsonext: where the VRP came from; the trust anchor is `tal`.',

@@ -44,7 +44,6 @@ export class GeofeedController {
     status: 429,
     description:
       'RATE_LIMITED: too many downloads at once (or too many public requests from this address); see Retry-After.',
-    headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
     content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
   })
   @ApiResponse({

@@ -30,7 +30,7 @@ export class ImportsController {
   @ApiParam({ name: 'kind', enum: ['leases', 'allocations'] })
   @ApiCreatedResponse({ type: ImportResultDto, description: 'Every row imported.' })
   @ApiOkResponse({ type: ImportResultDto, description: 'Dry run: every row is valid; nothing written.' })
-  @ApiProblems(400, 403, 413, 422)
+  @ApiProblems(400, 403, 413, 415, 422)
   async import(
     @Param() params: ImportKindParam,
     @Query() query: ImportQuery,

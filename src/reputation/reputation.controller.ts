@@ -23,7 +23,7 @@ export class ReputationController {
       'Leases and allocations overlapping a listed block show it in `listed`.',
   })
   @ApiOkResponse({ type: ReputationListDto, description: 'The list as now stored.' })
-  @ApiProblems(400, 403, 413)
+  @ApiProblems(400, 403, 413, 415)
   replace(@Param() params: ReputationListNameParam, @Req() req: RawBodyRequest): Promise<ReputationListDto> {
     return this.reputation.replace(params.name, req.rawBody ?? Buffer.alloc(0));
   }

@@ -23,7 +23,7 @@ export class RpkiController {
       'IPv6 entries are counted and skipped. Any invalid entry refuses the whole file (400 listing the entries); otherwise the snapshot is replaced atomically. Up to 256 MiB.',
   })
   @ApiOkResponse({ type: RpkiStatusDto, description: 'The snapshot now in force.' })
-  @ApiProblems(400, 403, 413)
+  @ApiProblems(400, 403, 413, 415)
   replace(@Req() req: RawBodyRequest): Promise<RpkiStatusDto> {
     return this.rpki.replaceVrps(req.rawBody ?? Buffer.alloc(0));
   }

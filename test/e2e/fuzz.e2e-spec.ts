@@ -69,7 +69,10 @@ describe('fuzzing every operation of the OpenAPI spec', () => {
     t = await startTestApp();
     doc = await fetchOpenApi(t);
     ops = listOperations(doc);
-    tables = await publicTables(t.pool);
+    // webhook_deliveries is written by the background dispatcher (attempts, retries of the webhooks the
+    // fuzzer's valid bodies create), not by the request under test; a refused request that wrongly
+    // published something would still show in `events`, from which every delivery is made.
+    tables = (await publicTables(t.pool)).filter((table) => table !== 'webhook_deliveries');
     world = await seedFuzzWorld(t);
   });
   afterAll(async () => {

@@ -281,9 +281,17 @@ export function validValue(
         }
         if (schema.pattern) {
           const maxLength = schema.maxLength ?? 64;
-          return fc
-            .stringMatching(new RegExp(schema.pattern))
-            .filter((s) => s.length <= maxLength && s.length >= (schema.minLength ?? 0));
+          // OpenAPI patterns are ECMA-262 with Unicode (\p{Cc}…), as ajv reads them.
+          const pattern = new RegExp(schema.pattern, 'u');
+          const fits = (s: string) => s.length <= maxLength && s.length >= (schema.minLength ?? 0);
+          try {
+            return fc.stringMatching(pattern).filter(fits);
+          } catch {
+            // fast-check cannot generate from lookaheads: the example, or plain text the pattern accepts.
+            const plain = fc.string({ minLength: 1, maxLength: Math.min(maxLength, 40) });
+            const gen = plain.filter((s) => fits(s) && pattern.test(s));
+            return typeof schema.example === 'string' ? fc.oneof(fc.constant(schema.example), gen) : gen;
+          }
         }
         const gen = fc
           .string({ minLength: Math.max(1, schema.minLength ?? 1), maxLength: Math.min(schema.maxLength ?? 40, 40) })

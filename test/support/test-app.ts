@@ -4,6 +4,7 @@ import { Client, Pool } from 'pg';
 import pino from 'pino';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent';
+import type { Document } from 'openapi-backend';
 import { displayPrefix, generateApiKey, hashApiKey } from '../../src/auth/api-key.crypto';
 import { createApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/config';
@@ -11,13 +12,17 @@ import type { LogLevel } from '../../src/config/config';
 import { createLogger } from '../../src/common/logger';
 import type { Role } from '../../src/common/request-context';
 import { withDatabase } from './global-setup';
+import { specCheckedAgent } from './openapi-responses';
 import { TEST_ENV } from './test-env';
 
 export const ADMIN_KEY = 'ipl_test-admin-key-0123456789abcdef';
 
 export interface TestApp {
   app: INestApplication;
-  /** supertest against the running server, with the admin key preset by `as()`. */
+  /**
+   * supertest against the running server. Every response is checked against the OpenAPI document
+   * the app serves (test/support/openapi-responses.ts): drift fails the request that showed it.
+   */
   http: TestAgent;
   baseUrl: string;
   databaseUrl: string;
@@ -90,9 +95,11 @@ export async function startTestApp(
   const baseUrl = await app.getUrl();
   const pool = new Pool({ connectionString: url, max: 4 });
   const keys = new Map<Role, string>();
+  const served = await request(baseUrl).get('/docs-json');
+  if (served.status !== 200) throw new Error(`GET /docs-json answered ${served.status}`);
   return {
     app,
-    http: request(baseUrl),
+    http: await specCheckedAgent(request(baseUrl), served.body as Document),
     baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
     databaseUrl: url,
     pool,

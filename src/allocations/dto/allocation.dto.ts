@@ -43,6 +43,7 @@ export class CreateAllocationDto {
   prefix?: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 26,
     minimum: 0,
     maximum: 32,
@@ -99,6 +100,7 @@ export class CreateAllocationDto {
     example: 16509,
     minimum: 1,
     maximum: 4294967294,
+    format: 'int64',
     nullable: true,
     description:
       'The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.',
@@ -123,7 +125,7 @@ export class CreateAllocationDto {
   @IsCalendarDate()
   effectiveDate?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['prod'] })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', pattern: TAG_PATTERN.source }, example: ['prod'] })
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(50)
@@ -170,6 +172,7 @@ export class UpdateAllocationDto {
     example: 16509,
     minimum: 1,
     maximum: 4294967294,
+    format: 'int64',
     nullable: true,
     description:
       'The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.',
@@ -184,7 +187,7 @@ export class UpdateAllocationDto {
   @MaxLength(1000)
   description?: string | null;
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', pattern: TAG_PATTERN.source } })
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(50)
@@ -200,17 +203,17 @@ export class AllocationDto {
   @ApiProperty({ format: 'uuid' }) providerId: string;
   @ApiProperty({ enum: ALLOCATION_STATUSES }) status: AllocationStatus;
   @ApiProperty({
-    type: Number,
+    type: 'integer',
     nullable: true,
     description: 'The prefixLength asked for (null for an explicit prefix).',
   })
   requestedPrefixLength: number | null;
   @ApiProperty({ enum: ['explicit', ...STRATEGIES] }) strategy: string;
   @ApiProperty({ type: String, nullable: true, example: 'eu-west-1-nat' }) name: string | null;
-  @ApiProperty({ type: Number, nullable: true, example: 16509 }) originAsn: number | null;
+  @ApiProperty({ type: 'integer', format: 'int64', nullable: true, example: 16509 }) originAsn: number | null;
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty({ type: [String] }) tags: string[];
-  @ApiProperty({ example: 64 }) addressCount: number;
+  @ApiProperty({ type: 'integer', example: 64 }) addressCount: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) releasedAt: string | null;
   @ApiProperty({ format: 'date', example: '2026-01-01', description: 'The first day the allocation counts.' })
   effectiveDate: string;
@@ -224,7 +227,7 @@ export class AllocationDto {
     description: 'Reputation-list blocks (e.g. Spamhaus DROP) that overlap this prefix; empty when clean.',
   })
   listed: ListedDto[];
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
@@ -235,9 +238,9 @@ export class AllocationPreviewDto {
   @ApiProperty({ example: '185.10.20.0/26' }) prefix: string;
   @ApiProperty({ format: 'uuid' }) regionId: string;
   @ApiProperty({ format: 'uuid' }) providerId: string;
-  @ApiProperty({ type: Number, nullable: true }) requestedPrefixLength: number | null;
+  @ApiProperty({ type: 'integer', nullable: true }) requestedPrefixLength: number | null;
   @ApiProperty({ enum: ['explicit', ...STRATEGIES] }) strategy: string;
-  @ApiProperty({ example: 64 }) addressCount: number;
+  @ApiProperty({ type: 'integer', example: 64 }) addressCount: number;
   @ApiProperty({ format: 'date', example: '2026-01-01' }) effectiveDate: string;
 }
 
@@ -326,7 +329,7 @@ export class AllocationQuery extends PageQuery {
   @IsCanonicalCidr()
   within?: string;
 
-  @ApiPropertyOptional({ example: 'prod' })
+  @ApiPropertyOptional({ example: 'prod', pattern: TAG_PATTERN.source })
   @IsOptional()
   @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
   tag?: string;
@@ -347,6 +350,7 @@ export class AllocationQuery extends PageQuery {
 
 export class FreeSpaceQuery {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: 32,
     description: 'List every free block of exactly this length; without it, the maximal free blocks.',
@@ -359,6 +363,7 @@ export class FreeSpaceQuery {
   prefixLength?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 1,
     maximum: 1000,
     default: 256,
@@ -374,12 +379,16 @@ export class FreeSpaceQuery {
 
 export class FreeBlockDto {
   @ApiProperty({ example: '185.10.20.64/26' }) prefix: string;
-  @ApiProperty({ example: 64 }) addressCount: number;
+  @ApiProperty({ type: 'integer', example: 64 }) addressCount: number;
 }
 
 export class FreeSpaceDto {
   @ApiProperty({ type: [FreeBlockDto] }) items: FreeBlockDto[];
-  @ApiProperty({ example: 3, description: 'How many blocks there are in all (items may be capped by limit).' })
+  @ApiProperty({
+    type: 'integer',
+    example: 3,
+    description: 'How many blocks there are in all (items may be capped by limit).',
+  })
   total: number;
-  @ApiProperty({ example: 960, description: 'Free addresses in the lease.' }) freeAddresses: number;
+  @ApiProperty({ type: 'integer', example: 960, description: 'Free addresses in the lease.' }) freeAddresses: number;
 }

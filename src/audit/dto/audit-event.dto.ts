@@ -37,6 +37,7 @@ const UUID_MESSAGE = (field: string) => ({ message: `${field} must be a UUID` })
 export class AuditEventQuery extends PageQuery {
   @ApiPropertyOptional({
     example: 'lessor',
+    pattern: /^[a-z][a-z_]{0,39}$/.source,
     description: 'The kind of entity: lessor, provider, region, lease, allocation, api_key, …',
   })
   @IsOptional()

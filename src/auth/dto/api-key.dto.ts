@@ -8,6 +8,7 @@ const ROLE_MESSAGE = `role must be one of ${ROLES.join(', ')}`;
 
 export class CreateApiKeyDto {
   @ApiProperty({
+    pattern: /^[^\p{Cc}]*\S[^\p{Cc}]*$/u.source,
     example: 'terraform-ci',
     maxLength: 100,
     description: 'What the key is for; shown in lists and the audit trail.',

@@ -6,6 +6,7 @@ import { EVENT_TYPE_PATTERN } from '../event-types';
 
 export class EventQuery {
   @ApiPropertyOptional({
+    pattern: /^[A-Za-z0-9_-]{1,80}$/.source,
     description:
       "Resume after this position: the `nextCursor` (or an event's `cursor`) from a previous answer. Omit to start at the oldest event.",
   })
@@ -14,7 +15,11 @@ export class EventQuery {
   @Matches(/^[A-Za-z0-9_-]{1,80}$/, { message: 'after must be a cursor from a previous answer of GET /events' })
   after?: string;
 
-  @ApiPropertyOptional({ example: 'lease.*', description: 'An exact event type, or a family such as `lease.*`.' })
+  @ApiPropertyOptional({
+    example: 'lease.*',
+    pattern: EVENT_TYPE_PATTERN.source,
+    description: 'An exact event type, or a family such as `lease.*`.',
+  })
   @IsOptional()
   @IsString()
   @Matches(EVENT_TYPE_PATTERN, {
@@ -27,7 +32,7 @@ export class EventQuery {
   @IsUUID('all', { message: 'entityId must be a UUID' })
   entityId?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50, description: 'Page size.' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50, description: 'Page size.' })
   @IsOptional()
   @Transform(toIntegerOrRaw)
   @IsInt({ message: 'limit must be an integer from 1 to 500' })
@@ -45,7 +50,11 @@ export class EventActorDto {
 
 export class EventDto {
   @ApiProperty({ format: 'uuid', description: 'Also the `webhook-id` of every delivery of this event.' }) id: string;
-  @ApiProperty({ example: 1042, description: 'Insertion sequence; unique, but not the feed order (see `cursor`).' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1042,
+    description: 'Insertion sequence; unique, but not the feed order (see `cursor`).',
+  })
   seq: number;
   @ApiProperty({ description: "This event's position in the feed: pass it as `after` to resume just after it." })
   cursor: string;

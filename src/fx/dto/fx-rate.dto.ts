@@ -36,9 +36,17 @@ export class ImportFxRatesDto {
 }
 
 export class FxImportResultDto {
-  @ApiProperty({ example: 82, description: 'Rates in the request (N/A cells and skipped columns not counted).' })
+  @ApiProperty({
+    type: 'integer',
+    example: 82,
+    description: 'Rates in the request (N/A cells and skipped columns not counted).',
+  })
   imported: number;
-  @ApiProperty({ example: 41, description: 'Of those, how many were new or differed from the stored rate.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 41,
+    description: 'Of those, how many were new or differed from the stored rate.',
+  })
   changed: number;
   @ApiProperty({ type: [String], example: ['JPY', 'USD'], description: 'Currencies imported, sorted.' })
   currencies: string[];

@@ -33,10 +33,15 @@ export class ImportKindParam {
 export class ImportResultDto {
   @ApiProperty({ enum: IMPORT_KINDS }) kind: ImportKind;
   @ApiProperty({ example: false }) dryRun: boolean;
-  @ApiProperty({ example: 120, description: 'Data rows read (the header not counted).' }) rows: number;
-  @ApiProperty({ example: 120, description: 'Leases or allocations created (in a dry run: that would be created).' })
+  @ApiProperty({ type: 'integer', example: 120, description: 'Data rows read (the header not counted).' }) rows: number;
+  @ApiProperty({
+    type: 'integer',
+    example: 120,
+    description: 'Leases or allocations created (in a dry run: that would be created).',
+  })
   created: number;
   @ApiPropertyOptional({
+    type: 'integer',
     example: 2,
     description: 'Lease imports: lessors created by name (in a dry run: that would be).',
   })

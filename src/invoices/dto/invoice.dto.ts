@@ -41,6 +41,7 @@ export class CreateInvoiceDto {
   lessorId: string;
 
   @ApiProperty({
+    pattern: INVOICE_NUMBER_PATTERN.source,
     example: 'INV-2026-05-001',
     maxLength: 100,
     description: "The lessor's number; unique per lessor (exact match).",
@@ -78,7 +79,7 @@ export class InvoiceDto {
   @ApiProperty({ example: 'USD' }) currency: string;
   @ApiProperty({ example: '256.00', description: 'Sum of the lines.' }) total: string;
   @ApiProperty({ type: [InvoiceLineDto] }) lines: InvoiceLineDto[];
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
 }
 
@@ -99,8 +100,8 @@ export class InvoiceQuery extends PageQuery {
 }
 
 export class InvoiceImportResultDto {
-  @ApiProperty({ example: 2, description: 'Invoices created.' }) invoices: number;
-  @ApiProperty({ example: 5, description: 'Lines created (= data rows).' }) lines: number;
+  @ApiProperty({ type: 'integer', example: 2, description: 'Invoices created.' }) invoices: number;
+  @ApiProperty({ type: 'integer', example: 5, description: 'Lines created (= data rows).' }) lines: number;
   @ApiProperty({ type: [InvoiceDto], description: 'The invoices created, in the order of their first row.' })
   items: InvoiceDto[];
 }
@@ -116,6 +117,7 @@ export class ReconciliationQuery extends FormatQuery {
   month: string;
 
   @ApiPropertyOptional({
+    pattern: TOLERANCE.source,
     example: '1',
     default: '0',
     description:

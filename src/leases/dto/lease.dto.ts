@@ -62,14 +62,14 @@ export class CreateLeaseDto {
   @IsBoolean({ message: 'autoRenew must be true or false' })
   autoRenew?: boolean;
 
-  @ApiPropertyOptional({ default: 12, minimum: 1, maximum: 120 })
+  @ApiPropertyOptional({ type: 'integer', default: 12, minimum: 1, maximum: 120 })
   @IsOptionalNotNull()
   @IsInt({ message: 'renewalTermMonths must be an integer' })
   @Min(1)
   @Max(120)
   renewalTermMonths?: number;
 
-  @ApiPropertyOptional({ default: 30, minimum: 0, maximum: 3650 })
+  @ApiPropertyOptional({ type: 'integer', default: 30, minimum: 0, maximum: 3650 })
   @IsOptionalNotNull()
   @IsInt({ message: 'noticePeriodDays must be an integer' })
   @Min(0)
@@ -95,6 +95,7 @@ export class CreateLeaseDto {
     example: 16509,
     minimum: 1,
     maximum: 4294967294,
+    format: 'int64',
     nullable: true,
     description: 'Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.',
   })
@@ -102,7 +103,11 @@ export class CreateLeaseDto {
   @IsOriginAsn()
   originAsn?: number | null;
 
-  @ApiPropertyOptional({ type: [String], example: ['prod', 'eu'] })
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', pattern: TAG_PATTERN.source },
+    example: ['prod', 'eu'],
+  })
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMaxSize(50)
@@ -163,13 +168,13 @@ export class LeaseDto {
   @ApiProperty({ format: 'date', example: '2026-01-01' }) startDate: string;
   @ApiProperty({ type: String, format: 'date', nullable: true }) endDate: string | null;
   @ApiProperty() autoRenew: boolean;
-  @ApiProperty({ example: 12 }) renewalTermMonths: number;
-  @ApiProperty({ example: 30 }) noticePeriodDays: number;
+  @ApiProperty({ type: 'integer', example: 12 }) renewalTermMonths: number;
+  @ApiProperty({ type: 'integer', example: 30 }) noticePeriodDays: number;
   @ApiProperty({ example: '0.4500', description: 'The price in force today (see the amendments).' })
   pricePerIpMonthly: string;
   @ApiProperty({ example: 'USD', description: 'The currency in force today.' }) currency: string;
   @ApiProperty({ type: String, nullable: true }) contractRef: string | null;
-  @ApiProperty({ type: Number, nullable: true }) originAsn: number | null;
+  @ApiProperty({ type: 'integer', format: 'int64', nullable: true }) originAsn: number | null;
   @ApiProperty({ type: [String] }) tags: string[];
   @ApiProperty({ type: String, nullable: true }) notes: string | null;
   @ApiProperty({ enum: LEASE_STATUSES, description: 'Computed for today (UTC).' }) status: LeaseStatus;
@@ -181,9 +186,10 @@ export class LeaseDto {
   })
   currentTermEnd: string | null;
   @ApiProperty({ type: String, format: 'date', nullable: true }) terminatedOn: string | null;
-  @ApiProperty({ example: 1024 }) addressCount: number;
-  @ApiProperty({ example: 256 }) allocatedAddressCount: number;
+  @ApiProperty({ type: 'integer', example: 1024 }) addressCount: number;
+  @ApiProperty({ type: 'integer', example: 256 }) allocatedAddressCount: number;
   @ApiProperty({
+    type: 'integer',
     example: 4,
     description: 'Active allocations in the lease; any while its term has ended means stranded space.',
   })
@@ -198,7 +204,7 @@ export class LeaseDto {
     description: 'Reputation-list blocks (e.g. Spamhaus DROP) that overlap this prefix; empty when clean.',
   })
   listed: ListedDto[];
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
@@ -283,7 +289,7 @@ export class LeaseQuery extends PageQuery {
   @IsUUID('all', { message: 'lessorId must be a UUID' })
   lessorId?: string;
 
-  @ApiPropertyOptional({ example: 'prod' })
+  @ApiPropertyOptional({ example: 'prod', pattern: TAG_PATTERN.source })
   @IsOptional()
   @Matches(TAG_PATTERN, { message: TAG_MESSAGE })
   tag?: string;

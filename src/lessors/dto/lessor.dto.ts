@@ -8,7 +8,12 @@ export const RIRS = ['ARIN', 'RIPE', 'APNIC', 'LACNIC', 'AFRINIC'] as const;
 export type Rir = (typeof RIRS)[number];
 
 export class CreateLessorDto {
-  @ApiProperty({ example: 'Example Networks Ltd', maxLength: 200, description: 'Unique (case-insensitive).' })
+  @ApiProperty({
+    pattern: /\S/.source,
+    example: 'Example Networks Ltd',
+    maxLength: 200,
+    description: 'Unique (case-insensitive).',
+  })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -20,7 +25,13 @@ export class CreateLessorDto {
   @IsIn(RIRS, { message: `rir must be one of ${RIRS.join(', ')}` })
   rir: Rir;
 
-  @ApiPropertyOptional({ type: String, example: 'ORG-EN1-RIPE', maxLength: 64, nullable: true })
+  @ApiPropertyOptional({
+    pattern: '^[A-Za-z0-9][A-Za-z0-9-]{0,63}$',
+    type: String,
+    example: 'ORG-EN1-RIPE',
+    maxLength: 64,
+    nullable: true,
+  })
   @IsOptional()
   @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, {
@@ -49,7 +60,7 @@ export class CreateLessorDto {
 
 /** PATCH: any subset; null clears an optional field; name and rir cannot be cleared. */
 export class UpdateLessorDto extends OmitType(CreateLessorDto, ['name', 'rir'] as const) {
-  @ApiPropertyOptional({ example: 'Example Networks Ltd', maxLength: 200 })
+  @ApiPropertyOptional({ pattern: /\S/.source, example: 'Example Networks Ltd', maxLength: 200 })
   @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
@@ -71,7 +82,7 @@ export class LessorDto {
   @ApiProperty({ type: String, nullable: true }) orgHandle: string | null;
   @ApiProperty({ type: String, nullable: true }) contactEmail: string | null;
   @ApiProperty({ type: String, nullable: true }) notes: string | null;
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }

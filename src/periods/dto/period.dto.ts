@@ -17,6 +17,7 @@ export class ClosePeriodDto {
 
 export class ReopenPeriodDto {
   @ApiProperty({
+    pattern: MONTH_PATTERN.source,
     type: String,
     nullable: true,
     example: '2026-08',

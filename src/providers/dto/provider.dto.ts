@@ -18,7 +18,7 @@ export class CreateProviderDto {
   @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
   code: string;
 
-  @ApiProperty({ example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
+  @ApiProperty({ pattern: /\S/.source, example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -27,6 +27,7 @@ export class CreateProviderDto {
   name: string;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 8,
     minimum: 0,
     maximum: 32,
@@ -40,6 +41,7 @@ export class CreateProviderDto {
   minPrefixLength?: number;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 24,
     minimum: 0,
     maximum: 32,
@@ -54,7 +56,9 @@ export class CreateProviderDto {
   maxPrefixLength?: number;
 
   @ApiPropertyOptional({
-    type: [Number],
+    type: 'integer',
+    format: 'int64',
+    isArray: true,
     example: [16509, 14618],
     maxItems: 32,
     description:
@@ -80,7 +84,7 @@ export class UpdateProviderDto extends OmitType(CreateProviderDto, ['code', 'nam
   @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })
   code?: string;
 
-  @ApiPropertyOptional({ example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
+  @ApiPropertyOptional({ pattern: /\S/.source, example: 'Amazon Web Services (BYOIP)', maxLength: 200 })
   @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
@@ -94,11 +98,12 @@ export class ProviderDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ example: 'aws' }) code: string;
   @ApiProperty({ example: 'Amazon Web Services (BYOIP)' }) name: string;
-  @ApiProperty({ example: 8, minimum: 0, maximum: 32 }) minPrefixLength: number;
-  @ApiProperty({ example: 24, minimum: 0, maximum: 32 }) maxPrefixLength: number;
-  @ApiProperty({ type: [Number], example: [16509, 14618] }) requiredOriginAsns: number[];
+  @ApiProperty({ type: 'integer', example: 8, minimum: 0, maximum: 32 }) minPrefixLength: number;
+  @ApiProperty({ type: 'integer', example: 24, minimum: 0, maximum: 32 }) maxPrefixLength: number;
+  @ApiProperty({ type: 'integer', format: 'int64', isArray: true, example: [16509, 14618] })
+  requiredOriginAsns: number[];
   @ApiProperty({ type: String, nullable: true }) notes: string | null;
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
@@ -108,7 +113,7 @@ export class ProviderPageDto extends PageDto {
 }
 
 export class ProviderQuery extends PageQuery {
-  @ApiPropertyOptional({ example: 'aws', description: 'Exact provider code.' })
+  @ApiPropertyOptional({ example: 'aws', pattern: PROVIDER_CODE.source, description: 'Exact provider code.' })
   @IsOptional()
   @IsString()
   @Matches(PROVIDER_CODE, { message: PROVIDER_CODE_MESSAGE })

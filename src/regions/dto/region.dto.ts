@@ -47,7 +47,7 @@ export class CreateRegionDto {
   @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
   code: string;
 
-  @ApiProperty({ example: 'AWS Europe (Ireland)', maxLength: 200 })
+  @ApiProperty({ pattern: /\S/.source, example: 'AWS Europe (Ireland)', maxLength: 200 })
   @IsString()
   @MinLength(1)
   @MaxLength(200)
@@ -79,6 +79,8 @@ export class CreateRegionDto {
     example: 'Dublin',
     maxLength: 100,
     nullable: true,
+    // The three @Matches below as one pattern: not like a formula, not blank, no commas or controls.
+    pattern: `${NO_FORMULA_START.source}(?=.*\\S)${CITY_TEXT.source.slice(1)}`,
     description: 'Free text without commas or line breaks (geofeed CSV), not starting with = + - or @.',
   })
   @IsOptional()
@@ -102,7 +104,7 @@ export class UpdateRegionDto extends OmitType(CreateRegionDto, ['code', 'name', 
   @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })
   code?: string;
 
-  @ApiPropertyOptional({ example: 'AWS Europe (Ireland)', maxLength: 200 })
+  @ApiPropertyOptional({ pattern: /\S/.source, example: 'AWS Europe (Ireland)', maxLength: 200 })
   @IsOptionalNotNull()
   @IsString()
   @MinLength(1)
@@ -124,7 +126,7 @@ export class RegionDto {
   @ApiProperty({ example: 'IE' }) countryCode: string;
   @ApiProperty({ type: String, nullable: true, example: 'IE-D' }) subdivisionCode: string | null;
   @ApiProperty({ type: String, nullable: true, example: 'Dublin' }) city: string | null;
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
@@ -139,7 +141,7 @@ export class RegionQuery extends PageQuery {
   @IsCountryCode()
   countryCode?: string;
 
-  @ApiPropertyOptional({ example: 'eu-west-1', description: 'Exact region code.' })
+  @ApiPropertyOptional({ example: 'eu-west-1', pattern: REGION_CODE.source, description: 'Exact region code.' })
   @IsOptional()
   @IsString()
   @Matches(REGION_CODE, { message: REGION_CODE_MESSAGE })

@@ -48,6 +48,7 @@ export class MonthlyCostQuery extends FormatQuery {
 
 export class RenewalsQuery extends FormatQuery {
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: 3650,
     default: 90,
@@ -78,7 +79,7 @@ export class ForecastQuery extends FormatQuery {
   @Matches(MONTH_PATTERN, { message: MONTH_MESSAGE('from') })
   from?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 60, default: 12 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 60, default: 12 })
   @IsOptional()
   @Transform(toIntegerOrRaw)
   @IsInt({ message: 'months must be an integer from 1 to 60' })

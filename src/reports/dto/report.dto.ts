@@ -73,7 +73,7 @@ export class ReportingTotalsDto {
 export class MonthlyCostReportDto {
   @ApiProperty({ example: '2026-05' }) month: string;
   @ApiProperty({ enum: COST_GROUPS }) groupBy: CostGroup;
-  @ApiProperty({ example: 31 }) daysInMonth: number;
+  @ApiProperty({ type: 'integer', example: 31 }) daysInMonth: number;
   @ApiProperty({
     example: false,
     description:
@@ -104,28 +104,32 @@ export class RenewalRowDto extends ReportRowDto {
   })
   action: RenewalAction;
   @ApiProperty() autoRenew: boolean;
-  @ApiProperty({ example: 30 }) noticePeriodDays: number;
+  @ApiProperty({ type: 'integer', example: 30 }) noticePeriodDays: number;
   @ApiProperty({ format: 'date', example: '2026-12-01', description: 'currentTermEnd − noticePeriodDays.' })
   noticeDeadline: string;
   @ApiProperty({ format: 'date', example: '2026-12-31' }) currentTermEnd: string;
-  @ApiProperty({ example: 4, description: 'Days from today (UTC) to noticeDeadline; negative when it has passed.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 4,
+    description: 'Days from today (UTC) to noticeDeadline; negative when it has passed.',
+  })
   daysToNoticeDeadline: number;
-  @ApiProperty({ example: 34 }) daysToTermEnd: number;
+  @ApiProperty({ type: 'integer', example: 34 }) daysToTermEnd: number;
   @ApiProperty({ ...MONEY, description: 'Full-month price of the lease (pricePerIpMonthly × addresses).' })
   monthlyCost: string;
 }
 
 export class RenewalsReportDto {
-  @ApiProperty({ example: 90 }) withinDays: number;
+  @ApiProperty({ type: 'integer', example: 90 }) withinDays: number;
   @ApiProperty({ format: 'date', description: 'Today (UTC): the window is asOf .. until, inclusive.' }) asOf: string;
   @ApiProperty({ format: 'date' }) until: string;
   @ApiProperty({ type: [RenewalRowDto] }) rows: RenewalRowDto[];
 }
 
 export class UtilizationRowDto extends ReportRowDto {
-  @ApiProperty({ example: 1024 }) leasedAddresses: number;
-  @ApiProperty({ example: 768 }) allocatedAddresses: number;
-  @ApiProperty({ example: 256 }) freeAddresses: number;
+  @ApiProperty({ type: 'integer', example: 1024 }) leasedAddresses: number;
+  @ApiProperty({ type: 'integer', example: 768 }) allocatedAddresses: number;
+  @ApiProperty({ type: 'integer', example: 256 }) freeAddresses: number;
   @ApiProperty({ example: '0.7500', description: 'allocatedAddresses ÷ leasedAddresses, 4 decimals.' })
   utilization: string;
   @ApiProperty({
@@ -144,14 +148,15 @@ export class UtilizationReportDto {
 }
 
 export class ForecastRowDto extends ReportRowDto {
-  @ApiProperty({ example: 3, description: 'Leases with at least one committed day in the month.' }) leases: number;
+  @ApiProperty({ type: 'integer', example: 3, description: 'Leases with at least one committed day in the month.' })
+  leases: number;
   @ApiProperty(ADDRESS_MONTHS) addresses: string;
   @ApiProperty(MONEY) cost: string;
 }
 
 export class ForecastReportDto {
   @ApiProperty({ example: '2026-05' }) from: string;
-  @ApiProperty({ example: 12 }) months: number;
+  @ApiProperty({ type: 'integer', example: 12 }) months: number;
   @ApiProperty({ type: [ForecastRowDto] }) rows: ForecastRowDto[];
 }
 

@@ -14,8 +14,8 @@ export class ReputationListDto {
   @ApiProperty({ example: 'spamhaus-drop' }) name: string;
   @ApiProperty({ enum: ['spamhaus-drop-ndjson', 'spamhaus-drop-text'] }) format: string;
   @ApiProperty({ format: 'date-time' }) importedAt: string;
-  @ApiProperty({ example: 1342, description: 'IPv4 blocks listed.' }) entries: number;
-  @ApiProperty({ example: 0, description: 'IPv6 blocks, counted and skipped.' }) skipped: number;
+  @ApiProperty({ type: 'integer', example: 1342, description: 'IPv4 blocks listed.' }) entries: number;
+  @ApiProperty({ type: 'integer', example: 0, description: 'IPv6 blocks, counted and skipped.' }) skipped: number;
   @ApiProperty({
     type: Object,
     nullable: true,

@@ -6,9 +6,9 @@ import { ListedDto } from '../../reputation/dto/listed.dto';
 export const RPKI_STATES = ['valid', 'invalid', 'not-found', 'unknown-origin'] as const;
 
 export class VrpDto {
-  @ApiProperty({ example: 16509 }) asn: number;
+  @ApiProperty({ type: 'integer', format: 'int64', example: 16509 }) asn: number;
   @ApiProperty({ example: '185.10.20.0/22' }) prefix: string;
-  @ApiProperty({ example: 24 }) maxLength: number;
+  @ApiProperty({ type: 'integer', example: 24 }) maxLength: number;
 }
 
 export class RoutingRowDto {
@@ -18,7 +18,7 @@ export class RoutingRowDto {
   @ApiProperty({ format: 'uuid' }) leaseId: string;
   @ApiProperty({ format: 'uuid' }) providerId: string;
   @ApiProperty({ format: 'uuid' }) regionId: string;
-  @ApiProperty({ type: Number, nullable: true, example: 16509 }) originAsn: number | null;
+  @ApiProperty({ type: 'integer', format: 'int64', nullable: true, example: 16509 }) originAsn: number | null;
   @ApiProperty({ enum: RPKI_STATES, description: 'RFC 6811 origin validation against the VRP snapshot in force.' })
   rpkiState: (typeof RPKI_STATES)[number];
   @ApiProperty({

@@ -31,7 +31,9 @@ export class CreateWebhookDto {
   url: string;
 
   @ApiProperty({
-    type: [String],
+    type: 'array',
+    items: { type: 'string', pattern: EVENT_TYPE_PATTERN.source },
+
     example: ['lease.*', 'allocation.created'],
     description: 'Event types to receive: "*" for all, "lease.*" for a family, or exact types.',
   })
@@ -66,7 +68,7 @@ export class UpdateWebhookDto {
   @MaxLength(MAX_URL_LENGTH)
   url?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['*'] })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', pattern: EVENT_TYPE_PATTERN.source }, example: ['*'] })
   @IsOptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
@@ -93,7 +95,7 @@ export class WebhookDto {
   @ApiProperty({ type: [String], example: ['lease.*', 'allocation.created'] }) eventTypes: string[];
   @ApiProperty({ type: String, nullable: true, example: 'Provisioning automation' }) description: string | null;
   @ApiProperty({ description: 'False after the receiver answered 410 Gone, or when switched off.' }) active: boolean;
-  @ApiProperty({ example: 1 }) version: number;
+  @ApiProperty({ type: 'integer', example: 1 }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 }
@@ -130,7 +132,11 @@ export class DeliveryDto {
   @ApiProperty({ format: 'uuid', description: 'The event; also the `webhook-id` header of the delivery.' })
   eventId: string;
   @ApiProperty({ example: 'allocation.created' }) eventType: string;
-  @ApiProperty({ example: 1, description: '1 for the first attempt, +1 for each retry or manual redelivery.' })
+  @ApiProperty({
+    type: 'integer',
+    example: 1,
+    description: '1 for the first attempt, +1 for each retry or manual redelivery.',
+  })
   attempt: number;
   @ApiProperty({
     enum: DELIVERY_STATUSES,
@@ -138,8 +144,8 @@ export class DeliveryDto {
       'pending: not yet made (due at nextAttemptAt); succeeded: 2xx; failed: will be retried (at nextAttemptAt); gave-up: no retry follows (last attempt failed, 410, or refused destination).',
   })
   status: DeliveryStatus;
-  @ApiProperty({ type: Number, nullable: true, example: 200 }) responseStatus: number | null;
-  @ApiProperty({ type: Number, nullable: true, example: 37 }) durationMs: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, example: 200 }) responseStatus: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, example: 37 }) durationMs: number | null;
   @ApiProperty({ type: String, nullable: true, example: 'HTTP 503: busy' }) error: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the attempt was made.' })
   at: string | null;

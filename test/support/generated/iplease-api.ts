@@ -1030,10 +1030,11 @@ export interface components {
             /** @example 185.10.20.0/24 */
             prefix: string;
             /**
+             * @description `held-allocation`: released, but its space is on hold (RELEASE_HOLD_DAYS); `past-allocation`: held the space on some day since a backdated effectiveDate.
              * @example lease
              * @enum {string}
              */
-            kind: "lease" | "allocation";
+            kind: "lease" | "allocation" | "held-allocation" | "past-allocation";
         };
         ProblemDto: {
             /** @example https://iplease.dev/problems/validation-failed */
@@ -1085,7 +1086,7 @@ export interface components {
             /** Format: uuid */
             entityId: string;
             /** @description Who made the change; null for time-driven events written by the scheduler. */
-            actor: components["schemas"]["EventActorDto"] | null;
+            actor: components["schemas"]["EventActorDto"] | (never | null);
             /** @description The id the server gave the request that made the change (as in the audit trail). */
             requestId: string | null;
             /** @description The caller's own X-Request-Id of that request, if it sent one; never used in place of requestId. */
@@ -1322,6 +1323,7 @@ export interface components {
              */
             currency: string;
             contractRef: string | null;
+            /** Format: int64 */
             originAsn: number | null;
             tags: string[];
             notes: string | null;
@@ -1411,6 +1413,7 @@ export interface components {
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
             /**
+             * Format: int64
              * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
              * @example 16509
              */
@@ -1443,6 +1446,7 @@ export interface components {
             /** @example IPXO-2026-0042 */
             contractRef?: string | null;
             /**
+             * Format: int64
              * @description Reserved and documentation ASNs (0, 23456, 64496-64511, 65535, 65536-65551, 4294967295) are refused.
              * @example 16509
              */
@@ -1510,6 +1514,7 @@ export interface components {
              */
             currency: string;
             contractRef: string | null;
+            /** Format: int64 */
             originAsn: number | null;
             tags: string[];
             notes: string | null;
@@ -1645,11 +1650,11 @@ export interface components {
             lease: components["schemas"]["LeaseDto"];
             lessor: components["schemas"]["LessorDto"];
             /** @description null when no active allocation covers the address. */
-            allocation: components["schemas"]["LookupAllocationDto"] | null;
+            allocation: components["schemas"]["LookupAllocationDto"] | (never | null);
             /** @description null when no active allocation covers the address. */
-            region: components["schemas"]["LookupRegionDto"] | null;
+            region: components["schemas"]["LookupRegionDto"] | (never | null);
             /** @description null when no active allocation covers the address. */
-            provider: components["schemas"]["LookupProviderDto"] | null;
+            provider: components["schemas"]["LookupProviderDto"] | (never | null);
         };
         AllocationDto: {
             /** Format: uuid */
@@ -1670,7 +1675,10 @@ export interface components {
             strategy: "explicit" | "best-fit" | "first-fit";
             /** @example eu-west-1-nat */
             name: string | null;
-            /** @example 16509 */
+            /**
+             * Format: int64
+             * @example 16509
+             */
             originAsn: number | null;
             description: string | null;
             tags: string[];
@@ -1741,6 +1749,7 @@ export interface components {
              */
             name?: string | null;
             /**
+             * Format: int64
              * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
              * @example 16509
              */
@@ -1799,6 +1808,7 @@ export interface components {
              */
             name?: string | null;
             /**
+             * Format: int64
              * @description The AS that announces the space. AS0, 23456, 64496-64511, 65535, 65536-65551 and 4294967295 (reserved or documentation) are refused.
              * @example 16509
              */
@@ -2762,7 +2772,10 @@ export interface components {
             items: components["schemas"]["ReputationListDto"][];
         };
         VrpDto: {
-            /** @example 16509 */
+            /**
+             * Format: int64
+             * @example 16509
+             */
             asn: number;
             /** @example 185.10.20.0/22 */
             prefix: string;
@@ -2787,7 +2800,10 @@ export interface components {
             providerId: string;
             /** Format: uuid */
             regionId: string;
-            /** @example 16509 */
+            /**
+             * Format: int64
+             * @example 16509
+             */
             originAsn: number | null;
             /**
              * @description RFC 6811 origin validation against the VRP snapshot in force.
@@ -2846,6 +2862,14 @@ export interface operations {
             /** @description The next events after `after`, oldest first. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2855,6 +2879,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2873,6 +2905,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2891,6 +2925,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2909,6 +2951,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2927,6 +2979,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2971,6 +3033,14 @@ export interface operations {
             /** @description One page, oldest first; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2980,6 +3050,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2998,6 +3076,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3016,6 +3096,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3034,6 +3122,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3052,6 +3150,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3087,6 +3195,14 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3096,6 +3212,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3114,6 +3238,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3132,6 +3258,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3150,6 +3284,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3168,6 +3312,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3204,8 +3358,16 @@ export interface operations {
             /** @description Created; `key` is the secret, shown only here. ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -3217,6 +3379,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3235,6 +3405,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3253,6 +3425,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3271,6 +3451,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3280,6 +3468,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3298,6 +3494,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3316,6 +3520,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3334,6 +3546,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3352,6 +3574,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3383,8 +3615,16 @@ export interface operations {
             /** @description The key (never the secret); ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3394,6 +3634,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3412,6 +3660,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3430,6 +3680,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3448,6 +3706,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3466,6 +3732,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3484,6 +3760,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3518,6 +3804,14 @@ export interface operations {
             /** @description Revoked. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3525,6 +3819,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3543,6 +3845,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3561,6 +3865,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3579,6 +3891,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3597,6 +3917,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3615,6 +3943,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3633,6 +3969,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3651,6 +3997,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3680,6 +4036,8 @@ export interface operations {
             /** @description The process is up (`{"status":"ok"}`). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3700,6 +4058,8 @@ export interface operations {
             /** @description The database answers (`{"status":"ready"}`). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3709,6 +4069,10 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3729,6 +4093,8 @@ export interface operations {
             /** @description Prometheus text exposition format. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3738,6 +4104,8 @@ export interface operations {
             /** @description METRICS_TOKEN is set and the request does not carry it as `Authorization: Bearer <METRICS_TOKEN>`. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3747,6 +4115,8 @@ export interface operations {
             /** @description Metrics are turned off. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3775,6 +4145,14 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3784,6 +4162,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3802,6 +4188,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3820,6 +4208,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3838,6 +4234,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3856,6 +4262,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3892,8 +4308,16 @@ export interface operations {
             /** @description Created; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -3905,6 +4329,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3923,6 +4355,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3941,6 +4375,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3959,6 +4401,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3977,6 +4427,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3995,6 +4453,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4013,6 +4479,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4031,6 +4505,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4049,6 +4533,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4080,8 +4574,16 @@ export interface operations {
             /** @description The lessor; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4091,6 +4593,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4109,6 +4619,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4127,6 +4639,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4145,6 +4665,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4163,6 +4691,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4181,6 +4719,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4215,6 +4763,14 @@ export interface operations {
             /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -4222,6 +4778,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4240,6 +4804,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4258,6 +4824,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4276,6 +4850,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4294,6 +4876,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4312,6 +4902,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4330,6 +4928,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4348,6 +4956,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4386,8 +5004,16 @@ export interface operations {
             /** @description The lessor after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4397,6 +5023,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4415,6 +5049,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4433,6 +5069,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4451,6 +5095,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4469,6 +5121,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4487,6 +5147,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4505,6 +5173,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4523,6 +5199,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4541,6 +5225,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4559,6 +5253,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4604,6 +5308,16 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4614,6 +5328,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4632,6 +5354,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4650,6 +5374,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4668,6 +5400,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4686,6 +5428,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4722,8 +5474,16 @@ export interface operations {
             /** @description Created; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -4735,6 +5495,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4753,6 +5521,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4771,6 +5541,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4789,6 +5567,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4807,6 +5593,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4825,6 +5619,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4843,6 +5645,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4861,6 +5671,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4879,6 +5699,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4910,8 +5740,16 @@ export interface operations {
             /** @description The lease; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4921,6 +5759,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4939,6 +5785,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4957,6 +5805,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4975,6 +5831,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4993,6 +5857,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5011,6 +5885,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5045,6 +5929,14 @@ export interface operations {
             /** @description Deleted. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -5052,6 +5944,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5070,6 +5970,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5088,6 +5990,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5106,6 +6016,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5124,6 +6042,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5142,6 +6068,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5160,6 +6094,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5178,6 +6122,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5216,8 +6170,16 @@ export interface operations {
             /** @description The lease after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5227,6 +6189,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5245,6 +6215,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5263,6 +6235,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5281,6 +6261,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5299,6 +6287,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5317,6 +6313,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5335,6 +6339,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5353,6 +6365,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5371,6 +6391,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5389,6 +6419,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5429,8 +6469,16 @@ export interface operations {
             /** @description The terminated lease and noticeGiven; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -5442,6 +6490,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5460,6 +6516,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5478,6 +6536,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5496,6 +6562,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5514,6 +6588,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5532,6 +6614,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5550,6 +6640,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5568,6 +6666,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5586,6 +6692,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5604,6 +6718,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5622,6 +6746,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5662,8 +6796,16 @@ export interface operations {
             /** @description The renewed lease; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -5675,6 +6817,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5693,6 +6843,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5711,6 +6863,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5729,6 +6889,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5747,6 +6915,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5765,6 +6941,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5783,6 +6967,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5801,6 +6993,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5819,6 +7019,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5837,6 +7045,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5855,6 +7073,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5886,6 +7114,14 @@ export interface operations {
             /** @description Every amendment (nextCursor is always null). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5895,6 +7131,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5913,6 +7157,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5931,6 +7177,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5949,6 +7203,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5967,6 +7229,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5985,6 +7257,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6025,6 +7307,14 @@ export interface operations {
             /** @description The amendment. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -6036,6 +7326,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6054,6 +7352,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6072,6 +7372,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6090,6 +7398,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6108,6 +7424,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6126,6 +7450,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6144,6 +7476,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6162,6 +7502,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6180,6 +7528,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6198,6 +7554,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6216,6 +7582,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6248,6 +7624,14 @@ export interface operations {
             /** @description The lease covering the address today, and the allocation within it if any. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6257,6 +7641,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6275,6 +7667,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6293,6 +7687,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6311,6 +7713,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6329,6 +7739,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6347,6 +7767,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6393,6 +7823,16 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6403,6 +7843,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6421,6 +7869,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6439,6 +7889,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6457,6 +7915,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6475,6 +7943,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6514,6 +7992,14 @@ export interface operations {
             /** @description Dry run: what would be allocated; nothing written. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -6525,10 +8011,18 @@ export interface operations {
             /** @description Allocated; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description The new allocation, /api/v1/allocations/{id}. */
-                    Location?: string;
+                    Location: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -6540,6 +8034,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6558,6 +8060,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6576,6 +8080,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6594,6 +8106,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6612,6 +8132,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6630,6 +8158,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6648,6 +8184,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6666,6 +8210,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6684,6 +8238,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6715,8 +8279,16 @@ export interface operations {
             /** @description The allocation; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6726,6 +8298,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6744,6 +8324,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6762,6 +8344,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6780,6 +8370,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6798,6 +8396,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6816,6 +8424,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6850,6 +8468,14 @@ export interface operations {
             /** @description Released. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -6857,6 +8483,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6875,6 +8509,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6893,6 +8529,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6911,6 +8555,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6929,6 +8581,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6947,6 +8607,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6965,6 +8635,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7003,8 +8683,16 @@ export interface operations {
             /** @description The allocation after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7014,6 +8702,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7032,6 +8728,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7050,6 +8748,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7068,6 +8774,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7086,6 +8800,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7104,6 +8826,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7122,6 +8852,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7140,6 +8878,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7158,6 +8904,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7176,6 +8932,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7207,6 +8973,14 @@ export interface operations {
             /** @description The periods, oldest first. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7216,6 +8990,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7234,6 +9016,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7252,6 +9036,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7270,6 +9062,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7288,6 +9088,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7306,6 +9116,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7346,8 +9166,16 @@ export interface operations {
             /** @description The allocation in its new lease. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -7359,6 +9187,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7377,6 +9213,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7395,6 +9233,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7413,6 +9259,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7431,6 +9285,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7449,6 +9311,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7467,6 +9337,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7485,6 +9363,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7503,6 +9389,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7521,6 +9415,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7539,6 +9443,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7575,6 +9489,14 @@ export interface operations {
             /** @description Free blocks, lowest address first. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7584,6 +9506,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7602,6 +9532,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7620,6 +9552,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7638,6 +9578,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7656,6 +9604,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7674,6 +9632,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7710,6 +9678,14 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7719,6 +9695,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7737,6 +9721,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7755,6 +9741,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7773,6 +9767,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7791,6 +9795,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7827,8 +9841,16 @@ export interface operations {
             /** @description Created; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -7840,6 +9862,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7858,6 +9888,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7876,6 +9908,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7894,6 +9934,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7912,6 +9960,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7930,6 +9986,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7948,6 +10012,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7966,6 +10038,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7984,6 +10066,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8015,8 +10107,16 @@ export interface operations {
             /** @description The provider; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8026,6 +10126,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8044,6 +10152,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8062,6 +10172,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8080,6 +10198,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8098,6 +10224,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8116,6 +10252,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8150,6 +10296,14 @@ export interface operations {
             /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -8157,6 +10311,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8175,6 +10337,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8193,6 +10357,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8211,6 +10383,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8229,6 +10409,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8247,6 +10435,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8265,6 +10461,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8283,6 +10489,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8321,8 +10537,16 @@ export interface operations {
             /** @description The provider after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8332,6 +10556,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8350,6 +10582,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8368,6 +10602,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8386,6 +10628,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8404,6 +10654,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8422,6 +10680,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8440,6 +10706,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8458,6 +10732,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8476,6 +10758,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8494,6 +10786,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8523,6 +10825,14 @@ export interface operations {
             /** @description The last closed month and the history of closes and reopens. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8532,6 +10842,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8550,6 +10868,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8568,6 +10888,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8586,6 +10914,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8604,6 +10942,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8640,6 +10988,14 @@ export interface operations {
             /** @description The periods after closing. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -8651,6 +11007,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8669,6 +11033,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8687,6 +11053,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8705,6 +11079,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8714,6 +11096,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8732,6 +11122,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8750,6 +11148,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8768,6 +11174,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8786,6 +11202,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8822,6 +11248,14 @@ export interface operations {
             /** @description The periods after reopening. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -8833,6 +11267,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8851,6 +11293,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8869,6 +11313,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8887,6 +11339,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8896,6 +11356,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8914,6 +11382,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8932,6 +11408,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8950,6 +11434,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -8968,6 +11462,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9006,6 +11510,14 @@ export interface operations {
             /** @description One page in creation order; pass nextCursor as ?cursor= for the next (null on the last page). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9015,6 +11527,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9033,6 +11553,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9051,6 +11573,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9069,6 +11599,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9087,6 +11627,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9123,8 +11673,16 @@ export interface operations {
             /** @description Created; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -9136,6 +11694,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9154,6 +11720,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9172,6 +11740,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9190,6 +11766,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9208,6 +11792,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9226,6 +11818,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9244,6 +11844,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9262,6 +11870,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9280,6 +11898,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9311,8 +11939,16 @@ export interface operations {
             /** @description The region; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9322,6 +11958,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9340,6 +11984,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9358,6 +12004,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9376,6 +12030,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9394,6 +12056,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9412,6 +12084,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9446,6 +12128,14 @@ export interface operations {
             /** @description Deleted, or archived when only history refers to it. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -9453,6 +12143,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9471,6 +12169,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9489,6 +12189,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9507,6 +12215,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9525,6 +12241,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9543,6 +12267,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9561,6 +12293,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9579,6 +12321,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9617,8 +12369,16 @@ export interface operations {
             /** @description The region after the change; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9628,6 +12388,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9646,6 +12414,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9664,6 +12434,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9682,6 +12460,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9700,6 +12486,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9718,6 +12512,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9736,6 +12538,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9754,6 +12564,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9772,6 +12590,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9790,6 +12618,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9830,6 +12668,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,addresses,cost,allocatedAddresses,allocatedCost,idleAddresses,idleCost`, sent as an attachment named like `monthly-cost-2026-05-provider.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9840,6 +12688,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9862,6 +12718,8 @@ export interface operations {
              */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9880,6 +12738,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9898,6 +12764,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9907,6 +12781,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9929,6 +12811,16 @@ export interface operations {
              */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9951,6 +12843,16 @@ export interface operations {
              */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9988,6 +12890,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,prefix,lessorId,lessor,action,autoRenew,noticePeriodDays,noticeDeadline,currentTermEnd,daysToNoticeDeadline,daysToTermEnd,monthlyCost`, sent as an attachment named like `renewals-2026-05-01.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9998,6 +12910,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10016,6 +12936,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10034,6 +12956,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10052,6 +12982,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10061,6 +12999,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10079,6 +13027,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10115,6 +13073,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,leasedAddresses,allocatedAddresses,freeAddresses,utilization,shareOfLeased,monthlyCost,idleMonthlyCost`, sent as an attachment named like `utilization-2026-05-01.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10125,6 +13093,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10143,6 +13119,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10161,6 +13139,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10179,6 +13165,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10188,6 +13182,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10206,6 +13210,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10241,6 +13255,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,leaseId,leasePrefix,leaseStatus,leaseEndedOn,regionId,providerId`, sent as an attachment named like `stranded-2026-05-01.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10251,6 +13275,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10269,6 +13301,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10287,6 +13321,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10305,6 +13347,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10314,6 +13364,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10332,6 +13392,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10370,6 +13440,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,currency,leases,addresses,cost`, sent as an attachment named like `forecast-2026-05-12m.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10380,6 +13460,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10398,6 +13486,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10416,6 +13506,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10434,6 +13532,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10443,6 +13549,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10461,6 +13577,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10490,6 +13616,8 @@ export interface operations {
             /** @description The dashboard page. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10510,6 +13638,8 @@ export interface operations {
             /** @description The page. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10540,6 +13670,14 @@ export interface operations {
             /** @description One page; pass nextCursor as ?cursor= for the next. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10549,6 +13687,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10567,6 +13713,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10585,6 +13733,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10603,6 +13759,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10621,6 +13787,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10655,6 +13831,14 @@ export interface operations {
             /** @description Imported (upserted); counts and the range covered. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10664,6 +13848,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10682,6 +13874,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10700,6 +13894,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10718,6 +13920,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10736,6 +13946,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10754,6 +13972,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10772,6 +14000,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10808,6 +14046,14 @@ export interface operations {
             /** @description One page; pass nextCursor as ?cursor= for the next. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10817,6 +14063,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10835,6 +14089,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10853,6 +14109,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10871,6 +14135,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10889,6 +14163,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10925,8 +14209,16 @@ export interface operations {
             /** @description Recorded; ETag is its version. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -10938,6 +14230,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10956,6 +14256,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10974,6 +14276,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10992,6 +14302,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11010,6 +14328,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11028,6 +14354,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11046,6 +14380,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11064,6 +14406,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11082,6 +14434,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11118,6 +14480,14 @@ export interface operations {
             /** @description Every invoice of the file recorded. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -11129,6 +14499,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11147,6 +14525,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11165,6 +14545,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11183,6 +14571,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11201,6 +14597,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11219,6 +14623,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11237,6 +14649,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11255,6 +14675,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11273,6 +14703,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11313,6 +14753,16 @@ export interface operations {
             /** @description JSON: the query echoed and `rows`. CSV (`Accept: text/csv` or `?format=csv`): the rows only, RFC 4180, header `key,label,lessorId,lessor,currency,expected,invoiced,variance,status,invoiceNumbers`, sent as an attachment named like `reconciliation-2026-05.csv`. Cells starting with = + - @, tab or CR (other than plain numbers) are prefixed with an apostrophe. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11323,6 +14773,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11341,6 +14799,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11359,6 +14819,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11377,6 +14845,14 @@ export interface operations {
             /** @description NOT_ACCEPTABLE: Accept allows neither application/json nor text/csv. */
             406: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11386,6 +14862,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11404,6 +14890,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11433,6 +14929,8 @@ export interface operations {
             /** @description The geofeed. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11442,8 +14940,10 @@ export interface operations {
             /** @description RATE_LIMITED: too many downloads at once (or too many public requests from this address); see Retry-After. */
             429: {
                 headers: {
-                    /** @description Seconds to wait. */
-                    "Retry-After"?: number;
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11453,6 +14953,10 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11478,6 +14982,14 @@ export interface operations {
             /** @description One page in creation order. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11487,6 +14999,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11505,6 +15025,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11523,6 +15045,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11541,6 +15071,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11559,6 +15099,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11595,8 +15145,16 @@ export interface operations {
             /** @description Created; store `secret` now. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -11608,6 +15166,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11626,6 +15192,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11644,6 +15212,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11662,6 +15238,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11671,6 +15255,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11689,6 +15281,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11707,6 +15307,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11725,6 +15333,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11743,6 +15361,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11774,8 +15402,16 @@ export interface operations {
             /** @description The webhook; ETag is its version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11785,6 +15421,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11803,6 +15447,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11821,6 +15467,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11839,6 +15493,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11857,6 +15519,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11875,6 +15547,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11909,6 +15591,14 @@ export interface operations {
             /** @description Deleted; queued deliveries are dropped. */
             204: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -11916,6 +15606,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11934,6 +15632,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11952,6 +15652,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11970,6 +15678,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -11988,6 +15704,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12006,6 +15730,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12024,6 +15758,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12062,8 +15806,16 @@ export interface operations {
             /** @description The webhook after the change. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12073,6 +15825,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12091,6 +15851,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12109,6 +15871,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12127,6 +15897,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12145,6 +15923,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12163,6 +15949,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12181,6 +15975,14 @@ export interface operations {
             /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
             415: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12199,6 +16001,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12217,6 +16029,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12253,8 +16075,16 @@ export interface operations {
             /** @description The webhook with its new `secret`, shown only here; ETag is its new version. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description The entity's `version` as a strong entity tag, e.g. `"3"`. Send it back as If-Match so a change is refused (412) if someone else changed the entity since. */
-                    ETag?: string;
+                    ETag: string;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -12266,6 +16096,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12284,6 +16122,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12302,6 +16142,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12320,6 +16168,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12338,6 +16194,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12347,6 +16211,14 @@ export interface operations {
             /** @description PRECONDITION_FAILED: If-Match does not match the current version. Codes: PRECONDITION_FAILED. */
             412: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12365,6 +16237,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12383,6 +16263,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12401,6 +16291,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12440,6 +16340,14 @@ export interface operations {
             /** @description One page of attempts in the order they were queued; pass nextCursor as ?cursor= for the next. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12449,6 +16357,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12467,6 +16383,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12485,6 +16403,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12503,6 +16429,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12521,6 +16455,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12539,6 +16483,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12574,6 +16528,14 @@ export interface operations {
             /** @description The queued attempt. */
             202: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -12585,6 +16547,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12603,6 +16573,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12621,6 +16593,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12639,6 +16619,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12657,6 +16645,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12666,6 +16662,14 @@ export interface operations {
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12684,6 +16688,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12702,6 +16716,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12750,6 +16774,14 @@ export interface operations {
             /** @description Dry run: every row is valid; nothing written. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -12761,6 +16793,14 @@ export interface operations {
             /** @description Every row imported. */
             201: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     /** @description Present (true) when this is a replay of an earlier response to the same Idempotency-Key. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -12772,6 +16812,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12790,6 +16838,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12808,6 +16858,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12826,6 +16884,14 @@ export interface operations {
             /** @description Conflict. IDEMPOTENCY_KEY_IN_USE: the first request with this Idempotency-Key has not recorded its response yet. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12835,6 +16901,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12850,9 +16924,43 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://iplease.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Request bodies must be application/json (got text/plain).",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description Unprocessable: IDEMPOTENCY_KEY_REUSED (the Idempotency-Key was used with a different request); FX_RATE_MISSING (a report needs an exchange rate that was never imported). Codes: IDEMPOTENCY_KEY_REUSED, FX_RATE_MISSING. */
             422: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12871,6 +16979,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12889,6 +17007,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12928,7 +17056,10 @@ export interface operations {
                         maxLength?: number;
                         /** @example apnic */
                         ta?: string;
-                        /** @description rpki-client: unix time */
+                        /**
+                         * Format: int64
+                         * @description rpki-client: unix time
+                         */
                         expires?: number;
                         /** @description Routinator jsonext: where the VRP came from; the trust anchor is `tal`. */
                         source?: {
@@ -12943,6 +17074,14 @@ export interface operations {
             /** @description The snapshot now in force. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12952,6 +17091,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12970,6 +17117,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12988,6 +17137,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13006,6 +17163,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13021,9 +17186,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://iplease.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Request bodies must be application/json (got text/plain).",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13042,6 +17243,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13071,6 +17282,14 @@ export interface operations {
             /** @description The snapshot in force (zeros and nulls before the first import). */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13080,6 +17299,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13098,6 +17325,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13116,6 +17345,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13134,6 +17371,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13152,6 +17399,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13188,6 +17445,14 @@ export interface operations {
             /** @description The list as now stored. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13197,6 +17462,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13215,6 +17488,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13233,6 +17508,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13251,6 +17534,14 @@ export interface operations {
             /** @description PAYLOAD_TOO_LARGE: body over 128 KiB (the limit is named in `detail`). Codes: PAYLOAD_TOO_LARGE. */
             413: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13266,9 +17557,45 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDto"];
                 };
             };
+            /** @description UNSUPPORTED_MEDIA_TYPE: body is not application/json (nor a text type the route takes). Codes: UNSUPPORTED_MEDIA_TYPE. */
+            415: {
+                headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://iplease.dev/problems/unsupported-media-type",
+                     *       "title": "Unsupported media type",
+                     *       "status": 415,
+                     *       "detail": "Request bodies must be application/json (got text/plain).",
+                     *       "code": "UNSUPPORTED_MEDIA_TYPE"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ProblemDto"];
+                };
+            };
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13287,6 +17614,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13316,6 +17653,14 @@ export interface operations {
             /** @description Every list, by name. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13325,6 +17670,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13343,6 +17696,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13361,6 +17716,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13379,6 +17742,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13397,6 +17770,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13431,6 +17814,16 @@ export interface operations {
             /** @description JSON report, or CSV with header `key,label,name,originAsn,rpkiState,invalidReason,vrps,byoipReady,byoipProblems,listed`. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description With text/csv only: `attachment; filename="…"`, the name the file is saved under. */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13441,6 +17834,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13459,6 +17860,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13477,6 +17880,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13495,6 +17906,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13513,6 +17934,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13544,6 +17975,14 @@ export interface operations {
             /** @description The RPSL object, ready for the IRR. */
             200: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13553,6 +17992,14 @@ export interface operations {
             /** @description Invalid input (VALIDATION_FAILED and the domain-specific 400 codes); nothing was written. Codes: VALIDATION_FAILED, PREFIX_NOT_LEASABLE, PROVIDER_RULE_VIOLATION. */
             400: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13571,6 +18018,8 @@ export interface operations {
             /** @description UNAUTHENTICATED: no, unknown or revoked API key. Codes: UNAUTHENTICATED. */
             401: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13589,6 +18038,14 @@ export interface operations {
             /** @description FORBIDDEN: the key's role lacks this permission. Codes: FORBIDDEN. */
             403: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13607,6 +18064,14 @@ export interface operations {
             /** @description NOT_FOUND: no such resource (or it was released/deleted). Codes: NOT_FOUND. */
             404: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13625,6 +18090,14 @@ export interface operations {
             /** @description Conflict with the current state (see `code` and `conflicts`). Codes: PREFIX_OVERLAP, NOT_IN_ACTIVE_LEASE, ALREADY_EXISTS, NO_CAPACITY, NO_ORIGIN_ASN, IN_USE, PERIOD_CLOSED, IDEMPOTENCY_KEY_IN_USE. */
             409: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13643,6 +18116,16 @@ export interface operations {
             /** @description RATE_LIMITED: too many requests for this key (or, without a valid key, from this address); see Retry-After. Codes: RATE_LIMITED. */
             429: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13661,6 +18144,16 @@ export interface operations {
             /** @description UNAVAILABLE: the database is unreachable; retry after Retry-After seconds. Codes: UNAVAILABLE. */
             503: {
                 headers: {
+                    /** @description The request's id: the caller's own X-Request-Id when it sent a well-formed one, else one the server made. Quoted in logs and the audit trail. */
+                    "X-Request-Id": string;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests this API key may make per minute. */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: requests left in the current minute. */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description Sent when RATE_LIMIT_PER_MINUTE is on: seconds until the current minute ends. */
+                    "X-RateLimit-Reset"?: number;
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
                     [name: string]: unknown;
                 };
                 content: {
