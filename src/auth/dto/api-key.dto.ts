@@ -45,7 +45,8 @@ export class ApiKeyDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) revokedAt: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Updated at most once a minute.' })
   lastUsedAt: string | null;
-  @ApiProperty({ example: 1, description: 'Bumped by every change (revocation); the ETag.' }) version: number;
+  @ApiProperty({ type: 'integer', example: 1, description: 'Bumped by every change (revocation); the ETag.' })
+  version: number;
 }
 
 export class CreatedApiKeyDto extends ApiKeyDto {
