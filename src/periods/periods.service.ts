@@ -44,6 +44,7 @@ export class PeriodsService {
       const firstLeased = await this.periods.firstLeasedMonth(tx);
       let month = closedThrough === null ? firstLeased : nextMonthStart(closedThrough);
       if (month !== null && firstLeased !== null && month < firstLeased) month = firstLeased;
+      await this.periods.allowClosingMemory(tx);
       for (; month !== null && month <= through; month = nextMonthStart(month)) {
         await this.reports.freezeMonthlyCost(tx, month);
       }
