@@ -31,6 +31,14 @@ export class PeriodsRepository {
     await q.query(`LOCK TABLE leases, lease_amendments, allocations, allocation_history, fx_rates IN SHARE MODE`);
   }
 
+  /**
+   * Closing aggregates a month per lease (100k groups at 1M allocations) and builds the lease
+   * grouping's jsonb; at the default 4 MB these spill to disk. Only this transaction gets more.
+   */
+  async allowClosingMemory(q: Queryable): Promise<void> {
+    await q.query(`SET LOCAL work_mem = '64MB'`);
+  }
+
   /** The first day of the earliest month any lease has a day in (null: no lease). */
   async firstLeasedMonth(q: Queryable): Promise<string | null> {
     const rows = await q.query<{ first: string | null }[]>(

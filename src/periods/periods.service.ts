@@ -4,7 +4,6 @@ import { AuditRepository } from '../audit/audit.repository';
 import { requestContext } from '../common/request-context';
 import { Database } from '../database/database.service';
 import { ValidationFailed } from '../errors/domain-errors';
-import { COST_GROUPS } from '../reports/dto/report-query.dto';
 import { nextMonthStart, ReportsRepository } from '../reports/reports.repository';
 import { ClosePeriodDto, PeriodsDto, ReopenPeriodDto } from './dto/period.dto';
 import { PeriodEventRow, PeriodsRepository } from './periods.repository';
@@ -12,8 +11,8 @@ import { PeriodEventRow, PeriodsRepository } from './periods.repository';
 const monthOf = (day: string | null) => (day === null ? null : day.slice(0, 7));
 
 /**
- * Closing months: the monthly-cost figures of every newly closed month are computed once and
- * stored, under a lock that holds back every write to the tables they come from; from then on the
+ * Closing months: the monthly-cost figures of every newly closed month (all four groupings, from
+ * one pass over its allocation periods) are computed once and stored, under a lock that holds back every write to the tables they come from; from then on the
  * guard period_assert_open refuses any write that reaches them.
  */
 @Injectable()
@@ -47,10 +46,9 @@ export class PeriodsService {
       const firstLeased = await this.periods.firstLeasedMonth(tx);
       let month = closedThrough === null ? firstLeased : nextMonthStart(closedThrough);
       if (month !== null && firstLeased !== null && month < firstLeased) month = firstLeased;
+      await this.periods.allowClosingMemory(tx);
       for (; month !== null && month <= through; month = nextMonthStart(month)) {
-        for (const groupBy of COST_GROUPS) {
-          await this.reports.freezeMonthlyCost(tx, month, groupBy, await this.reports.monthlyCost(month, groupBy, tx));
-        }
+        await this.reports.freezeMonthlyCost(tx, month);
       }
       const event = await this.periods.record(tx, { action: 'close', through, reason: null, ...actor() });
       await this.audit.record(tx, {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
-import type { CostGroup } from './dto/report-query.dto';
+import { COST_GROUPS, CostGroup } from './dto/report-query.dto';
 import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 
 /** Address count of a prefix, as SQL over the column `c`. */
@@ -31,6 +31,105 @@ const TERMS_SQL = `
 export function nextMonthStart(monthStart: string): string {
   const [year, month] = monthStart.split('-').map(Number);
   return month === 12 ? `${year + 1}-01-01` : `${year}-${String(month + 1).padStart(2, '0')}-01`;
+}
+
+/**
+ * The month's lease segments: each lease's days in the month [$1, $2) under each of its terms.
+ * Defines the CTEs lease_days, terms and segments.
+ */
+const MONTH_SEGMENTS_SQL = `
+       lease_days AS MATERIALIZED (
+         -- [first, next): the lease's days inside the month.
+         SELECT l.id, l.lessor_id, ${size('l.prefix')} AS size,
+                greatest(lower(l.term), $1::date) AS first,
+                least(coalesce(upper(l.term), 'infinity'::date), $2::date) AS next
+           FROM leases l
+          WHERE l.term && daterange($1::date, $2::date)
+       ),
+       terms AS (${TERMS_SQL}),
+       segments AS MATERIALIZED (
+         -- The lease's days in the month under each of its terms.
+         SELECT ld.id AS lease_id, ld.lessor_id, ld.size, t.currency, t.price,
+                greatest(ld.first, t.from_day) AS first, least(ld.next, t.until_day) AS next
+           FROM lease_days ld
+           JOIN terms t ON t.lease_id = ld.id
+          WHERE greatest(ld.first, t.from_day) < least(ld.next, t.until_day)
+       )`;
+
+/**
+ * Segments s joined to the address-days h of each allocation period inside them. Driven by the
+ * segments: per segment, the lease's periods come from an index-only scan of
+ * allocation_history_lease_terms_idx (OFFSET 0 keeps it a per-segment probe, in lease order,
+ * rather than a hash join of every period against every segment).
+ */
+const SEGMENT_PERIODS_SQL = `segments s
+          CROSS JOIN LATERAL (
+                SELECT h.provider_id, h.region_id,
+                       ${size('h.prefix')} * greatest(0, least(coalesce(upper(h.valid), 'infinity'::date), s.next)
+                                                      - greatest(lower(h.valid), s.first)) AS address_days
+                  FROM allocation_history h
+                 WHERE h.lease_id = s.lease_id AND h.valid && daterange(s.first, s.next)
+                OFFSET 0) h`;
+
+const MONTHLY_COST_FIELDS = [
+  'key',
+  'label',
+  'currency',
+  'addresses',
+  'cost',
+  'allocated_addresses',
+  'allocated_cost',
+  'idle_addresses',
+  'idle_cost',
+] as const satisfies readonly (keyof MonthlyCostRow)[];
+const MONTHLY_COST_COLUMNS = MONTHLY_COST_FIELDS.map((f) => `r.${f}`).join(', ');
+const JSON_COLUMNS = MONTHLY_COST_FIELDS.map((f) => `'${f}', r.${f}`).join(', ');
+
+/**
+ * From a grouping's allocated figures (CTE alloc<suffix>: group_id, currency, address_days,
+ * cost_num) and the month's segments: the CTEs leased, grouped and rounded (with the suffix), and
+ * a SELECT of the report's rows (plus their sort key) in `r` with the ORDER BY that lists them.
+ * Each figure is divided by the month's days and rounded to cents once; idle = total − allocated.
+ */
+function costRowsSql(groupBy: CostGroup, suffix: string): { ctes: string; select: string; orderBy: string } {
+  const group = GROUP_TABLES[groupBy];
+  const [alloc, leased, grouped, rounded] = ['alloc', 'leased', 'grouped', 'rounded'].map((name) => name + suffix);
+  const leaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'lease_id' }[groupBy];
+  const groupedSql =
+    groupBy === 'provider' || groupBy === 'region'
+      ? `SELECT group_id, currency, 0 AS sort, address_days, cost_num, address_days AS allocated_address_days, cost_num AS allocated_cost_num
+           FROM ${alloc}
+         UNION ALL
+         -- The rest of every lease's cost: what no provider (or region) held.
+         SELECT NULL, l.currency, 1, l.address_days - coalesce(t.address_days, 0), l.cost_num - coalesce(t.cost_num, 0), 0, 0
+           FROM ${leased} l
+           LEFT JOIN (SELECT currency, sum(address_days) AS address_days, sum(cost_num) AS cost_num FROM ${alloc} GROUP BY currency) t ON t.currency = l.currency`
+      : `SELECT l.group_id, l.currency, 0 AS sort, l.address_days, l.cost_num,
+                coalesce(a.address_days, 0) AS allocated_address_days, coalesce(a.cost_num, 0) AS allocated_cost_num
+           FROM ${leased} l
+           LEFT JOIN ${alloc} a ON a.group_id = l.group_id AND a.currency = l.currency`;
+  return {
+    ctes: `${leased} AS (
+         SELECT ${leaseGroup} AS group_id, currency,
+                sum(size * (next - first)) AS address_days, sum(price * (size * (next - first))) AS cost_num
+           FROM segments
+          GROUP BY 1, 2
+       ),
+       ${grouped} AS (${groupedSql}),
+       ${rounded} AS (
+         SELECT group_id, currency, sort,
+                round(address_days / d.days, 2) AS addresses, round(cost_num / d.days, 2) AS cost,
+                round(allocated_address_days / d.days, 2) AS allocated_addresses, round(allocated_cost_num / d.days, 2) AS allocated_cost
+           FROM ${grouped} CROSS JOIN (SELECT ($2::date - $1::date)::numeric AS days) d
+       )`,
+    select: `SELECT r.sort, coalesce(g.id::text, 'unallocated') AS key, coalesce(g.${group.label}, 'unallocated') AS label, r.currency,
+              r.addresses::text AS addresses, r.cost::text AS cost,
+              r.allocated_addresses::text AS allocated_addresses, r.allocated_cost::text AS allocated_cost,
+              (r.addresses - r.allocated_addresses)::text AS idle_addresses, (r.cost - r.allocated_cost)::text AS idle_cost
+         FROM ${rounded} r
+         LEFT JOIN ${group.table} g ON g.id = r.group_id`,
+    orderBy: 'r.sort, r.label, r.currency, r.key',
+  };
 }
 
 export interface MonthlyCostRow {
@@ -123,85 +222,68 @@ export class ReportsRepository {
    * $1 is the month's first day, $2 the next month's.
    */
   monthlyCost(monthStart: string, groupBy: CostGroup, q: Queryable = this.db): Promise<MonthlyCostRow[]> {
-    const byAllocation = groupBy === 'provider' || groupBy === 'region';
-    const group = GROUP_TABLES[groupBy];
     const allocationGroup = {
       provider: 'h.provider_id',
       region: 'h.region_id',
       lessor: 's.lessor_id',
       lease: 's.lease_id',
     }[groupBy];
-    const leaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'lease_id' }[
-      groupBy
-    ];
-    const grouped = byAllocation
-      ? `SELECT group_id, currency, 0 AS sort, address_days, cost_num, address_days AS allocated_address_days, cost_num AS allocated_cost_num
-           FROM alloc
-         UNION ALL
-         -- The rest of every lease's cost: what no provider (or region) held.
-         SELECT NULL, l.currency, 1, l.address_days - coalesce(t.address_days, 0), l.cost_num - coalesce(t.cost_num, 0), 0, 0
-           FROM leased l
-           LEFT JOIN (SELECT currency, sum(address_days) AS address_days, sum(cost_num) AS cost_num FROM alloc GROUP BY currency) t ON t.currency = l.currency`
-      : `SELECT l.group_id, l.currency, 0 AS sort, l.address_days, l.cost_num,
-                coalesce(a.address_days, 0) AS allocated_address_days, coalesce(a.cost_num, 0) AS allocated_cost_num
-           FROM leased l
-           LEFT JOIN alloc a ON a.group_id = l.group_id AND a.currency = l.currency`;
+    const rows = costRowsSql(groupBy, '');
     return q.query<MonthlyCostRow[]>(
-      `WITH lease_days AS MATERIALIZED (
-         -- [first, next): the lease's days inside the month.
-         SELECT l.id, l.lessor_id, ${size('l.prefix')} AS size,
-                greatest(lower(l.term), $1::date) AS first,
-                least(coalesce(upper(l.term), 'infinity'::date), $2::date) AS next
-           FROM leases l
-          WHERE l.term && daterange($1::date, $2::date)
-       ),
-       terms AS (${TERMS_SQL}),
-       segments AS MATERIALIZED (
-         -- The lease's days in the month under each of its terms.
-         SELECT ld.id AS lease_id, ld.lessor_id, ld.size, t.currency, t.price,
-                greatest(ld.first, t.from_day) AS first, least(ld.next, t.until_day) AS next
-           FROM lease_days ld
-           JOIN terms t ON t.lease_id = ld.id
-          WHERE greatest(ld.first, t.from_day) < least(ld.next, t.until_day)
-       ),
+      `WITH ${MONTH_SEGMENTS_SQL},
        alloc AS (
-         -- Address-days of each allocation period inside its lease's days (per terms) of the month; money per group.
-         -- Driven by the segments: per segment, the lease's periods come from an index-only scan of
-         -- allocation_history_lease_terms_idx (OFFSET 0 keeps it a per-segment probe, in lease order,
-         -- rather than a hash join of every period against every segment).
          SELECT ${allocationGroup} AS group_id, s.currency,
                 sum(h.address_days) AS address_days, sum(s.price * h.address_days) AS cost_num
-           FROM segments s
-          CROSS JOIN LATERAL (
-                SELECT h.provider_id, h.region_id,
-                       ${size('h.prefix')} * greatest(0, least(coalesce(upper(h.valid), 'infinity'::date), s.next)
-                                                      - greatest(lower(h.valid), s.first)) AS address_days
-                  FROM allocation_history h
-                 WHERE h.lease_id = s.lease_id AND h.valid && daterange(s.first, s.next)
-                OFFSET 0) h
+           FROM ${SEGMENT_PERIODS_SQL}
           GROUP BY 1, 2
          HAVING sum(h.address_days) > 0
        ),
-       leased AS (
-         SELECT ${leaseGroup} AS group_id, currency,
-                sum(size * (next - first)) AS address_days, sum(price * (size * (next - first))) AS cost_num
-           FROM segments
-          GROUP BY 1, 2
+       ${rows.ctes}
+       SELECT ${MONTHLY_COST_COLUMNS} FROM (${rows.select}) r ORDER BY ${rows.orderBy}`,
+      [monthStart, nextMonthStart(monthStart)],
+    );
+  }
+
+  /**
+   * Closing a month: the rows of every grouping, computed from one pass over the month's
+   * allocation periods and stored in closed_month_reports. The pass keeps the finest grain the
+   * four groupings share (lease × provider × region × currency, unrounded address-days and money);
+   * each grouping sums those exactly (numeric addition does not round) and then rounds like
+   * monthlyCost, so the frozen rows are the ones the live report answers.
+   */
+  async freezeMonthlyCost(q: Queryable, monthStart: string): Promise<void> {
+    const groupings = COST_GROUPS.map((groupBy) => ({ groupBy, ...costRowsSql(groupBy, `_${groupBy}`) }));
+    await q.query(
+      `WITH ${MONTH_SEGMENTS_SQL},
+       alloc_parts AS MATERIALIZED (
+         -- One pass over the month's periods, two grains: per lease (for the lessor and lease
+         -- groupings) and per provider × region (for the provider and region groupings).
+         SELECT s.lease_id, s.lessor_id, h.provider_id, h.region_id, s.currency, grouping(h.provider_id) AS per_lease,
+                sum(h.address_days) AS address_days, sum(s.price * h.address_days) AS cost_num
+           FROM ${SEGMENT_PERIODS_SQL}
+          GROUP BY GROUPING SETS ((s.lease_id, s.lessor_id, s.currency), (h.provider_id, h.region_id, s.currency))
        ),
-       grouped AS (${grouped}),
-       rounded AS (
-         SELECT group_id, currency, sort,
-                round(address_days / d.days, 2) AS addresses, round(cost_num / d.days, 2) AS cost,
-                round(allocated_address_days / d.days, 2) AS allocated_addresses, round(allocated_cost_num / d.days, 2) AS allocated_cost
-           FROM grouped CROSS JOIN (SELECT ($2::date - $1::date)::numeric AS days) d
-       )
-       SELECT coalesce(g.id::text, 'unallocated') AS key, coalesce(g.${group.label}, 'unallocated') AS label, r.currency,
-              r.addresses::text AS addresses, r.cost::text AS cost,
-              r.allocated_addresses::text AS allocated_addresses, r.allocated_cost::text AS allocated_cost,
-              (r.addresses - r.allocated_addresses)::text AS idle_addresses, (r.cost - r.allocated_cost)::text AS idle_cost
-         FROM rounded r
-         LEFT JOIN ${group.table} g ON g.id = r.group_id
-        ORDER BY r.sort, label, r.currency, key`,
+       ${groupings
+         .map(
+           ({ groupBy, ctes }) => `alloc_${groupBy} AS (
+         SELECT ${groupBy}_id AS group_id, currency,
+                sum(address_days) AS address_days, sum(cost_num) AS cost_num
+           FROM alloc_parts
+          WHERE per_lease = ${groupBy === 'lessor' || groupBy === 'lease' ? 1 : 0}
+          GROUP BY 1, 2
+         HAVING sum(address_days) > 0
+       ),
+       ${ctes}`,
+         )
+         .join(',\n       ')}
+       INSERT INTO closed_month_reports (month, group_by, rows)
+       ${groupings
+         .map(
+           ({ groupBy, select, orderBy }) =>
+             `SELECT $1::date, '${groupBy}', coalesce((SELECT jsonb_agg(jsonb_build_object(${JSON_COLUMNS}) ORDER BY ${orderBy}) FROM (${select}) r), '[]'::jsonb)`,
+         )
+         .join('\n       UNION ALL ')}
+       ON CONFLICT ON CONSTRAINT closed_month_reports_pkey DO UPDATE SET rows = EXCLUDED.rows, frozen_at = now()`,
       [monthStart, nextMonthStart(monthStart)],
     );
   }
@@ -224,15 +306,6 @@ export class ReportsRepository {
         WHERE a.status = 'active' AND upper(l.term) <= current_date`,
     );
     return Number(rows[0].count);
-  }
-
-  /** Stores a closed month's rows exactly as computed at close; they are served from here until it is reopened. */
-  async freezeMonthlyCost(q: Queryable, monthStart: string, groupBy: CostGroup, rows: MonthlyCostRow[]): Promise<void> {
-    await q.query(
-      `INSERT INTO closed_month_reports (month, group_by, rows) VALUES ($1, $2, $3::jsonb)
-       ON CONFLICT ON CONSTRAINT closed_month_reports_pkey DO UPDATE SET rows = EXCLUDED.rows, frozen_at = now()`,
-      [monthStart, groupBy, JSON.stringify(rows)],
-    );
   }
 
   /**
