@@ -36,7 +36,7 @@ export class PeriodsService {
   async close(dto: ClosePeriodDto): Promise<PeriodsDto> {
     const through = `${dto.through}-01`;
     await this.writes.transaction(async (tx) => {
-      const today = await this.reports.today();
+      const today = await this.reports.today(tx);
       if (through >= `${today.slice(0, 7)}-01`) {
         throw ValidationFailed.field('through', `only months that have ended can be closed; ${dto.through} has not`);
       }

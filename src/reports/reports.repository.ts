@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Queryable } from '../database/database.service';
-import { ReadDatabase } from '../database/read-database.service';
 import { COST_GROUPS, CostGroup } from './dto/report-query.dto';
 import { LEASE_STATUS_SQL } from '../leases/leases.repository';
 
@@ -204,11 +203,8 @@ export interface ForecastRow {
  */
 @Injectable()
 export class ReportsRepository {
-  /** Every report is a read: it may come from a replica (ReadDatabase). */
-  constructor(private readonly db: ReadDatabase) {}
-
-  async today(): Promise<string> {
-    const rows = await this.db.query<{ today: string }[]>(`SELECT current_date AS today`);
+  async today(q: Queryable): Promise<string> {
+    const rows = await q.query<{ today: string }[]>(`SELECT current_date AS today`);
     return rows[0].today;
   }
 
@@ -221,7 +217,7 @@ export class ReportsRepository {
    * Leases are aggregated separately and the two are joined per group and currency.
    * $1 is the month's first day, $2 the next month's.
    */
-  monthlyCost(monthStart: string, groupBy: CostGroup, q: Queryable = this.db): Promise<MonthlyCostRow[]> {
+  monthlyCost(q: Queryable, monthStart: string, groupBy: CostGroup): Promise<MonthlyCostRow[]> {
     const allocationGroup = {
       provider: 'h.provider_id',
       region: 'h.region_id',
@@ -289,8 +285,8 @@ export class ReportsRepository {
   }
 
   /** Active allocations whose lease term has ended: space in use that is no longer leased. */
-  stranded(): Promise<StrandedRow[]> {
-    return this.db.query<StrandedRow[]>(
+  stranded(q: Queryable): Promise<StrandedRow[]> {
+    return q.query<StrandedRow[]>(
       `SELECT a.id, a.prefix::text AS prefix, a.lease_id, l.prefix::text AS lease_prefix, ${LEASE_STATUS_SQL.replace(/leases\./g, 'l.')} AS lease_status,
               upper(l.term) - 1 AS lease_ended_on, a.region_id, a.provider_id
          FROM allocations a
@@ -300,8 +296,8 @@ export class ReportsRepository {
     );
   }
 
-  async strandedCount(): Promise<number> {
-    const rows = await this.db.query<{ count: string }[]>(
+  async strandedCount(q: Queryable): Promise<number> {
+    const rows = await q.query<{ count: string }[]>(
       `SELECT count(*) AS count FROM allocations a JOIN leases l ON l.id = a.lease_id
         WHERE a.status = 'active' AND upper(l.term) <= current_date`,
     );
@@ -313,10 +309,11 @@ export class ReportsRepository {
    * frozen for it (a month before any lease: its live answer is empty and no write can change that).
    */
   async frozenMonthlyCost(
+    q: Queryable,
     monthStart: string,
     groupBy: CostGroup,
   ): Promise<{ closed: boolean; rows: MonthlyCostRow[] | null }> {
-    const found = await this.db.query<{ closed: boolean; rows: MonthlyCostRow[] | null }[]>(
+    const found = await q.query<{ closed: boolean; rows: MonthlyCostRow[] | null }[]>(
       `SELECT coalesce($1::date <= period_closed_through(), false) AS closed,
               (SELECT rows FROM closed_month_reports WHERE month = $1::date AND group_by = $2) AS rows`,
       [monthStart, groupBy],
@@ -325,8 +322,8 @@ export class ReportsRepository {
   }
 
   /** Leases not terminated whose current term end or notice deadline falls in [today, today + withinDays]. */
-  renewals(today: string, withinDays: number): Promise<RenewalRow[]> {
-    return this.db.query<RenewalRow[]>(
+  renewals(q: Queryable, today: string, withinDays: number): Promise<RenewalRow[]> {
+    return q.query<RenewalRow[]>(
       `SELECT l.id, l.prefix::text AS prefix, l.lessor_id, lessor.name AS lessor, lease_currency_on(l.id, $1::date) AS currency, l.auto_renew, l.notice_period_days,
               t.term_end - l.notice_period_days AS notice_deadline, t.term_end AS current_term_end,
               (t.term_end - l.notice_period_days) - $1::date AS days_to_notice_deadline, t.term_end - $1::date AS days_to_term_end,
@@ -344,7 +341,7 @@ export class ReportsRepository {
   }
 
   /** Leases active on `today` and their active allocations, as whole addresses; same shape as monthlyCost. */
-  utilization(today: string, groupBy: CostGroup): Promise<UtilizationRow[]> {
+  utilization(q: Queryable, today: string, groupBy: CostGroup): Promise<UtilizationRow[]> {
     const byAllocation = groupBy === 'provider' || groupBy === 'region';
     const group = GROUP_TABLES[groupBy];
     const allocationGroup = {
@@ -364,7 +361,7 @@ export class ReportsRepository {
       : `SELECT l.group_id, l.currency, 0 AS sort, l.addresses AS leased, coalesce(a.addresses, 0) AS allocated, l.cost, l.cost - coalesce(a.cost, 0) AS idle_cost
            FROM leased l
            LEFT JOIN alloc a ON a.group_id = l.group_id AND a.currency = l.currency`;
-    return this.db.query<UtilizationRow[]>(
+    return q.query<UtilizationRow[]>(
       `WITH terms AS (${TERMS_SQL}),
        active_leases AS MATERIALIZED (
          SELECT l.id, l.lessor_id, t.currency, t.price, ${size('l.prefix')} AS size
@@ -398,8 +395,8 @@ export class ReportsRepository {
   }
 
   /** Committed cost per month and currency: every lease's term, pro rata by days, for `months` months from `fromMonthStart`. */
-  forecast(fromMonthStart: string, months: number): Promise<ForecastRow[]> {
-    return this.db.query<ForecastRow[]>(
+  forecast(q: Queryable, fromMonthStart: string, months: number): Promise<ForecastRow[]> {
+    return q.query<ForecastRow[]>(
       `WITH months AS (
          SELECT m::date AS first, (m + interval '1 month')::date AS next
            FROM generate_series($1::date::timestamp, $1::date::timestamp + make_interval(months => $2::int - 1), interval '1 month') AS m

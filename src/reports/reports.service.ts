@@ -15,6 +15,7 @@ import type {
   RenewalsQuery,
   UtilizationQuery,
 } from './dto/report-query.dto';
+import { ReadDatabase } from '../database/read-database.service';
 import { MonthlyCostRow, ReportsRepository } from './reports.repository';
 
 export const DEFAULT_WITHIN_DAYS = 90;
@@ -34,10 +35,14 @@ function addDays(date: string, days: number): string {
 /** Reports map SQL aggregates to rows; the arithmetic is all in ReportsRepository. */
 @Injectable()
 export class ReportsService implements OnModuleInit, OnModuleDestroy {
-  constructor(private readonly reports: ReportsRepository) {}
+  /** Every report is a read: it may come from a replica (ReadDatabase). */
+  constructor(
+    private readonly reports: ReportsRepository,
+    private readonly reads: ReadDatabase,
+  ) {}
 
   onModuleInit(): void {
-    countStrandedAllocationsWith(() => this.reports.strandedCount());
+    countStrandedAllocationsWith(() => this.reports.strandedCount(this.reads));
   }
 
   onModuleDestroy(): void {
@@ -50,9 +55,9 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
    */
   async monthlyCostRows(month: string, groupBy: CostGroup): Promise<{ closed: boolean; rows: MonthlyCostRow[] }> {
     const monthStart = `${month}-01`;
-    const frozen = await this.reports.frozenMonthlyCost(monthStart, groupBy);
+    const frozen = await this.reports.frozenMonthlyCost(this.reads, monthStart, groupBy);
     if (frozen.closed && frozen.rows) return { closed: true, rows: frozen.rows };
-    return { closed: frozen.closed, rows: await this.reports.monthlyCost(monthStart, groupBy) };
+    return { closed: frozen.closed, rows: await this.reports.monthlyCost(this.reads, monthStart, groupBy) };
   }
 
   async monthlyCost(query: MonthlyCostQuery): Promise<MonthlyCostReportDto> {
@@ -78,7 +83,7 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async stranded(): Promise<StrandedReportDto> {
-    const [asOf, rows] = [await this.reports.today(), await this.reports.stranded()];
+    const [asOf, rows] = [await this.reports.today(this.reads), await this.reports.stranded(this.reads)];
     return {
       asOf,
       rows: rows.map((r) => ({
@@ -96,8 +101,8 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
 
   async renewals(query: RenewalsQuery): Promise<RenewalsReportDto> {
     const withinDays = query.withinDays ?? DEFAULT_WITHIN_DAYS;
-    const today = await this.reports.today();
-    const rows = await this.reports.renewals(today, withinDays);
+    const today = await this.reports.today(this.reads);
+    const rows = await this.reports.renewals(this.reads, today, withinDays);
     return {
       withinDays,
       asOf: today,
@@ -123,8 +128,8 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
 
   async utilization(query: UtilizationQuery): Promise<UtilizationReportDto> {
     const groupBy = query.groupBy ?? 'lessor';
-    const today = await this.reports.today();
-    const rows = await this.reports.utilization(today, groupBy);
+    const today = await this.reports.today(this.reads);
+    const rows = await this.reports.utilization(this.reads, today, groupBy);
     return {
       groupBy,
       asOf: today,
@@ -144,7 +149,7 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async forecast(query: ForecastQuery): Promise<ForecastReportDto> {
-    const from = query.from ?? (await this.reports.today()).slice(0, 7);
+    const from = query.from ?? (await this.reports.today(this.reads)).slice(0, 7);
     const months = query.months ?? DEFAULT_FORECAST_MONTHS;
     const [year, month] = from.split('-').map(Number);
     const lastMonthIndex = year * 12 + (month - 1) + months - 1;
@@ -154,7 +159,7 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
         `months reaches past 9999-12 from ${from}; at most ${9999 * 12 + 11 - (year * 12 + month - 1) + 1} month(s) fit`,
       );
     }
-    const rows = await this.reports.forecast(`${from}-01`, months);
+    const rows = await this.reports.forecast(this.reads, `${from}-01`, months);
     return {
       from,
       months,
