@@ -120,6 +120,24 @@ describe('money: FX rates, reporting currency, invoices and reconciliation', () 
       });
     });
 
+    // Found by the fuzzer (seed-dependent): a nested array passed class-validator and crashed the import (500).
+    it('refuses lists of lists where rates and invoice lines belong, writing nothing', async () => {
+      const rates = await count('fx_rates');
+      for (const body of [{ rates: [[]] }, { rates: [[{ date: '2026-05-29', currency: 'USD', perEur: '1.1' }]] }]) {
+        const res = await t.http.put('/api/v1/fx-rates').set(bearer(finance)).send(body).expect(400);
+        expect(res.body.errors[0]).toMatchObject({ field: 'rates', message: expect.stringContaining('object') });
+      }
+      expect(await count('fx_rates')).toBe(rates);
+      const invoices = await count('invoices');
+      const res = await t.http
+        .post('/api/v1/invoices')
+        .set(bearer(finance))
+        .send({ lessorId, invoiceNumber: 'NESTED-1', month: '2026-05', currency: 'USD', lines: [[]] })
+        .expect(400);
+      expect(res.body.errors[0]).toMatchObject({ field: 'lines', message: expect.stringContaining('object') });
+      expect(await count('invoices')).toBe(invoices);
+    });
+
     it('pages the list with a cursor', async () => {
       const first = await t.http.get('/api/v1/fx-rates').query({ limit: 100 }).set(bearer(finance)).expect(200);
       expect(first.body.items).toHaveLength(100);

@@ -1,6 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  ValidateNested,
+} from 'class-validator';
 import { IsCurrencyCode } from '../../common/currency';
 import { PageDto, PageQuery } from '../../common/pagination';
 import { IsCalendarDate } from '../../common/validators';
@@ -30,6 +39,8 @@ export class ImportFxRatesDto {
   @IsArray()
   @ArrayMinSize(1, { message: 'rates must hold at least one rate' })
   @ArrayMaxSize(100_000)
+  // class-validator passes a nested array ([[]]) as valid: refuse anything but objects first.
+  @IsObject({ each: true, message: 'each rate must be an object { date, currency, perEur }' })
   @ValidateNested({ each: true })
   @Type(() => FxRateDto)
   rates: FxRateDto[];

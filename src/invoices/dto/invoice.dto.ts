@@ -4,6 +4,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsObject,
   IsOptional,
   IsString,
   IsUUID,
@@ -66,6 +67,8 @@ export class CreateInvoiceDto {
   @IsArray()
   @ArrayMinSize(1, { message: 'lines must hold at least one line' })
   @ArrayMaxSize(10_000)
+  // class-validator passes a nested array ([[]]) as valid: refuse anything but objects first.
+  @IsObject({ each: true, message: 'each line must be an object { prefix, amount }' })
   @ValidateNested({ each: true })
   @Type(() => InvoiceLineDto)
   lines: InvoiceLineDto[];
