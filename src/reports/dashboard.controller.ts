@@ -10,6 +10,7 @@ const ASSET_TYPES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'dashboard.js': 'text/javascript; charset=utf-8',
   'charts.js': 'text/javascript; charset=utf-8',
+  'format.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
   'routing.html': 'text/html; charset=utf-8',
   'routing.js': 'text/javascript; charset=utf-8',

@@ -119,9 +119,9 @@ describe('network engineers page', () => {
       }
       // Long lists show their first 25 rows and point at the CSV.
       expect(await page.locator('#byoip tbody tr').count()).toBe(26);
-      expect(await page.locator('#byoip tbody tr.more').textContent()).toMatch(/and \d+ more/);
+      expect(await page.locator('#byoip tbody tr.more').textContent()).toMatch(/and \d{1,3}(,\d{3})* more/);
       expect(await page.locator('#listed tbody tr').first().textContent()).toContain('185.250.200.0/22');
-      expect(await page.locator('#map-caption').textContent()).toMatch(/^185\.250\.0\.0\/16 · 2000 allocations · /);
+      expect(await page.locator('#map-caption').textContent()).toMatch(/^185\.250\.0\.0\/16 · 2,000 allocations · /);
 
       // The map is to scale: the first /24 (256 addresses) fills a 16×16-cell square at the origin,
       // 2 px per cell on a 512 px canvas; free space is the light grey.

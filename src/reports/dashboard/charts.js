@@ -89,27 +89,35 @@
     container.appendChild(svg);
   }
 
-  /** Horizontal bars. rows: [{ label, value, text, idle }] */
-  function hbars(container, rows) {
+  /**
+   * Horizontal bars of one currency (never mix currencies: one chart is one scale). rows: [{ label,
+   * value, text, idle }]. Scaled to the largest row, so the longest bar of every chart is full width.
+   * width: of the drawing in its own units (520 for half a page, 1000 for a whole one), so text keeps its size.
+   */
+  function hbars(container, rows, title, width) {
     if (rows.length === 0) return empty(container, 'No cost in this month.');
     var rowH = 26,
-      W = 520,
-      labelW = 150,
-      textW = 110,
-      H = rows.length * rowH + 6;
-    var max = niceMax(
-      Math.max.apply(
-        null,
-        rows
-          .map(function (r) {
-            return r.value;
-          })
-          .concat([0]),
-      ),
+      W = width || 520,
+      labelW = W > 700 ? 260 : 170,
+      textW = 130,
+      top = title ? 22 : 0,
+      H = top + rows.length * rowH + 6;
+    var max = Math.max.apply(
+      null,
+      rows
+        .map(function (r) {
+          return r.value;
+        })
+        .concat([0]),
     );
-    var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'bar chart' });
+    if (!(max > 0)) max = 1;
+    var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': title || 'bar chart' });
+    if (title) {
+      svg.setAttribute('data-currency', title);
+      svg.appendChild(el('text', { x: 0, y: 14, class: 'value', 'font-weight': 600 }, title));
+    }
     rows.forEach(function (row, i) {
-      var y = i * rowH + 4;
+      var y = top + i * rowH + 4;
       var w = ((W - labelW - textW) * row.value) / max;
       svg.appendChild(el('text', { x: labelW - 8, y: y + 15, 'text-anchor': 'end', class: 'value' }, row.label));
       var bar = el('rect', {

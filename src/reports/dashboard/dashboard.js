@@ -11,6 +11,12 @@
     return document.getElementById(id);
   };
   var charts = window.IpleaseCharts;
+  var grouped = window.IpleaseFormat.grouped;
+  /**
+   * Which key the page is working for: bumped by "Forget key" and by a new key, so an answer to a
+   * request made for an earlier key is dropped instead of drawing the reports over the login screen.
+   */
+  var session = 0;
 
   function apiKey() {
     return sessionStorage.getItem(STORAGE_KEY);
@@ -18,6 +24,10 @@
 
   function AuthProblem(message) {
     this.message = message;
+  }
+  /** The answer belongs to a key that was forgotten or replaced since: nothing to show, nothing to say. */
+  function Stale() {
+    this.message = 'stale';
   }
 
   function monthOf(date) {
@@ -29,8 +39,11 @@
   }
 
   function request(path, accept) {
+    var ticket = session;
+    if (!apiKey()) return Promise.reject(new Stale());
     return fetch(path, { headers: { Authorization: 'Bearer ' + apiKey(), Accept: accept || 'application/json' } }).then(
       function (res) {
+        if (ticket !== session) throw new Stale();
         if (res.ok) return res;
         return res
           .json()
@@ -67,7 +80,7 @@
     return node;
   }
   function money(amount, currency) {
-    return amount + ' ' + currency;
+    return grouped(amount) + ' ' + currency;
   }
   function byCurrency(rows) {
     var out = {};
@@ -99,8 +112,10 @@
   function renderKpis(month, forecast, byProvider) {
     var kpis = $('kpis');
     clear(kpis);
+    // The forecast has a 0.00 row for every currency of its window; a currency without a lease in
+    // this month gets no card.
     var spend = forecast.rows.filter(function (r) {
-      return r.key === month;
+      return r.key === month && r.leases > 0;
     });
     var idle = {};
     byProvider.rows.forEach(function (r) {
@@ -118,7 +133,7 @@
       card.setAttribute('data-testid', 'spend-' + row.currency);
       append(card, 'div', 'name', 'Spend ' + month + ' · ' + row.currency);
       append(card, 'div', 'value', money(row.cost, row.currency));
-      append(card, 'div', 'sub', row.leases + ' lease(s), ' + row.addresses + ' address-months');
+      append(card, 'div', 'sub', grouped(row.leases) + ' lease(s), ' + grouped(row.addresses) + ' address-months');
       var idleRow = idle[row.currency];
       var idleCard = append(kpis, 'div', 'kpi idle');
       idleCard.setAttribute('data-testid', 'idle-' + row.currency);
@@ -153,28 +168,36 @@
           return Number(r.cost);
         }),
         texts: rows.map(function (r) {
-          return r.cost;
+          return grouped(r.cost);
         }),
         highlight: month,
       });
     });
   }
 
-  function renderGroups(id, report) {
+  /** One chart per currency, each on its own scale: amounts in different currencies are never compared. */
+  function renderGroups(id, report, width) {
     var container = $(id);
     clear(container);
-    charts.hbars(
-      container,
-      report.rows.map(function (r) {
-        var idle = r.key === 'unallocated';
-        return {
-          label: (idle ? 'unallocated (idle)' : r.label) + ' · ' + r.currency,
-          value: Number(r.cost),
-          text: money(r.cost, r.currency),
-          idle: idle,
-        };
-      }),
-    );
+    var groups = byCurrency(report.rows);
+    var currencies = Object.keys(groups).sort();
+    if (currencies.length === 0) return charts.hbars(container, []);
+    currencies.forEach(function (currency) {
+      charts.hbars(
+        container,
+        groups[currency].map(function (r) {
+          var idle = r.key === 'unallocated';
+          return {
+            label: (idle ? 'unallocated (idle)' : r.label) + ' · ' + r.currency,
+            value: Number(r.cost),
+            text: money(r.cost, r.currency),
+            idle: idle,
+          };
+        }),
+        currency,
+        width,
+      );
+    });
   }
 
   function renderRenewals(report) {
@@ -185,7 +208,7 @@
       var tr = append(body, 'tr');
       tr.setAttribute('data-lease-id', r.key);
       var deadline = append(tr, 'td', r.daysToNoticeDeadline < 0 ? 'passed' : '', r.noticeDeadline);
-      if (r.daysToNoticeDeadline < 0) deadline.title = 'passed ' + -r.daysToNoticeDeadline + ' day(s) ago';
+      if (r.daysToNoticeDeadline < 0) deadline.title = 'passed ' + grouped(-r.daysToNoticeDeadline) + ' day(s) ago';
       var action = append(tr, 'td');
       append(
         action,
@@ -215,7 +238,7 @@
     clear(body);
     card.className = count ? 'card stranded warning' : 'card stranded';
     card.setAttribute('data-count', String(count));
-    $('stranded-count').textContent = String(count);
+    $('stranded-count').textContent = grouped(count);
     $('stranded').hidden = count === 0;
     $('stranded-hint').hidden = count === 0;
     $('stranded-empty').hidden = count > 0;
@@ -228,7 +251,7 @@
       append(append(tr, 'td'), 'span', 'tag lease-' + r.leaseStatus, r.leaseStatus);
       var ended = append(tr, 'td', '', r.leaseEndedOn);
       var ago = daysBetween(r.leaseEndedOn, report.asOf);
-      append(ended, 'small', 'muted', ' ' + ago + (ago === 1 ? ' day ago' : ' days ago'));
+      append(ended, 'small', 'muted', ' ' + grouped(ago) + (ago === 1 ? ' day ago' : ' days ago'));
       append(tr, 'td', '', r.regionId).setAttribute('data-region-id', r.regionId);
       append(tr, 'td', '', r.providerId).setAttribute('data-provider-id', r.providerId);
     });
@@ -422,13 +445,16 @@
       .then(function (report) {
         if (!current()) return;
         reset();
-        var totals = $('reporting-totals');
-        [
-          ['Cost', report.totals.cost, 'total'],
-          ['Allocated', report.totals.allocatedCost, 'allocated'],
-          ['Idle', report.totals.idleCost, 'idle'],
-        ].forEach(function (k) {
-          var card = append(totals, 'div', 'kpi' + (k[2] === 'idle' ? ' idle' : ''));
+        // No lease cost in the month: said below, rather than three cards of 0.00.
+        var totals = report.rows.length
+          ? [
+              ['Cost', report.totals.cost, 'total'],
+              ['Allocated', report.totals.allocatedCost, 'allocated'],
+              ['Idle', report.totals.idleCost, 'idle'],
+            ]
+          : [];
+        totals.forEach(function (k) {
+          var card = append($('reporting-totals'), 'div', 'kpi' + (k[2] === 'idle' ? ' idle' : ''));
           card.setAttribute('data-testid', 'reporting-' + k[2]);
           append(card, 'div', 'name', k[0] + ' ' + month + ' in ' + currency);
           append(card, 'div', 'value', money(k[1], currency));
@@ -439,7 +465,7 @@
           tr.setAttribute('data-currency', r.currency);
           append(tr, 'td', '', r.label);
           append(tr, 'td', 'num', money(r.cost, r.currency));
-          append(tr, 'td', 'num', r.fxRate);
+          append(tr, 'td', 'num', grouped(r.fxRate));
           append(tr, 'td', '', r.fxRateDate || '—');
           append(tr, 'td', 'num', money(r.costReporting, currency));
           append(tr, 'td', 'num', money(r.idleCostReporting, currency));
@@ -450,7 +476,7 @@
         }
       })
       .catch(function (error) {
-        if (error instanceof AuthProblem) throw error;
+        if (error instanceof AuthProblem || error instanceof Stale) throw error;
         if (!current()) return;
         reset();
         message.hidden = false;
@@ -499,7 +525,7 @@
               return counts[s];
             })
             .map(function (s) {
-              return counts[s] + ' ' + STATUS_TEXT[s];
+              return grouped(counts[s]) + ' ' + STATUS_TEXT[s];
             })
             .join(' · ') +
           ' (tolerance ' +
@@ -578,6 +604,7 @@
   }
 
   function fail(error) {
+    if (error instanceof Stale) return;
     if (error instanceof AuthProblem) return showLogin(error.message);
     setStatus('Could not load the reports: ' + error.message, true);
   }
@@ -590,6 +617,7 @@
     });
     setStatus('Loading…');
     $('refresh').disabled = true;
+    var ticket = session;
     return Promise.all([
       getJson(API + '/forecast?from=' + shiftMonth(month, -5) + '&months=12'),
       getJson(API + '/monthly-cost?month=' + month + '&groupBy=provider'),
@@ -597,8 +625,10 @@
       getJson(API + '/renewals?withinDays=90'),
       getJson(API + '/stranded'),
       getJson('/api/v1/periods'),
+      getJson(API + '/monthly-cost?month=' + month + '&groupBy=lessor'),
     ])
       .then(function (reports) {
+        if (ticket !== session) throw new Stale();
         showReports();
         renderStranded(reports[4]);
         renderPeriods(month, reports[1].closed === true, reports[5], reports[3].asOf);
@@ -606,6 +636,7 @@
         renderMonths(month, reports[0]);
         renderGroups('chart-providers', reports[1]);
         renderGroups('chart-regions', reports[2]);
+        renderGroups('chart-lessors', reports[6], 1000);
         renderRenewals(reports[3]);
         renderDownloads(month, reports[3].asOf);
         setStatus(
@@ -624,6 +655,7 @@
       event.preventDefault();
       var key = $('api-key').value.trim();
       if (!key) return;
+      session++;
       sessionStorage.setItem(STORAGE_KEY, key);
       $('api-key').value = '';
       $('login-error').textContent = '';
@@ -639,6 +671,7 @@
       loadReconciliation($('month').value).catch(fail);
     });
     $('forget').addEventListener('click', function () {
+      session++;
       sessionStorage.removeItem(STORAGE_KEY);
       showLogin('The key was forgotten.');
     });

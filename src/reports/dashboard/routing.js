@@ -35,6 +35,9 @@
     '#27ae60',
   ];
   var state = { rows: [], leases: [], providers: {}, layout: null, sorted: [] };
+  var grouped = window.IpleaseFormat.grouped;
+  /** Bumped by "Forget key" and by a new key: answers for an earlier key are dropped, not drawn. */
+  var session = 0;
 
   function apiKey() {
     return sessionStorage.getItem(STORAGE_KEY);
@@ -42,9 +45,15 @@
   function AuthProblem(message) {
     this.message = message;
   }
+  function Stale() {
+    this.message = 'stale';
+  }
   function getJson(path) {
+    var ticket = session;
+    if (!apiKey()) return Promise.reject(new Stale());
     return fetch(path, { headers: { Authorization: 'Bearer ' + apiKey(), Accept: 'application/json' } }).then(
       function (res) {
+        if (ticket !== session) throw new Stale();
         if (res.ok) return res.json();
         return res
           .json()
@@ -121,7 +130,7 @@
       var card = append(kpis, 'div', 'kpi ' + (s === 'valid' ? 'valid' : s === 'invalid' ? 'invalid' : ''));
       card.setAttribute('data-testid', 'state-' + s);
       append(card, 'div', 'name', STATE_LABELS[s]);
-      append(card, 'div', 'value', String(count));
+      append(card, 'div', 'value', grouped(count));
       append(card, 'div', 'sub', rows.length ? Math.round((1000 * count) / rows.length) / 10 + '% of allocations' : '');
     });
     var notReady = rows.filter(function (r) {
@@ -130,7 +139,7 @@
     var byoip = append(kpis, 'div', 'kpi ' + (notReady ? 'warn' : 'valid'));
     byoip.setAttribute('data-testid', 'byoip-not-ready');
     append(byoip, 'div', 'name', 'BYOIP not ready');
-    append(byoip, 'div', 'value', String(notReady));
+    append(byoip, 'div', 'value', grouped(notReady));
     append(byoip, 'div', 'sub', 'allocations missing a ROA for a required ASN');
     var listed = rows.filter(function (r) {
       return r.listed.length > 0;
@@ -138,13 +147,13 @@
     var listedCard = append(kpis, 'div', 'kpi ' + (listed ? 'invalid' : 'valid'));
     listedCard.setAttribute('data-testid', 'listed');
     append(listedCard, 'div', 'name', 'On a reputation list');
-    append(listedCard, 'div', 'value', String(listed));
+    append(listedCard, 'div', 'value', grouped(listed));
     append(
       listedCard,
       'div',
       'sub',
       rpki.importedAt
-        ? 'VRPs: ' + rpki.vrps + ' as of ' + rpki.importedAt.slice(0, 16).replace('T', ' ')
+        ? 'VRPs: ' + grouped(rpki.vrps) + ' as of ' + rpki.importedAt.slice(0, 16).replace('T', ' ')
         : 'No VRPs imported yet',
     );
   }
@@ -161,7 +170,7 @@
       });
     });
     if (rows.length > SHOWN) {
-      var more = append(append(body, 'tr', 'more'), 'td', 'muted', '… and ' + (rows.length - SHOWN) + ' more: ');
+      var more = append(append(body, 'tr', 'more'), 'td', 'muted', '… and ' + grouped(rows.length - SHOWN) + ' more: ');
       more.colSpan = cells(rows[0]).length;
       var link = append(more, 'a', '', 'the full routing report as CSV');
       link.href = '#';
@@ -290,7 +299,12 @@
     canvas.setAttribute('data-lease', lease.prefix);
     canvas.setAttribute('data-drawn', String(rows.length));
     $('map-caption').textContent =
-      lease.prefix + ' · ' + rows.length + ' allocations · ' + Math.round((1000 * used) / total) / 10 + '% allocated';
+      lease.prefix +
+      ' · ' +
+      grouped(rows.length) +
+      ' allocations · ' +
+      Math.round((1000 * used) / total) / 10 +
+      '% allocated';
     renderLegend(mode, rows);
   }
 
@@ -356,7 +370,7 @@
         select,
         'option',
         '',
-        l.prefix + ' · ' + l.status + ' · ' + (counts[l.id] || 0) + ' allocations',
+        l.prefix + ' · ' + l.status + ' · ' + grouped(counts[l.id] || 0) + ' allocations',
       );
       option.value = l.id;
     });
@@ -367,6 +381,7 @@
   }
 
   function fail(error) {
+    if (error instanceof Stale) return;
     if (error instanceof AuthProblem) showLogin(error.message);
     else setStatus('Could not load: ' + error.message, true);
   }
@@ -374,6 +389,7 @@
   function load() {
     setStatus('Loading…');
     $('refresh').disabled = true;
+    var ticket = session;
     return Promise.all([
       getJson('/api/v1/reports/routing'),
       getAll('/api/v1/leases'),
@@ -381,6 +397,7 @@
       getJson('/api/v1/rpki/status'),
     ])
       .then(function (results) {
+        if (ticket !== session) throw new Stale();
         showPage();
         state.rows = results[0].rows;
         state.leases = results[1];
@@ -393,7 +410,8 @@
         fillLeases(state.leases, state.rows);
         renderMap();
         setStatus(
-          state.rows.length + ' active allocations; RFC 6811 origin validation against the VRP snapshot in force.',
+          grouped(state.rows.length) +
+            ' active allocations; RFC 6811 origin validation against the VRP snapshot in force.',
         );
       })
       .catch(fail)
@@ -407,12 +425,14 @@
       event.preventDefault();
       var key = $('api-key').value.trim();
       if (!key) return;
+      session++;
       sessionStorage.setItem(STORAGE_KEY, key);
       $('api-key').value = '';
       load();
     });
     $('refresh').addEventListener('click', load);
     $('forget').addEventListener('click', function () {
+      session++;
       sessionStorage.removeItem(STORAGE_KEY);
       showLogin('The key was forgotten.');
     });
