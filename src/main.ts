@@ -7,6 +7,7 @@ import { createApp } from './bootstrap';
 import { AppConfig, ConfigError, loadConfig } from './config/config';
 import { createLogger } from './common/logger';
 import { runMigrations } from './database/data-source';
+import { describeRole } from './database/serving-role';
 import { DataDirInUse } from './database/data-dir-lock';
 import { EmbeddedPostgresHandle, EmbeddedPostgresMissing, startEmbeddedPostgres } from './database/embedded-postgres';
 
@@ -56,16 +57,29 @@ async function main(): Promise<void> {
   watchLauncher(() => void shutdown('launcher exited'));
 
   try {
-    let databaseUrl = config.databaseUrl;
-    if (!databaseUrl) {
+    // Migrations run as the schema's owner; the service serves through a role that can only do
+    // what the API does (the embedded one always; an external database when DATABASE_APP_URL is set).
+    let ownerUrl = config.databaseUrl;
+    let servingUrl = config.databaseAppUrl ?? config.databaseUrl;
+    if (!ownerUrl) {
       embedded = await startEmbeddedPostgres(config.dataDir, logger.child({ component: 'postgres' }));
-      databaseUrl = embedded.url;
+      ownerUrl = embedded.url;
+      servingUrl = embedded.appUrl;
     }
-    const applied = await runMigrations(databaseUrl);
+    const serving = await describeRole(servingUrl as string);
+    if (serving.superuser) {
+      logger.warn(
+        { role: serving.name },
+        config.databaseAppUrl
+          ? `DATABASE_APP_URL logs in as "${serving.name}", a PostgreSQL superuser: make it a role without SUPERUSER (see docs/security.md)`
+          : `the service serves as "${serving.name}", a PostgreSQL superuser: set DATABASE_APP_URL to a restricted role (see docs/security.md)`,
+      );
+    }
+    const applied = await runMigrations(ownerUrl, serving.name);
     if (applied.length) logger.info({ migrations: applied }, 'applied migrations');
     if (shuttingDown) return;
 
-    app = await createApp(config, databaseUrl, logger, { embeddedPostgres: embedded });
+    app = await createApp(config, servingUrl as string, logger, { embeddedPostgres: embedded });
     drainConnections = connectionDrainer(app.getHttpServer() as Server);
     const server = app.getHttpServer() as Server;
     // Not app.listen(): it would also log a failure as a stack trace; a taken port gets one line below.

@@ -28,7 +28,13 @@ const toBool = ({ value }: { value: unknown }) => {
   return value;
 };
 
-const SECRET_VARIABLES = ['DATABASE_URL', 'DATABASE_REPLICA_URL', 'ADMIN_API_KEY', 'METRICS_TOKEN'] as const;
+const SECRET_VARIABLES = [
+  'DATABASE_URL',
+  'DATABASE_APP_URL',
+  'DATABASE_REPLICA_URL',
+  'ADMIN_API_KEY',
+  'METRICS_TOKEN',
+] as const;
 
 /** What `Authorization: Bearer <secret>` can carry (RFC 6750 token68). */
 export const BEARER_ALPHABET = /^[A-Za-z0-9._~+/=-]*$/;
@@ -74,6 +80,15 @@ export class EnvironmentVariables {
   @IsString()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: '$property must be a postgres:// or postgresql:// URL' })
   DATABASE_URL?: string;
+
+  /**
+   * The role the service serves through (least privilege: rows, no DDL); DATABASE_URL is then only
+   * for migrations, as the schema's owner, which grants this role what the API needs at each start.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: '$property must be a postgres:// or postgresql:// URL' })
+  DATABASE_APP_URL?: string;
 
   /** A streaming replica of DATABASE_URL for reports, lookups and lists (docs/design.md, "Read replica"). */
   @IsOptional()
@@ -241,7 +256,10 @@ export class EnvironmentVariables {
 export interface AppConfig {
   port: number;
   host: string;
+  /** The owner's connection (migrations); also the serving one when databaseAppUrl is unset. */
   databaseUrl?: string;
+  /** The restricted role's connection the service serves through; needs databaseUrl. */
+  databaseAppUrl?: string;
   databaseReplicaUrl?: string;
   dataDir: string;
   adminApiKey?: string;
@@ -297,10 +315,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       : ` (got "${String(first.value)}")`;
     throw new ConfigError(`Invalid configuration: ${first.property} ${reason.replace(/^\S+\s/, '')}${shown}`);
   }
+  if (parsed.DATABASE_APP_URL && !parsed.DATABASE_URL) {
+    throw new ConfigError(
+      'Invalid configuration: DATABASE_APP_URL needs DATABASE_URL (the owner that runs the migrations and grants the serving role its rights)',
+    );
+  }
   return {
     port: parsed.PORT,
     host: parsed.HOST,
     databaseUrl: parsed.DATABASE_URL,
+    databaseAppUrl: parsed.DATABASE_APP_URL,
     databaseReplicaUrl: parsed.DATABASE_REPLICA_URL,
     dataDir: path.resolve(parsed.DATA_DIR),
     adminApiKey: parsed.ADMIN_API_KEY,

@@ -1,6 +1,7 @@
 import { types } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { grantServingRole } from './serving-role';
 
 // Calendar dates stay 'YYYY-MM-DD' strings: the pg default turns them into local-time Date objects.
 types.setTypeParser(1082, (value: string) => value);
@@ -36,9 +37,10 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
 
 /**
  * Applies pending migrations under an advisory lock, so several instances starting at once
- * against one database migrate it exactly once.
+ * against one database migrate it exactly once; `url` logs in as the schema's owner. Then, under
+ * the same lock, grants `servingRole` (when it is another role) what the API needs and no more.
  */
-export async function runMigrations(url: string): Promise<string[]> {
+export async function runMigrations(url: string, servingRole?: string): Promise<string[]> {
   const dataSource = new DataSource({ ...dataSourceOptions(url, 2) });
   await dataSource.initialize();
   const lock = dataSource.createQueryRunner();
@@ -46,6 +48,10 @@ export async function runMigrations(url: string): Promise<string[]> {
     await lock.connect();
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
     const applied = await dataSource.runMigrations({ transaction: 'each' });
+    if (servingRole) {
+      const [{ owner }] = (await lock.query('SELECT current_user AS owner')) as { owner: string }[];
+      if (owner !== servingRole) await grantServingRole(lock, servingRole);
+    }
     return applied.map((m) => m.name);
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]).catch(() => undefined);

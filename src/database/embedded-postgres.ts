@@ -5,9 +5,13 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { DataDirLock, lockDataDir } from './data-dir-lock';
+import { asRole, EMBEDDED_SERVING_ROLE, ensureServingRole } from './serving-role';
 
 export interface EmbeddedPostgresHandle {
+  /** The iplease database as its owner, the cluster's superuser: for migrations (and the CLI). */
   url: string;
+  /** The iplease database as the serving role (EMBEDDED_SERVING_ROLE): what the service serves through. */
+  appUrl: string;
   adminUrl: string;
   /** False once the PostgreSQL this process started has exited (crashed, or stopped by someone else). */
   running(): boolean;
@@ -21,7 +25,10 @@ interface Logger {
 }
 
 interface Credentials {
+  /** The superuser's (postgres). */
   password: string;
+  /** The serving role's; added on the first start of this version on an older DATA_DIR. */
+  appPassword?: string;
 }
 
 const DATABASE_NAME = 'iplease';
@@ -116,13 +123,16 @@ async function startLocked(
 
   const adminUrl = `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/postgres`;
   await ensureDatabase(adminUrl, DATABASE_NAME);
+  await ensureServingRole(adminUrl, EMBEDDED_SERVING_ROLE, credentials.appPassword as string);
+  const url = adminUrl.replace(/\/postgres$/, `/${DATABASE_NAME}`);
   logger.info(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
   const tracked = server as unknown as {
     process?: { kill(signal: string): boolean; exitCode: number | null; signalCode: string | null };
   };
   runningServers.add(tracked);
   return {
-    url: adminUrl.replace(/\/postgres$/, `/${DATABASE_NAME}`),
+    url,
+    appUrl: asRole(url, EMBEDDED_SERVING_ROLE, credentials.appPassword as string),
     adminUrl,
     running: () => !!tracked.process && tracked.process.exitCode === null && tracked.process.signalCode === null,
     stop: async () => {
@@ -188,12 +198,19 @@ function assertReachableByOthers(dir: string): void {
   }
 }
 
+/** The passwords, in DATA_DIR, readable by this user only (0600); created, or completed, on first use. */
 function readOrCreateCredentials(file: string): Credentials {
-  if (fs.existsSync(file)) {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
-  }
-  const credentials: Credentials = { password: randomBytes(24).toString('hex') };
-  fs.writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+  const existing = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials) : undefined;
+  if (existing?.password && existing.appPassword) return existing;
+  const credentials: Credentials = {
+    password: existing?.password ?? randomBytes(24).toString('hex'),
+    appPassword: randomBytes(24).toString('hex'),
+  };
+  // Written aside then renamed: a crash never leaves a half-written file that loses the superuser's password.
+  const next = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(next, JSON.stringify(credentials), { mode: 0o600 });
+  fs.renameSync(next, file);
+  fs.chmodSync(file, 0o600);
   return credentials;
 }
 

@@ -13,7 +13,8 @@ import { createLogger } from '../../src/common/logger';
 import type { Role } from '../../src/common/request-context';
 import { withDatabase } from './global-setup';
 import { specCheckedAgent } from './openapi-responses';
-import { TEST_ENV } from './test-env';
+import { asRole } from '../../src/database/serving-role';
+import { TEST_ENV, TEST_SERVING_ROLE } from './test-env';
 
 export const ADMIN_KEY = 'ipl_test-admin-key-0123456789abcdef';
 
@@ -25,7 +26,10 @@ export interface TestApp {
    */
   http: TestAgent;
   baseUrl: string;
+  /** The test database as its owner (the superuser): what migrations and look-behind assertions use. */
   databaseUrl: string;
+  /** What the app serves through: the restricted role on the test cluster (the owner on a cluster of a test's own). */
+  servingUrl: string;
   /** A pool on the test database for assertions that must look behind the API. */
   pool: Pool;
   config: AppConfig;
@@ -61,6 +65,18 @@ export async function dropTestDatabase(url: string): Promise<void> {
   }
 }
 
+/**
+ * The app serves through the restricted role, as the service does, whenever the database is on
+ * the run's cluster (where global-setup made the role); a test's own cluster (a replica pair, a
+ * fault proxy) has no such role, so its app serves as the owner.
+ */
+export function servingUrlFor(url: string): string {
+  const adminUrl = process.env[TEST_ENV.adminUrl];
+  const password = process.env[TEST_ENV.servingPassword];
+  if (!adminUrl || !password || new URL(adminUrl).host !== new URL(url).host) return url;
+  return asRole(url, TEST_SERVING_ROLE, password);
+}
+
 export function testConfig(overrides: Partial<AppConfig> = {}): AppConfig {
   return {
     ...loadConfig({}),
@@ -90,7 +106,8 @@ export async function startTestApp(
   const logger = options.logDestination
     ? createLogger(options.logLevel ?? 'info', options.logDestination)
     : pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const app = await createApp(config, url, logger);
+  const servingUrl = servingUrlFor(url);
+  const app = await createApp(config, servingUrl, logger);
   await app.listen(0, '127.0.0.1');
   const baseUrl = await app.getUrl();
   const pool = new Pool({ connectionString: url, max: 4 });
@@ -105,6 +122,7 @@ export async function startTestApp(
     http: await specCheckedAgent(request(baseUrl), served.body as Document),
     baseUrl: baseUrl.replace('[::1]', '127.0.0.1'),
     databaseUrl: url,
+    servingUrl,
     pool,
     config,
     async keyFor(role: Role) {
