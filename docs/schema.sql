@@ -5,63 +5,6 @@ CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
 
 COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
 
-CREATE FUNCTION public.allocation_history_period_guard() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-      BEGIN
-        IF TG_OP = 'INSERT' THEN
-          PERFORM period_assert_open(lower(NEW.valid), 'An allocation change effective ' || lower(NEW.valid));
-        ELSIF TG_OP = 'DELETE' THEN
-          PERFORM period_assert_open(lower(OLD.valid), 'An allocation change effective ' || lower(OLD.valid));
-        ELSIF (NEW.lease_id, NEW.region_id, NEW.provider_id, NEW.prefix) IS DISTINCT FROM (OLD.lease_id, OLD.region_id, OLD.provider_id, OLD.prefix) THEN
-          PERFORM period_assert_open(least(lower(OLD.valid), lower(NEW.valid)), 'An allocation change effective ' || least(lower(OLD.valid), lower(NEW.valid)));
-        ELSE
-          PERFORM period_assert_open(daterange_first_difference(OLD.valid, NEW.valid),
-                                     'An allocation change effective ' || daterange_first_difference(OLD.valid, NEW.valid));
-        END IF;
-        RETURN NULL;
-      END $$;
-
-CREATE FUNCTION public.allocation_place(p_lease uuid, p_length integer, p_first_fit boolean, p_prefix cidr) RETURNS TABLE(outcome text, lease_prefix text, placed text)
-    LANGUAGE plpgsql
-    AS $$
-  DECLARE
-    l_prefix cidr;
-    l_active boolean;
-    held record;
-    got cidr;
-  BEGIN
-    SELECT l.prefix, l.term @> current_date INTO l_prefix, l_active FROM leases l WHERE l.id = p_lease FOR NO KEY UPDATE;
-    IF NOT FOUND THEN
-      outcome := 'no-lease';
-      RETURN NEXT;
-      RETURN;
-    END IF;
-    lease_prefix := l_prefix::text;
-    IF NOT l_active THEN
-      outcome := 'inactive';
-      RETURN NEXT;
-      RETURN;
-    END IF;
-
-    PERFORM free_blocks_reclaim_holds(l_prefix);
-    IF p_prefix IS NULL THEN
-      got := free_blocks_take(p_lease, p_length, p_first_fit);
-      outcome := CASE WHEN got IS NULL THEN 'full' ELSE 'placed' END;
-    ELSIF NOT (p_prefix <<= l_prefix) THEN
-      outcome := 'outside';
-    ELSIF free_blocks_claim(p_lease, p_prefix) THEN
-      got := p_prefix;
-      outcome := 'placed';
-    ELSE
-      outcome := 'taken';
-    END IF;
-
-    IF got IS NOT NULL THEN PERFORM free_blocks_occupy_elsewhere(p_lease, got); END IF;
-    placed := got::text;
-    RETURN NEXT;
-  END $$;
-
 CREATE FUNCTION public.asn_is_origin(asn bigint) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
@@ -102,6 +45,118 @@ CREATE TABLE public.allocations (
     CONSTRAINT allocations_strategy_check CHECK ((strategy = ANY (ARRAY['explicit'::text, 'best-fit'::text, 'first-fit'::text])))
 );
 
+CREATE FUNCTION public.allocation_create(p_lease uuid, p_length integer, p_first_fit boolean, p_prefix cidr, p_region uuid, p_provider uuid, p_strategy text, p_name text, p_origin_asn bigint, p_description text, p_tags text[], p_effective date, p_actor_key uuid, p_actor_name text, p_request_id text, p_client_request_id text, p_event_types text[]) RETURNS TABLE(outcome text, lease_prefix text, placed text, lease_start text, created public.allocations, lease_active boolean, listed jsonb)
+    LANGUAGE plpgsql
+    AS $$
+  DECLARE
+    view jsonb;
+  BEGIN
+    SELECT p.outcome, p.lease_prefix, p.placed INTO outcome, lease_prefix, placed
+      FROM allocation_place(p_lease, p_length, p_first_fit, p_prefix) p;
+    IF outcome <> 'placed' THEN RETURN NEXT; RETURN; END IF;
+
+    IF p_effective IS NOT NULL THEN
+      IF p_effective > current_date THEN outcome := 'future'; RETURN NEXT; RETURN; END IF;
+      PERFORM period_assert_open(p_effective, 'An allocation effective ' || to_char(p_effective, 'YYYY-MM-DD'));
+      SELECT to_char(l.start_date, 'YYYY-MM-DD') INTO lease_start FROM leases l
+       WHERE l.id = p_lease AND p_effective < l.start_date;
+      IF FOUND THEN outcome := 'before-lease-start'; RETURN NEXT; RETURN; END IF;
+      IF EXISTS (SELECT 1 FROM allocation_history h
+                  WHERE h.prefix && placed::cidr AND h.valid && daterange(p_effective, NULL)) THEN
+        outcome := 'held'; RETURN NEXT; RETURN;
+      END IF;
+    END IF;
+
+    INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy, name,
+                             origin_asn, description, tags, effective_date)
+    VALUES (p_lease, placed::cidr, p_region, p_provider, CASE WHEN p_prefix IS NULL THEN p_length END, p_strategy, p_name,
+            p_origin_asn, p_description, p_tags, p_effective)
+    RETURNING * INTO created;
+    SELECT l.term @> current_date INTO lease_active FROM leases l WHERE l.id = p_lease;
+    -- The same list as LISTED_SQL in src/reputation/reputation.repository.ts.
+    SELECT coalesce(jsonb_agg(jsonb_build_object('list', e.list_name, 'cidr', e.cidr::text, 'ref', e.ref)
+                              ORDER BY e.list_name, e.cidr), '[]')
+      INTO listed FROM reputation_entries e WHERE e.cidr && created.prefix;
+    view := allocation_view(created, lease_active, listed);
+
+    INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id, client_request_id)
+    VALUES (p_actor_key, p_actor_name, 'create', 'allocation', created.id, NULL, view, p_request_id, p_client_request_id);
+    WITH event AS (
+      INSERT INTO events (type, entity_type, entity_id, actor_key_id, actor_name, request_id, client_request_id, data, previous)
+      SELECT t.type, 'allocation', created.id, p_actor_key, p_actor_name, p_request_id, p_client_request_id, view, NULL
+        FROM unnest(p_event_types) WITH ORDINALITY AS t(type, n) ORDER BY t.n
+      RETURNING id, type)
+    INSERT INTO webhook_deliveries (webhook_id, event_id)
+    SELECT w.id, event.id FROM event JOIN webhooks w ON w.active AND webhook_wants(w.event_types, event.type);
+    RETURN NEXT;
+  END $$;
+
+CREATE FUNCTION public.allocation_history_period_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          PERFORM period_assert_open(lower(NEW.valid), 'An allocation change effective ' || lower(NEW.valid));
+        ELSIF TG_OP = 'DELETE' THEN
+          PERFORM period_assert_open(lower(OLD.valid), 'An allocation change effective ' || lower(OLD.valid));
+        ELSIF (NEW.lease_id, NEW.region_id, NEW.provider_id, NEW.prefix) IS DISTINCT FROM (OLD.lease_id, OLD.region_id, OLD.provider_id, OLD.prefix) THEN
+          PERFORM period_assert_open(least(lower(OLD.valid), lower(NEW.valid)), 'An allocation change effective ' || least(lower(OLD.valid), lower(NEW.valid)));
+        ELSE
+          PERFORM period_assert_open(daterange_first_difference(OLD.valid, NEW.valid),
+                                     'An allocation change effective ' || daterange_first_difference(OLD.valid, NEW.valid));
+        END IF;
+        RETURN NULL;
+      END $$;
+
+CREATE FUNCTION public.allocation_place(p_lease uuid, p_length integer, p_first_fit boolean, p_prefix cidr) RETURNS TABLE(outcome text, lease_prefix text, placed text)
+    LANGUAGE plpgsql
+    AS $$
+  DECLARE
+    l_prefix cidr;
+    l_active boolean;
+    reclaim boolean := true;
+    got cidr;
+  BEGIN
+
+    -- Allocators share the lease; reclaiming expired holds merges buddies, so it excludes them.
+    reclaim := EXISTS (SELECT 1 FROM allocations a
+                        WHERE a.lease_id IN (SELECT o.id FROM leases o JOIN leases l ON o.prefix && l.prefix WHERE l.id = p_lease)
+                          AND a.status = 'released' AND a.occupied AND a.hold_until <= now());
+    IF reclaim THEN
+      SELECT l.prefix, l.term @> current_date INTO l_prefix, l_active FROM leases l WHERE l.id = p_lease FOR NO KEY UPDATE;
+    ELSE
+      SELECT l.prefix, l.term @> current_date INTO l_prefix, l_active FROM leases l WHERE l.id = p_lease FOR SHARE;
+    END IF;
+    IF NOT FOUND THEN
+      outcome := 'no-lease';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    lease_prefix := l_prefix::text;
+    IF NOT l_active THEN
+      outcome := 'inactive';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+
+    IF reclaim THEN PERFORM free_blocks_reclaim_holds(l_prefix); END IF;
+    IF p_prefix IS NULL THEN
+      got := free_blocks_take(p_lease, p_length, p_first_fit);
+      outcome := CASE WHEN got IS NULL THEN 'full' ELSE 'placed' END;
+    ELSIF NOT (p_prefix <<= l_prefix) THEN
+      outcome := 'outside';
+    ELSIF free_blocks_claim(p_lease, p_prefix) THEN
+      got := p_prefix;
+      outcome := 'placed';
+    ELSE
+      outcome := 'taken';
+    END IF;
+
+    IF got IS NOT NULL THEN PERFORM free_blocks_occupy_elsewhere(p_lease, got); END IF;
+    placed := got::text;
+    RETURN NEXT;
+  END $$;
+
 CREATE FUNCTION public.allocation_release(p_allocation uuid, p_hold interval) RETURNS SETOF public.allocations
     LANGUAGE plpgsql
     AS $$
@@ -123,6 +178,21 @@ CREATE FUNCTION public.allocation_release(p_allocation uuid, p_hold interval) RE
         END IF;
         RETURN NEXT released;
       END $$;
+
+CREATE FUNCTION public.allocation_view(a public.allocations, lease_active boolean, listed jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object(
+      'id', a.id, 'leaseId', a.lease_id, 'prefix', a.prefix::text, 'regionId', a.region_id, 'providerId', a.provider_id,
+      'status', a.status, 'requestedPrefixLength', a.requested_prefix_length, 'strategy', a.strategy, 'name', a.name,
+      'originAsn', a.origin_asn, 'description', a.description, 'tags', to_jsonb(a.tags),
+      'addressCount', 1::bigint << (32 - masklen(a.prefix)),
+      'releasedAt', to_char(a.released_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      'effectiveDate', to_char(a.effective_date, 'YYYY-MM-DD'), 'leaseActive', lease_active,
+      'listed', coalesce(listed, '[]'::jsonb), 'version', a.version,
+      'createdAt', to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      'updatedAt', to_char(a.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+  $$;
 
 CREATE FUNCTION public.allocations_default_effective_date() RETURNS trigger
     LANGUAGE plpgsql
@@ -219,32 +289,39 @@ CREATE FUNCTION public.events_append_only() RETURNS trigger
 CREATE FUNCTION public.free_blocks_claim(p_lease uuid, p_prefix cidr) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
-      DECLARE
-        block cidr;
-        address bigint;
-        target bigint := p_prefix - '0.0.0.0'::inet;
-        half bigint;
-        pieces cidr[] := '{}';
-      BEGIN
-        -- The free block holding p_prefix, if any, is one of its supernets: probe them by key.
-        SELECT prefix INTO block FROM free_blocks
-         WHERE lease_id = p_lease
-           AND prefix = ANY (ARRAY(SELECT set_masklen(p_prefix, l)::cidr FROM generate_series(0, masklen(p_prefix)) AS l));
-        IF block IS NULL THEN RETURN false; END IF;
-        DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = block;
-        address := block - '0.0.0.0'::inet;
-        FOR k IN masklen(block) + 1 .. masklen(p_prefix) LOOP
-          half := 1::bigint << (32 - k);
-          IF target >= address + half THEN
-            pieces := pieces || cidr_of(address, k);
-            address := address + half;
-          ELSE
-            pieces := pieces || cidr_of(address + half, k);
-          END IF;
-        END LOOP;
-        INSERT INTO free_blocks (lease_id, prefix) SELECT p_lease, unnest(pieces);
-        RETURN true;
-      END $$;
+  DECLARE
+    block cidr;
+    locked cidr;
+    address bigint;
+    target bigint := p_prefix - '0.0.0.0'::inet;
+    half bigint;
+    pieces cidr[] := '{}';
+  BEGIN
+    LOOP
+      -- The free block holding p_prefix, if any, is one of its supernets: probe them by key.
+      block := NULL;
+      SELECT prefix INTO block FROM free_blocks
+       WHERE lease_id = p_lease
+         AND prefix = ANY (ARRAY(SELECT set_masklen(p_prefix, l)::cidr FROM generate_series(0, masklen(p_prefix)) AS l));
+      IF block IS NULL THEN RETURN false; END IF;
+      -- Gone once the lock is granted: a concurrent take split it; probe its pieces.
+      SELECT prefix INTO locked FROM free_blocks WHERE lease_id = p_lease AND prefix = block FOR UPDATE;
+      EXIT WHEN FOUND;
+    END LOOP;
+    DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = block;
+    address := block - '0.0.0.0'::inet;
+    FOR k IN masklen(block) + 1 .. masklen(p_prefix) LOOP
+      half := 1::bigint << (32 - k);
+      IF target >= address + half THEN
+        pieces := pieces || cidr_of(address, k);
+        address := address + half;
+      ELSE
+        pieces := pieces || cidr_of(address + half, k);
+      END IF;
+    END LOOP;
+    INSERT INTO free_blocks (lease_id, prefix) SELECT p_lease, unnest(pieces);
+    RETURN true;
+  END $$;
 
 CREATE FUNCTION public.free_blocks_occupy_elsewhere(p_lease uuid, p_prefix cidr) RETURNS void
     LANGUAGE plpgsql
@@ -278,25 +355,25 @@ CREATE FUNCTION public.free_blocks_reclaim_holds(p_prefix cidr) RETURNS void
 CREATE FUNCTION public.free_blocks_release(p_lease uuid, p_prefix cidr) RETURNS void
     LANGUAGE plpgsql
     AS $$
-      DECLARE
-        address bigint := p_prefix - '0.0.0.0'::inet;
-        len integer := masklen(p_prefix);
-        lease_length integer;
-        size bigint;
-        buddy bigint;
-      BEGIN
-        SELECT masklen(prefix) INTO lease_length FROM leases WHERE id = p_lease;
-        -- Merge with the buddy for as long as the buddy is wholly free.
-        WHILE len > lease_length LOOP
-          size := 1::bigint << (32 - len);
-          buddy := CASE WHEN (address / size) % 2 = 0 THEN address + size ELSE address - size END;
-          DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = cidr_of(buddy, len);
-          EXIT WHEN NOT FOUND;
-          address := least(address, buddy);
-          len := len - 1;
-        END LOOP;
-        INSERT INTO free_blocks (lease_id, prefix) VALUES (p_lease, cidr_of(address, len));
-      END $$;
+  DECLARE
+    address bigint := p_prefix - '0.0.0.0'::inet;
+    len integer := masklen(p_prefix);
+    lease_length integer;
+    size bigint;
+    buddy bigint;
+  BEGIN
+    SELECT masklen(prefix) INTO lease_length FROM leases WHERE id = p_lease FOR NO KEY UPDATE;
+    -- Merge with the buddy for as long as the buddy is wholly free.
+    WHILE len > lease_length LOOP
+      size := 1::bigint << (32 - len);
+      buddy := CASE WHEN (address / size) % 2 = 0 THEN address + size ELSE address - size END;
+      DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = cidr_of(buddy, len);
+      EXIT WHEN NOT FOUND;
+      address := least(address, buddy);
+      len := len - 1;
+    END LOOP;
+    INSERT INTO free_blocks (lease_id, prefix) VALUES (p_lease, cidr_of(address, len));
+  END $$;
 
 CREATE FUNCTION public.free_blocks_release_everywhere(p_prefix cidr) RETURNS void
     LANGUAGE plpgsql
@@ -327,26 +404,43 @@ CREATE FUNCTION public.free_blocks_subtract(p_lease uuid, p_prefix cidr) RETURNS
 CREATE FUNCTION public.free_blocks_take(p_lease uuid, p_length integer, p_first_fit boolean) RETURNS cidr
     LANGUAGE plpgsql
     AS $$
-      DECLARE
-        block cidr;
-        address bigint;
-        uppers cidr[] := '{}';
-      BEGIN
-        IF p_first_fit THEN
-          SELECT prefix INTO block FROM free_blocks WHERE lease_id = p_lease AND length <= p_length ORDER BY prefix LIMIT 1;
-        ELSE
-          SELECT prefix INTO block FROM free_blocks WHERE lease_id = p_lease AND length <= p_length ORDER BY length DESC, prefix LIMIT 1;
-        END IF;
-        IF block IS NULL THEN RETURN NULL; END IF;
-        DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = block;
-        address := block - '0.0.0.0'::inet;
-        -- Split: keep the lowest piece at each level, free its upper buddy.
-        FOR k IN masklen(block) + 1 .. p_length LOOP
-          uppers := uppers || cidr_of(address + (1::bigint << (32 - k)), k);
-        END LOOP;
-        INSERT INTO free_blocks (lease_id, prefix) SELECT p_lease, unnest(uppers);
-        RETURN cidr_of(address, p_length);
-      END $$;
+  DECLARE
+    block cidr;
+    address bigint;
+    uppers cidr[] := '{}';
+  BEGIN
+    LOOP
+      -- The best block nobody is taking right now.
+      IF p_first_fit THEN
+        SELECT prefix INTO block FROM free_blocks WHERE lease_id = p_lease AND length <= p_length
+         ORDER BY prefix LIMIT 1 FOR UPDATE SKIP LOCKED;
+      ELSE
+        SELECT prefix INTO block FROM free_blocks WHERE lease_id = p_lease AND length <= p_length
+         ORDER BY length DESC, prefix LIMIT 1 FOR UPDATE SKIP LOCKED;
+      END IF;
+      EXIT WHEN block IS NOT NULL;
+      -- Every fitting block is being taken (or none is left): wait for the best one.
+      IF p_first_fit THEN
+        SELECT prefix INTO block FROM free_blocks WHERE lease_id = p_lease AND length <= p_length
+         ORDER BY prefix LIMIT 1 FOR UPDATE;
+      ELSE
+        SELECT prefix INTO block FROM free_blocks WHERE lease_id = p_lease AND length <= p_length
+         ORDER BY length DESC, prefix LIMIT 1 FOR UPDATE;
+      END IF;
+      EXIT WHEN block IS NOT NULL;
+      -- The blocks waited for were taken; their upper halves, if any, are visible to the next statement.
+      PERFORM 1 FROM free_blocks WHERE lease_id = p_lease AND length <= p_length LIMIT 1;
+      IF NOT FOUND THEN RETURN NULL; END IF;
+    END LOOP;
+    DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix = block;
+    address := block - '0.0.0.0'::inet;
+    -- Split: keep the lowest piece at each level, free its upper buddy.
+    FOR k IN masklen(block) + 1 .. p_length LOOP
+      uppers := uppers || cidr_of(address + (1::bigint << (32 - k)), k);
+    END LOOP;
+    INSERT INTO free_blocks (lease_id, prefix) SELECT p_lease, unnest(uppers);
+    RETURN cidr_of(address, p_length);
+  END $$;
 
 CREATE FUNCTION public.fx_rates_period_guard() RETURNS trigger
     LANGUAGE plpgsql

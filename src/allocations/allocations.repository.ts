@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Keyset } from '../common/pagination';
 import { Filter, TableRepository, VersionedRow } from '../persistence/table.repository';
+import type { InlineRecording } from '../persistence/writes';
 import { Queryable } from '../database/database.service';
 import type { AllocationQuery, AllocationStatus } from './dto/allocation.dto';
 import { Listed, LISTED_SQL } from '../reputation/reputation.repository';
@@ -44,6 +45,30 @@ export interface Placement {
   outcome: 'no-lease' | 'inactive' | 'outside' | 'full' | 'taken' | 'placed';
   leasePrefix: string | null;
   placed: string | null;
+}
+
+/** allocation_create's answer: a placement outcome, a backdating refusal, or the created row. */
+export interface CreatedPlacement {
+  outcome: Placement['outcome'] | 'future' | 'before-lease-start' | 'held';
+  leasePrefix: string | null;
+  placed: string | null;
+  /** The lease's first day, when the outcome is before-lease-start. */
+  leaseStart: string | null;
+  /** The new row, when the outcome is placed. */
+  created: AllocationRow | undefined;
+}
+
+/** The columns a new allocation is given. */
+export interface NewAllocation {
+  region_id: string;
+  provider_id: string;
+  strategy: string;
+  name: string | null;
+  origin_asn: number | null;
+  description: string | null;
+  tags: string[];
+  /** A backdated first day; null: the creation day. */
+  effective_date: string | null;
 }
 
 export interface LockedLease {
@@ -127,6 +152,50 @@ export class AllocationsRepository extends TableRepository<AllocationRow> {
       'prefix' in request ? [leaseId, null, false, request.prefix] : [leaseId, request.length, request.firstFit, null],
     );
     return rows[0];
+  }
+
+  /**
+   * Create in one round trip (SQL function allocation_create): what place() does, then the checks of a
+   * backdated effective date, the insert, its audit row and events, so the lease lock is held for this
+   * one statement plus COMMIT. Nothing is written unless the outcome is placed.
+   */
+  async create(
+    tx: Queryable,
+    leaseId: string,
+    request: { length: number; firstFit: boolean } | { prefix: string },
+    values: NewAllocation,
+    recording: InlineRecording,
+  ): Promise<CreatedPlacement> {
+    const placement = 'prefix' in request ? [null, false, request.prefix] : [request.length, request.firstFit, null];
+    const rows = await tx.query<(Record<string, unknown> & { outcome: CreatedPlacement['outcome'] })[]>(
+      `SELECT c.outcome, c.lease_prefix, c.placed, c.lease_start, c.lease_active, c.listed, (c.created).*
+         FROM allocation_create($1, $2, $3, $4::cidr, $5, $6, $7, $8, $9, $10, $11, $12::date, $13, $14, $15, $16, $17) c`,
+      [
+        leaseId,
+        ...placement,
+        values.region_id,
+        values.provider_id,
+        values.strategy,
+        values.name,
+        values.origin_asn,
+        values.description,
+        values.tags,
+        values.effective_date,
+        recording.actorKeyId,
+        recording.actorName,
+        recording.requestId,
+        recording.clientRequestId,
+        recording.eventTypes,
+      ],
+    );
+    const { outcome, lease_prefix, placed, lease_start, ...row } = rows[0];
+    return {
+      outcome,
+      leasePrefix: lease_prefix as string | null,
+      placed: placed as string | null,
+      leaseStart: lease_start as string | null,
+      created: outcome === 'placed' ? (row as unknown as AllocationRow) : undefined,
+    };
   }
 
   /**

@@ -20,7 +20,13 @@ import { LeasesRepository } from '../leases/leases.repository';
 import { ProvidersRepository } from '../providers/providers.repository';
 import { RegionsRepository } from '../regions/regions.repository';
 import { addressCount, blocksOfLength, cidrFromString, contains, formatCidr } from '../ip';
-import { AllocationRow, AllocationsRepository, Placement as LeasePlacement } from './allocations.repository';
+import {
+  AllocationRow,
+  AllocationsRepository,
+  CreatedPlacement,
+  NewAllocation,
+  Placement as LeasePlacement,
+} from './allocations.repository';
 import {
   AllocationDto,
   AllocationHistoryDto,
@@ -59,10 +65,15 @@ export function toAllocationDto(row: AllocationRow): AllocationDto {
   };
 }
 
-interface Placement {
-  leaseId: string;
-  prefix: string;
-}
+type PlacementRequest = { length: number; firstFit: boolean } | { prefix: string };
+
+/** Outcomes after which next-free without a lease tries the next candidate. */
+const UNPLACED = new Set<string>(['no-lease', 'inactive', 'full']);
+
+const futureEffectiveDate = () => ValidationFailed.field('effectiveDate', 'effectiveDate must not be in the future');
+
+const beforeLeaseStart = (leaseId: string, start: string) =>
+  ValidationFailed.field('effectiveDate', `effectiveDate must not be before lease ${leaseId} starts (${start})`);
 
 /** Thrown inside the transaction to roll a dry run back after computing its answer. */
 class DryRunRollback {
@@ -98,7 +109,11 @@ export class AllocationsService {
     return this.writes.get(this.spec, id);
   }
 
-  /** Claims an explicit prefix or the next free block, in one transaction under the lease's lock. */
+  /**
+   * Claims an explicit prefix or the next free block. The write is one statement under the lease's
+   * lock (allocation_create: placement, allocation, audit row, events); a dry run answers what it
+   * would place and rolls back.
+   */
   async create(dto: CreateAllocationDto, dryRun = false): Promise<AllocationDto | AllocationPreviewDto> {
     if ((dto.prefix === undefined) === (dto.prefixLength === undefined)) {
       throw ValidationFailed.field(
@@ -109,48 +124,64 @@ export class AllocationsService {
     const length = dto.prefix !== undefined ? cidrFromString(dto.prefix).length : (dto.prefixLength as number);
     await this.checkProviderRule(dto.providerId, length, 'providerId');
     const strategy: Strategy | 'explicit' = dto.prefix !== undefined ? 'explicit' : (dto.strategy ?? 'best-fit');
+    const request: PlacementRequest =
+      dto.prefix !== undefined ? { prefix: dto.prefix } : { length, firstFit: strategy === 'first-fit' };
+    if (dryRun) return this.preview(dto, request, length, strategy);
 
+    const values: NewAllocation = {
+      region_id: dto.regionId,
+      provider_id: dto.providerId,
+      strategy,
+      name: dto.name ?? null,
+      origin_asn: dto.originAsn ?? null,
+      description: dto.description ?? null,
+      tags: [...new Set(dto.tags ?? [])],
+      effective_date: dto.effectiveDate ?? null,
+    };
+    return onConstraintViolation(this.constraintErrors(dto.prefix, dto.name), () =>
+      this.writes.createRecordedInline(this.spec, async (tx, recording) => {
+        const { leaseId, placement } = await this.placeIn(tx, request, dto.leaseId, (lease) =>
+          this.allocations.create(tx, lease, request, values, recording),
+        );
+        if (placement.outcome === 'future') throw futureEffectiveDate();
+        if (placement.outcome === 'before-lease-start') throw beforeLeaseStart(leaseId, placement.leaseStart as string);
+        if (placement.outcome === 'held')
+          throw await this.heldError(tx, placement.placed as string, dto.effectiveDate as string);
+        return placement.created as AllocationRow;
+      }),
+    );
+  }
+
+  /** The dry run: the same placement and checks in a transaction that is rolled back. */
+  private async preview(
+    dto: CreateAllocationDto,
+    request: PlacementRequest,
+    length: number,
+    strategy: Strategy | 'explicit',
+  ): Promise<AllocationPreviewDto> {
     try {
-      return await onConstraintViolation(this.constraintErrors(dto.prefix, dto.name), () =>
-        this.writes.create(this.spec, async (tx) => {
-          const placement =
-            dto.prefix !== undefined
-              ? await this.claimExplicit(tx, dto.prefix, dto.leaseId)
-              : await this.takeNext(tx, length, strategy === 'first-fit', dto.leaseId);
-          if (dto.effectiveDate !== undefined) await this.checkBackdating(tx, placement, dto.effectiveDate);
-          const values = {
-            ...(dto.effectiveDate !== undefined ? { effective_date: dto.effectiveDate } : {}),
-            lease_id: placement.leaseId,
-            prefix: placement.prefix,
-            region_id: dto.regionId,
-            provider_id: dto.providerId,
-            requested_prefix_length: dto.prefix !== undefined ? null : length,
-            strategy,
-            name: dto.name ?? null,
-            origin_asn: dto.originAsn ?? null,
-            description: dto.description ?? null,
-            tags: [...new Set(dto.tags ?? [])],
-          };
-          if (dryRun) {
-            if (!(await this.regions.findById(tx, dto.regionId)))
-              throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
-            if (dto.name && (await this.allocations.activeNamed(tx, dto.name)))
-              throw new AlreadyExists(`An active allocation named "${dto.name}" already exists.`, 'name');
-            throw new DryRunRollback({
-              dryRun: true,
-              leaseId: placement.leaseId,
-              prefix: placement.prefix,
-              regionId: dto.regionId,
-              providerId: dto.providerId,
-              requestedPrefixLength: values.requested_prefix_length,
-              strategy,
-              addressCount: addressCount(length),
-              effectiveDate: dto.effectiveDate ?? (await this.today(tx)),
-            });
-          }
-          return this.allocations.insert(tx, values);
-        }),
-      );
+      return await this.writes.transaction(async (tx): Promise<never> => {
+        const { leaseId, placement } = await this.placeIn(tx, request, dto.leaseId, (lease) =>
+          this.allocations.place(tx, lease, request),
+        );
+        const prefix = placement.placed as string;
+        if (dto.effectiveDate !== undefined) await this.checkBackdating(tx, leaseId, prefix, dto.effectiveDate);
+        if (!(await this.regions.findById(tx, dto.regionId)))
+          throw ValidationFailed.field('regionId', 'regionId does not name an existing region');
+        if (dto.name && (await this.allocations.activeNamed(tx, dto.name)))
+          throw new AlreadyExists(`An active allocation named "${dto.name}" already exists.`, 'name');
+        throw new DryRunRollback({
+          dryRun: true,
+          leaseId,
+          prefix,
+          regionId: dto.regionId,
+          providerId: dto.providerId,
+          requestedPrefixLength: dto.prefix !== undefined ? null : length,
+          strategy,
+          addressCount: addressCount(length),
+          effectiveDate: dto.effectiveDate ?? (await this.today(tx)),
+        });
+      });
     } catch (error) {
       if (error instanceof DryRunRollback) return error.preview;
       throw error;
@@ -245,32 +276,29 @@ export class AllocationsService {
   }
 
   /** A backdated allocation: not in the future, not before its lease starts, and free in it from that day on. */
-  private async checkBackdating(tx: Tx, placement: Placement, effectiveDate: string): Promise<void> {
-    if (effectiveDate > (await this.today(tx))) {
-      throw ValidationFailed.field('effectiveDate', 'effectiveDate must not be in the future');
-    }
+  private async checkBackdating(tx: Tx, leaseId: string, prefix: string, effectiveDate: string): Promise<void> {
+    if (effectiveDate > (await this.today(tx))) throw futureEffectiveDate();
     await this.allocations.assertPeriodOpen(tx, effectiveDate, `An allocation effective ${effectiveDate}`);
-    const [lease] = await this.allocations.leaseStart(tx, placement.leaseId);
-    if (effectiveDate < lease.start_date) {
-      throw ValidationFailed.field(
-        'effectiveDate',
-        `effectiveDate must not be before lease ${placement.leaseId} starts (${lease.start_date})`,
-      );
+    const [lease] = await this.allocations.leaseStart(tx, leaseId);
+    if (effectiveDate < lease.start_date) throw beforeLeaseStart(leaseId, lease.start_date);
+    if ((await this.allocations.heldSince(tx, prefix, effectiveDate)).length > 0) {
+      throw await this.heldError(tx, prefix, effectiveDate);
     }
-    const held = await this.allocations.heldSince(tx, placement.prefix, effectiveDate);
-    if (held.length > 0) {
-      throw new PrefixOverlap(
-        `${placement.prefix} was held by ${held
-          .slice(0, 3)
-          .map((h) => `allocation ${h.id} (${h.prefix})`)
-          .join(', ')} on some day since ${effectiveDate}.`,
-        held.map((h) => ({
-          id: h.id,
-          prefix: h.prefix,
-          kind: h.status === 'active' ? 'allocation' : 'past-allocation',
-        })),
-      );
-    }
+  }
+
+  private async heldError(tx: Tx, prefix: string, effectiveDate: string): Promise<PrefixOverlap> {
+    const held = await this.allocations.heldSince(tx, prefix, effectiveDate);
+    return new PrefixOverlap(
+      `${prefix} was held by ${held
+        .slice(0, 3)
+        .map((h) => `allocation ${h.id} (${h.prefix})`)
+        .join(', ')} on some day since ${effectiveDate}.`,
+      held.map((h) => ({
+        id: h.id,
+        prefix: h.prefix,
+        kind: h.status === 'active' ? 'allocation' : 'past-allocation',
+      })),
+    );
   }
 
   /** Releases at once; with RELEASE_HOLD_DAYS the space stays out of reach until the hold ends. */
@@ -306,37 +334,46 @@ export class AllocationsService {
     };
   }
 
-  private async takeNext(tx: Tx, length: number, firstFit: boolean, leaseId?: string): Promise<Placement> {
+  /**
+   * Runs `place` in the given lease, or for next-free without one in the best candidate leases in
+   * turn, and throws the placement's refusals (no lease, inactive, outside, taken, full).
+   */
+  private async placeIn<P extends LeasePlacement | CreatedPlacement>(
+    tx: Tx,
+    request: PlacementRequest,
+    leaseId: string | undefined,
+    place: (leaseId: string) => Promise<P>,
+  ): Promise<{ leaseId: string; placement: P }> {
+    if ('prefix' in request) {
+      const { prefix } = request;
+      const target = leaseId ?? (await this.allocations.activeLeaseContaining(tx, prefix));
+      if (!target) throw new NotInActiveLease(`${prefix} is not inside any active lease.`);
+      const placement = await place(target);
+      this.assertUsableLease(placement, target);
+      if (placement.outcome === 'outside')
+        throw new NotInActiveLease(`${prefix} is not inside lease ${target} (${placement.leasePrefix}).`);
+      if (placement.outcome === 'taken') throw await this.overlapError(tx, prefix);
+      return { leaseId: target, placement };
+    }
     if (leaseId) {
-      const placement = await this.allocations.place(tx, leaseId, { length, firstFit });
+      const placement = await place(leaseId);
       this.assertUsableLease(placement, leaseId);
-      if (placement.outcome === 'full') throw new NoCapacity(`Lease ${leaseId} has no free /${length}.`);
-      return { leaseId, prefix: placement.placed as string };
+      if (placement.outcome === 'full') throw new NoCapacity(`Lease ${leaseId} has no free /${request.length}.`);
+      return { leaseId, placement };
     }
     const skip: string[] = [];
     for (let attempt = 0; attempt < CANDIDATE_LEASES_TRIED; attempt++) {
-      const candidate = await this.allocations.bestLeaseFor(tx, length, firstFit, skip);
+      const candidate = await this.allocations.bestLeaseFor(tx, request.length, request.firstFit, skip);
       if (!candidate) break;
       // The candidate was read without a lock: under it, the lease may have changed; then try the next.
-      const placement = await this.allocations.place(tx, candidate, { length, firstFit });
-      if (placement.outcome === 'placed') return { leaseId: candidate, prefix: placement.placed as string };
+      const placement = await place(candidate);
+      if (!UNPLACED.has(placement.outcome)) return { leaseId: candidate, placement };
       skip.push(candidate);
     }
-    throw new NoCapacity(`No active lease has a free /${length}.`);
+    throw new NoCapacity(`No active lease has a free /${request.length}.`);
   }
 
-  private async claimExplicit(tx: Tx, prefix: string, leaseId?: string): Promise<Placement> {
-    const targetLease = leaseId ?? (await this.allocations.activeLeaseContaining(tx, prefix));
-    if (!targetLease) throw new NotInActiveLease(`${prefix} is not inside any active lease.`);
-    const placement = await this.allocations.place(tx, targetLease, { prefix });
-    this.assertUsableLease(placement, targetLease);
-    if (placement.outcome === 'outside')
-      throw new NotInActiveLease(`${prefix} is not inside lease ${targetLease} (${placement.leasePrefix}).`);
-    if (placement.outcome === 'taken') throw await this.overlapError(tx, prefix);
-    return { leaseId: targetLease, prefix };
-  }
-
-  private assertUsableLease(placement: LeasePlacement, leaseId: string): void {
+  private assertUsableLease(placement: LeasePlacement | CreatedPlacement, leaseId: string): void {
     if (placement.outcome === 'no-lease')
       throw ValidationFailed.field('leaseId', 'leaseId does not name an existing lease');
     if (placement.outcome === 'inactive')

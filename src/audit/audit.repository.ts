@@ -57,6 +57,14 @@ export interface AuditFilter {
   until?: Date;
 }
 
+/** Who acted and in which request: the columns every audit row and event carry. */
+export interface Recorder {
+  actorKeyId: string | null;
+  actorName: string | null;
+  requestId: string | null;
+  clientRequestId: string | null;
+}
+
 /**
  * Writes audit events inside the caller's transaction, so an event exists exactly when its change
  * does. Every write path records its change here, so this is also where the change is published
@@ -66,21 +74,32 @@ export interface AuditFilter {
 export class AuditRepository {
   constructor(private readonly events: EventsRepository) {}
 
-  async record(tx: Queryable, entry: AuditEntry): Promise<void> {
+  /** The current request's recorder (the CLI's operator when no API key acted). */
+  recorder(): Recorder {
     const ctx = requestContext.current();
+    return {
+      actorKeyId: ctx?.actor?.keyId ?? null,
+      actorName: ctx?.actor?.name ?? ctx?.operator ?? null,
+      requestId: ctx?.requestId ?? null,
+      clientRequestId: ctx?.clientRequestId ?? null,
+    };
+  }
+
+  async record(tx: Queryable, entry: AuditEntry): Promise<void> {
+    const by = this.recorder();
     const audit = {
       sql: `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id, client_request_id)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       params: [
-        ctx?.actor?.keyId ?? null,
-        ctx?.actor?.name ?? ctx?.operator ?? null,
+        by.actorKeyId,
+        by.actorName,
         entry.action,
         entry.entityType,
         entry.entityId,
         entry.before === undefined ? null : JSON.stringify(entry.before),
         entry.after === undefined ? null : JSON.stringify(entry.after),
-        ctx?.requestId ?? null,
-        ctx?.clientRequestId ?? null,
+        by.requestId,
+        by.clientRequestId,
       ],
     };
     const [type, ...derived] = eventTypesFor(entry.entityType, entry.action, entry.after);
@@ -91,6 +110,14 @@ export class AuditRepository {
     const event = { entityType: entry.entityType, entityId: entry.entityId, data: entry.after, previous: entry.before };
     await this.events.append(tx, { type, ...event }, audit);
     for (const also of derived) await this.events.append(tx, { type: also, ...event });
+  }
+
+  /**
+   * For a change whose own statement writes its audit row and events (allocation_create, one round
+   * trip under the lease lock): the bookkeeping record() does besides its INSERTs.
+   */
+  recordedInline(tx: Queryable, eventTypes: readonly string[]): void {
+    this.events.countAfterCommit(tx, eventTypes);
   }
 
   /** Many events of one action and entity type in one statement (bulk imports). */

@@ -81,8 +81,15 @@ export class EventsRepository {
        SELECT id FROM event`,
       params,
     );
-    afterCommit(tx, () => eventsWritten.inc({ type: event.type }));
+    this.countAfterCommit(tx, [event.type]);
     return rows[0].id;
+  }
+
+  /** The events-written metric, counted once the transaction that appended them commits. */
+  countAfterCommit(tx: Queryable, types: readonly string[]): void {
+    afterCommit(tx, () => {
+      for (const type of types) eventsWritten.inc({ type });
+    });
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuditAction, AuditRepository } from '../audit/audit.repository';
+import { AuditAction, AuditRepository, Recorder } from '../audit/audit.repository';
 import type { AuditEntityType } from '../audit/entity-types';
 import { ExpectedVersion, versionMatches } from '../common/etag';
 import { IdempotencyClaim, requestContext } from '../common/request-context';
@@ -8,6 +8,7 @@ import { FOREIGN_KEY_VIOLATION, isPgCode, LOCK_NOT_AVAILABLE } from '../database
 import { InUse, NotFound, PreconditionFailed } from '../errors/domain-errors';
 import { IdempotencyKeyInUse, IdempotencyRaceLost } from '../idempotency/idempotency.errors';
 import { IdempotencyRepository } from '../idempotency/idempotency.repository';
+import { eventTypesFor } from '../events/event-types';
 import type { ArchivableTableRepository, TableRepository, VersionedRow } from './table.repository';
 
 export interface EntitySpec<Row extends VersionedRow, View> {
@@ -17,6 +18,11 @@ export interface EntitySpec<Row extends VersionedRow, View> {
   label?: string;
   repository: TableRepository<Row>;
   toView(row: Row): View;
+}
+
+/** What an insert that writes its own audit row and events must record: who, and which event types. */
+export interface InlineRecording extends Recorder {
+  eventTypes: string[];
 }
 
 export type ArchivableSpec<Row extends VersionedRow, View> = EntitySpec<Row, View> & {
@@ -30,7 +36,8 @@ export type ArchivableSpec<Row extends VersionedRow, View> = EntitySpec<Row, Vie
  *    unclaimed one), so the claim commits with the change or not at all;
  * 3. for an existing row: the row locked and the client's expected version (If-Match) checked;
  * 4. the change itself;
- * 5. its audit event, in the same transaction.
+ * 5. its audit event, in the same transaction (or, for allocation creates, in the change's own
+ *    statement: createRecordedInline).
  * Services describe the change; they never open transactions of their own.
  */
 @Injectable()
@@ -59,6 +66,24 @@ export class Writes {
       const view = spec.toView(row);
       await this.record(tx, spec, 'create', row.id, undefined, view);
       return view;
+    });
+  }
+
+  /**
+   * Like create, for an insert whose one statement also writes its audit row (after = the view of
+   * the row) and its events, so a lock that statement takes is held for it plus COMMIT
+   * (allocation_create). Only for entity types whose create publishes no derived event (not leases:
+   * lease.listed depends on the row).
+   */
+  createRecordedInline<Row extends VersionedRow, View>(
+    spec: EntitySpec<Row, View>,
+    insert: (tx: Tx, recording: InlineRecording) => Promise<Row>,
+  ): Promise<View> {
+    return this.transaction(async (tx) => {
+      const eventTypes = eventTypesFor(spec.type, 'create', undefined);
+      const row = await insert(tx, { ...this.audit.recorder(), eventTypes });
+      this.audit.recordedInline(tx, eventTypes);
+      return spec.toView(row);
     });
   }
 

@@ -5,12 +5,13 @@ import { asQueryable } from '../support/queryable';
 import { createTestDatabase, dropTestDatabase } from '../support/test-app';
 
 /**
- * The buddy free-space index (free_blocks, allocation_place and the free_blocks_* functions)
- * against a brute-force oracle.
+ * The buddy free-space index (free_blocks, allocation_create / allocation_place and the
+ * free_blocks_* functions) against a brute-force oracle.
  *
  * Every step calls AllocationsRepository exactly as AllocationsService does, one transaction each:
- * - allocate: place (allocation_place: locks the lease, reclaims expired holds, takes or claims),
- *   then insert; when nothing is placed the service throws, so the transaction rolls back;
+ * - allocate: create (allocation_create: allocation_place — locks the lease, reclaims expired
+ *   holds, takes or claims — then the insert, its audit row and event, in one statement); when
+ *   nothing is placed the service throws, so the transaction rolls back;
  * - release: release (allocation_release: under the lease lock, marks the row released and gives
  *   the block back, or, with a hold, keeps it occupied until hold_until; expired holds are set in
  *   the past here, to stand for time passing; the next successful placement reclaims them).
@@ -177,26 +178,28 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
 
   const allocations = new AllocationsRepository();
 
-  const place = (c: PoolClient, leaseId: string, request: { length: number; firstFit: boolean } | { prefix: string }) =>
-    allocations.place(asQueryable(c), leaseId, request);
-
-  const insertAllocation = async (
+  const create = (
     c: PoolClient,
     leaseId: string,
-    prefix: string,
-    requested: number | null,
+    request: { length: number; firstFit: boolean } | { prefix: string },
     strategy: string,
   ) =>
-    (
-      await allocations.insert(asQueryable(c), {
-        lease_id: leaseId,
-        prefix,
+    allocations.create(
+      asQueryable(c),
+      leaseId,
+      request,
+      {
         region_id: regionId,
         provider_id: providerId,
-        requested_prefix_length: requested,
         strategy,
-      })
-    ).id;
+        name: null,
+        origin_asn: null,
+        description: null,
+        tags: [],
+        effective_date: null,
+      },
+      { actorKeyId: null, actorName: 'property test', requestId: null, clientRequestId: null, eventTypes: [] },
+    );
 
   async function step(lease: { id: string; base: number }, oracle: Oracle, op: Op): Promise<void> {
     const reclaimable = oracle.held.filter((h) => h.expired).length;
@@ -204,15 +207,19 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       const expected = oracle.afterReclaim().next(op.length, op.firstFit);
       let id: string | undefined;
       await transaction(async (c) => {
-        const got = await place(c, lease.id, { length: op.length, firstFit: op.firstFit });
+        const got = await create(
+          c,
+          lease.id,
+          { length: op.length, firstFit: op.firstFit },
+          op.firstFit ? 'first-fit' : 'best-fit',
+        );
         expect({ op, outcome: got.outcome, placed: got.placed }).toEqual({
           op,
           outcome: expected ? 'placed' : 'full',
           placed: expected && format(lease.base, expected),
         });
-        if (!got.placed) return false;
-        id = await insertAllocation(c, lease.id, got.placed, op.length, op.firstFit ? 'first-fit' : 'best-fit');
-        return true;
+        id = got.created?.id;
+        return id !== undefined;
       });
       seen[expected ? 'placed' : 'full']++;
       if (expected && op.firstFit) seen.firstFit++;
@@ -235,15 +242,15 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
         op.kind === 'outside' ? 'outside' : oracle.afterReclaim().whollyFree(inside) ? 'placed' : 'taken';
       let id: string | undefined;
       await transaction(async (c) => {
-        const got = await place(c, lease.id, { prefix });
+        const got = await create(c, lease.id, { prefix }, 'explicit');
         expect({ prefix, outcome: got.outcome, leasePrefix: got.leasePrefix }).toEqual({
           prefix,
           outcome: expected,
           leasePrefix: `${dotted(lease.base)}/24`,
         });
         if (got.outcome !== 'placed') return false;
-        expect(got.placed).toBe(prefix);
-        id = await insertAllocation(c, lease.id, prefix, null, 'explicit');
+        expect({ placed: got.placed, row: got.created?.prefix }).toEqual({ placed: prefix, row: prefix });
+        id = got.created?.id;
         return true;
       });
       seen[expected === 'placed' ? 'claimed' : expected]++;
@@ -378,6 +385,226 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
       expect({ outcome, exercised: count > 0 }).toEqual({ outcome, exercised: true });
   }, 60_000);
 
+  /**
+   * Concurrency (issue 15 item 2): each round runs its operations at once, one client and one
+   * transaction each, as the service would for simultaneous requests (deadlock and serialization
+   * failures retried like Database.transaction). Best-fit then means "best block nobody is taking
+   * right now", so placements are not compared with the oracle one by one; instead, after each
+   * round (quiescence):
+   * - every placement is an aligned block of the requested length inside the lease that overlaps
+   *   nothing else occupied (zero overlaps), and the database holds exactly the allocations the
+   *   clients were told about;
+   * - free ∪ occupied is the lease, each address exactly once (exact capacity, no lost block), and
+   *   the free list is the oracle's maximal decomposition (every buddy merged);
+   * - in a round that could free nothing (no release, no expired hold), 'full' and 'taken' answers
+   *   were right: space only shrank, so what was not there then is not there now.
+   */
+  const CLIENTS = 6;
+  const seenConcurrently = { placed: 0, full: 0, claimed: 0, taken: 0, released: 0, reclaimed: 0, wholeLeaseFree: 0 };
+
+  async function concurrentTransaction<T>(
+    clients: Pool,
+    fn: (c: PoolClient) => Promise<{ commit: boolean; result: T }>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const c = await clients.connect();
+      try {
+        await c.query('BEGIN');
+        const { commit, result } = await fn(c);
+        await c.query(commit ? 'COMMIT' : 'ROLLBACK');
+        return result;
+      } catch (error) {
+        await c.query('ROLLBACK');
+        const code = (error as { code?: string }).code;
+        if (attempt < 5 && (code === '40P01' || code === '40001')) continue;
+        throw error;
+      } finally {
+        c.release();
+      }
+    }
+  }
+
+  type Answer =
+    | { op: Op; outcome: string; block?: Block; id?: string }
+    | { op: Op & { kind: 'release' }; victim: Live; outcome: 'released' };
+
+  async function concurrentRound(clients: Pool, lease: { id: string; base: number }, oracle: Oracle, round: Op[]) {
+    const nothingFreed = !round.some((o) => o.kind === 'release') && !oracle.held.some((h) => h.expired);
+    const victims = new Set<Live>();
+    const planned = round.flatMap((op): (() => Promise<Answer>)[] => {
+      if (op.kind === 'release') {
+        const candidates = oracle.live.filter((l) => !victims.has(l));
+        if (candidates.length === 0) return [];
+        const victim = candidates[op.pick % candidates.length];
+        victims.add(victim);
+        const holdDays = { none: null, expired: -1, future: 1 }[op.hold];
+        return [
+          () =>
+            concurrentTransaction(clients, async (c) => {
+              const released = await allocations.release(asQueryable(c), victim.id, holdDays);
+              expect({ prefix: released?.prefix, occupied: released?.occupied }).toEqual({
+                prefix: format(lease.base, victim),
+                occupied: op.hold !== 'none',
+              });
+              return { commit: true, result: { op, victim, outcome: 'released' as const } };
+            }),
+        ];
+      }
+      const request =
+        op.kind === 'next'
+          ? { length: op.length, firstFit: op.firstFit }
+          : {
+              prefix:
+                op.kind === 'explicit'
+                  ? format(lease.base, explicitBlock(op))
+                  : format(lease.base + SIZE, explicitBlock(op)),
+            };
+      if (op.kind === 'outside' && op.length === LEASE_LENGTH) return [];
+      return [
+        () =>
+          concurrentTransaction(clients, async (c) => {
+            const got = await create(
+              c,
+              lease.id,
+              request,
+              op.kind !== 'next' ? 'explicit' : op.firstFit ? 'first-fit' : 'best-fit',
+            );
+            const block = got.placed ? toBlock(lease.base, got.placed) : undefined;
+            return { commit: !!got.created, result: { op, outcome: got.outcome, block, id: got.created?.id } };
+          }),
+      ];
+    });
+    const answers = await Promise.all(planned.map((run) => run()));
+
+    for (const a of answers) {
+      if (!('victim' in a)) continue;
+      oracle.live.splice(oracle.live.indexOf(a.victim), 1);
+      if (a.op.hold === 'none') oracle.mark(a.victim, false);
+      else oracle.held.push({ ...a.victim, expired: a.op.hold === 'expired' });
+      seenConcurrently.released++;
+    }
+    // Expired holds (also ones released in this round) that a placement reclaimed are free again.
+    const stillOccupied = new Set<string>(
+      (await pool.query(`SELECT id FROM allocations WHERE lease_id = $1 AND occupied`, [lease.id])).rows.map(
+        (r) => r.id,
+      ),
+    );
+    for (const h of [...oracle.held]) {
+      if (stillOccupied.has(h.id)) continue;
+      expect({ hold: format(lease.base, h), expired: h.expired }).toEqual({
+        hold: format(lease.base, h),
+        expired: true,
+      });
+      oracle.mark(h, false);
+      oracle.held.splice(oracle.held.indexOf(h), 1);
+      seenConcurrently.reclaimed++;
+    }
+    const refused: { op: Op; outcome: string }[] = [];
+    for (const a of answers) {
+      const { op } = a;
+      if ('victim' in a || op.kind === 'release') continue;
+      if (op.kind === 'outside' || a.outcome !== 'placed') {
+        refused.push({ op, outcome: a.outcome });
+        continue;
+      }
+      const block = a.block as Block;
+      const expectedBlock = op.kind === 'explicit' ? explicitBlock(op) : block;
+      expect({ op, block, aligned: block.offset % blockSize(block.length) === 0 }).toEqual({
+        op,
+        block: { ...expectedBlock, length: op.length },
+        aligned: true,
+      });
+      expect({ op, block: format(lease.base, block), overlapsNothing: oracle.whollyFree(block) }).toEqual({
+        op,
+        block: format(lease.base, block),
+        overlapsNothing: true,
+      });
+      oracle.mark(block, true);
+      oracle.live.push({ ...block, id: a.id as string });
+      seenConcurrently[op.kind === 'next' ? 'placed' : 'claimed']++;
+    }
+    // Refusals are judged against the end of the round, once every placement is marked.
+    for (const { op, outcome } of refused) {
+      if (op.kind === 'outside') {
+        expect({ op, outcome }).toEqual({ op, outcome: 'outside' });
+      } else if (op.kind === 'next') {
+        expect({ op, outcome }).toEqual({ op, outcome: 'full' });
+        seenConcurrently.full++;
+        if (nothingFreed) expect({ op, stillFull: oracle.next(op.length, true) }).toEqual({ op, stillFull: null });
+      } else if (op.kind === 'explicit') {
+        expect({ op, outcome }).toEqual({ op, outcome: 'taken' });
+        seenConcurrently.taken++;
+        if (nothingFreed)
+          expect({ op, stillTaken: !oracle.whollyFree(explicitBlock(op)) }).toEqual({ op, stillTaken: true });
+      }
+    }
+    if (oracle.live.length === 0 && oracle.held.length === 0) seenConcurrently.wholeLeaseFree++;
+  }
+
+  it('concurrent clients taking, claiming and releasing at once: zero overlaps, exact capacity, free list merged as the oracle says', async () => {
+    const clients = new Pool({ connectionString: url, max: CLIENTS, options: '-c TimeZone=UTC' });
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.array(op, { minLength: 2, maxLength: CLIENTS * 2 }), { minLength: 1, maxLength: 12 }),
+          async (rounds) => {
+            const lease = await newLease();
+            const oracle = new Oracle();
+            for (const round of rounds) {
+              await concurrentRound(clients, lease, oracle, round);
+              await checkInvariants(lease, oracle);
+            }
+          },
+        ),
+        { numRuns: 30, interruptAfterTimeLimit: 45_000 },
+      );
+    } finally {
+      await clients.end();
+    }
+    for (const [outcome, count] of Object.entries(seenConcurrently))
+      expect({ outcome, exercised: count > 0 }).toEqual({ outcome, exercised: true });
+  }, 60_000);
+
+  it('next-free and explicit creates in one lease run at once, while a change to the lease waits for them', async () => {
+    const lease = await newLease();
+    const clients = new Pool({ connectionString: url, max: 4, options: '-c TimeZone=UTC' });
+    const open = await Promise.all([0, 1, 2, 3].map(() => clients.connect()));
+    try {
+      // One committed /28 first, so the lease has several free blocks (/28, /27, /26, /25).
+      const [first, second, third, lifecycle] = open;
+      const createIn = async (c: PoolClient, request: { length: number; firstFit: boolean } | { prefix: string }) => {
+        await c.query('BEGIN');
+        // Waiting for another allocator's lock would fail at once instead of passing late.
+        await c.query(`SET LOCAL lock_timeout = '200ms'`);
+        return create(c, lease.id, request, 'prefix' in request ? 'explicit' : 'best-fit');
+      };
+      const committed = await createIn(first, { length: 28, firstFit: false });
+      await first.query('COMMIT');
+      const a = await createIn(first, { length: 28, firstFit: false });
+      const b = await createIn(second, { length: 28, firstFit: false });
+      const c = await createIn(third, { prefix: `${dotted(lease.base + 128)}/26` });
+      // All three are open and uncommitted; the lease row is share-locked by each of them.
+      expect([a.outcome, b.outcome, c.outcome]).toEqual(['placed', 'placed', 'placed']);
+      expect(new Set([committed.placed, a.placed, b.placed, c.placed]).size).toBe(4);
+      await lifecycle.query(`SET lock_timeout = '200ms'`);
+      await expect(
+        lifecycle.query(`UPDATE leases SET auto_renew = auto_renew WHERE id = $1`, [lease.id]),
+      ).rejects.toMatchObject({ code: '55P03' });
+      await Promise.all([first, second, third].map((conn) => conn.query('COMMIT')));
+
+      const oracle = new Oracle();
+      for (const got of [committed, a, b, c]) {
+        const block = toBlock(lease.base, got.placed as string);
+        oracle.mark(block, true);
+        oracle.live.push({ ...block, id: got.created?.id as string });
+      }
+      await checkInvariants(lease, oracle);
+    } finally {
+      for (const conn of open) conn.release();
+      await clients.end();
+    }
+  });
+
   it('the oracle itself: a fragmented lease gives the documented best-fit and first-fit answers', () => {
     // Mirrors the API example: /26 .0 free, /27 .64 taken, /27 .96 free, /25 .128 free.
     const oracle = new Oracle();
@@ -397,6 +624,17 @@ describe('free_blocks buddy index (property, against a brute-force oracle)', () 
 
 function dotted(n: number): string {
   return [24, 16, 8, 0].map((shift) => (n >>> shift) & 0xff).join('.');
+}
+
+function toBlock(base: number, prefix: string): Block {
+  const [address, length] = prefix.split('/');
+  const n = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  return { offset: n - base, length: Number(length) };
+}
+
+/** The block an explicit (or outside) op names, as an offset inside a /24. */
+function explicitBlock(op: { length: number; slot: number }): Block {
+  return { offset: (op.slot % 2 ** (op.length - LEASE_LENGTH)) * blockSize(op.length), length: op.length };
 }
 
 function format(base: number, b: Block): string {

@@ -116,4 +116,50 @@ describe('events for listed space and for bulk imports', () => {
     await t.http.post('/api/v1/imports/leases').set(bearer()).set('Content-Type', 'text/csv').send(bad).expect(400);
     expect((await feed(start)).items).toEqual([]);
   });
+
+  it('an allocation create writes its audit row and event in its own SQL statement, both carrying exactly the API answer', async () => {
+    const leaseId = await createLease(t, w, '185.240.15.0/24');
+    const allocate = (body: Record<string, unknown>, requestId: string) =>
+      t.http
+        .post('/api/v1/allocations')
+        .set(bearer())
+        .set('X-Request-Id', requestId)
+        .send({ regionId: w.regionId, providerId: w.providerId, leaseId, ...body })
+        .expect(201);
+    const answers = [
+      await allocate(
+        {
+          prefixLength: 28,
+          name: 'inline-web',
+          originAsn: 65001,
+          description: 'next free, backdated',
+          tags: ['b', 'a', 'b'],
+          effectiveDate: '2025-06-01',
+        },
+        'inline-1',
+      ),
+      await allocate({ prefix: '185.240.15.128/26' }, 'inline-2'),
+      await allocate({ prefixLength: 30, strategy: 'first-fit' }, 'inline-3'),
+    ].map((r) => r.body as Record<string, unknown> & { id: string; listed: unknown[] });
+    expect(answers[0]).toMatchObject({ originAsn: 65001, tags: ['b', 'a'], effectiveDate: '2025-06-01' });
+    for (const a of answers) expect(a.listed.length).toBeGreaterThan(0);
+
+    const audited = await t.pool.query(
+      `SELECT entity_type, entity_id, before, after, actor_name, request_id, client_request_id
+         FROM audit_events WHERE action = 'create' AND entity_id = ANY ($1::uuid[]) ORDER BY seq`,
+      [answers.map((a) => a.id)],
+    );
+    expect(audited.rows.map((r) => r.after)).toEqual(answers);
+    expect(audited.rows.map((r) => [r.entity_type, r.entity_id, r.before, r.actor_name, r.client_request_id])).toEqual(
+      answers.map((a, i) => ['allocation', a.id, null, 'bootstrap-admin (ADMIN_API_KEY)', `inline-${i + 1}`]),
+    );
+    for (const r of audited.rows) expect(r.request_id).toMatch(/^[0-9a-f-]{36}$/);
+
+    const { items, cursor } = await feed(start);
+    start = cursor;
+    const allocationEvents = items.filter((e) => e.entityType === 'allocation');
+    expect(allocationEvents.map((e) => [e.type, e.entityId, e.clientRequestId, e.data])).toEqual(
+      answers.map((a, i) => ['allocation.created', a.id, `inline-${i + 1}`, a]),
+    );
+  });
 });
