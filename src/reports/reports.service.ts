@@ -15,6 +15,7 @@ import type {
   RenewalsQuery,
   UtilizationQuery,
 } from './dto/report-query.dto';
+import { Database } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import { MonthlyCostRow, ReportsRepository } from './reports.repository';
 
@@ -35,10 +36,14 @@ function addDays(date: string, days: number): string {
 /** Reports map SQL aggregates to rows; the arithmetic is all in ReportsRepository. */
 @Injectable()
 export class ReportsService implements OnModuleInit, OnModuleDestroy {
-  /** Every report is a read: it may come from a replica (ReadDatabase). */
+  /**
+   * Every report is a read: it may come from a replica (ReadDatabase). The monthly-cost rollup is
+   * kept on the primary (Database).
+   */
   constructor(
     private readonly reports: ReportsRepository,
     private readonly reads: ReadDatabase,
+    private readonly db: Database,
   ) {}
 
   onModuleInit(): void {
@@ -57,7 +62,30 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
     const monthStart = `${month}-01`;
     const frozen = await this.reports.frozenMonthlyCost(this.reads, monthStart, groupBy);
     if (frozen.closed && frozen.rows) return { closed: true, rows: frozen.rows };
-    return { closed: frozen.closed, rows: await this.reports.monthlyCost(this.reads, monthStart, groupBy) };
+    const rows = (await this.prepareRollup(monthStart))
+      ? await this.reports.monthlyCostRolledUp(this.reads, monthStart, groupBy)
+      : await this.reports.monthlyCost(this.reads, monthStart, groupBy);
+    return { closed: frozen.closed, rows };
+  }
+
+  /**
+   * On the primary: drops rolled-up months that left the window or were closed, recomputes the
+   * buckets the stale log names, and rolls up this month if it may be and is not yet. Answers
+   * whether the month is one the rollup serves. When another request holds the rollup, this one
+   * does not wait: the rolled-up query computes whatever is not current live, so it is exact anyway.
+   */
+  private prepareRollup(monthStart: string): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const locked = await this.reports.lockRollup(tx, false);
+      const state = await this.reports.rollupState(tx, monthStart);
+      if (!locked) return state.eligible;
+      await this.reports.evictRollupMonths(tx);
+      for (const { month, buckets } of await this.reports.consumeStale(tx)) {
+        await this.reports.refreshRollup(tx, month, buckets);
+      }
+      if (state.eligible && !state.built) await this.reports.buildRollup(tx, monthStart);
+      return state.eligible;
+    });
   }
 
   async monthlyCost(query: MonthlyCostQuery): Promise<MonthlyCostReportDto> {
