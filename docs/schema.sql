@@ -1254,7 +1254,7 @@ CREATE INDEX reputation_entries_cidr_idx ON public.reputation_entries USING gist
 
 CREATE INDEX reputation_entries_list_idx ON public.reputation_entries USING btree (list_name);
 
-CREATE INDEX rpki_vrps_prefix_idx ON public.rpki_vrps USING spgist (prefix);
+CREATE INDEX rpki_vrps_prefix_covering_idx ON public.rpki_vrps USING spgist (prefix) INCLUDE (asn, max_length);
 
 CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
