@@ -57,7 +57,8 @@ export const benchmark: Benchmark = {
   title: 'Routing hygiene: 500k-VRP import and the routing report over 100k allocations',
   async run(ctx) {
     const { db, http, world } = ctx;
-    // A /11 lease holds 100,000 /28s; seeded in SQL (rows valid by construction, triggers skipped).
+    // A /11 lease holds 100,000 /28s; seeded in SQL (rows valid by construction, triggers skipped,
+    // so the effective date the allocations_default_effective_date trigger would set is given).
     const lease = ctx.takePrefix(11);
     const leaseId = (
       await db.query<{ id: string }>(
@@ -76,9 +77,9 @@ export const benchmark: Benchmark = {
     try {
       await client.query(`SET session_replication_role = replica`);
       await client.query(
-        `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, origin_asn, name)
+        `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, origin_asn, name, effective_date)
          SELECT $1, set_masklen(($2::inet + g * 16), 28)::cidr, $3, $4,
-                CASE WHEN g % 10 = 0 THEN NULL WHEN g % 7 = 0 THEN 8075 ELSE 16509 END, 'bench-' || g
+                CASE WHEN g % 10 = 0 THEN NULL WHEN g % 7 = 0 THEN 8075 ELSE 16509 END, 'bench-' || g, current_date
            FROM generate_series(0, $5 - 1) g`,
         [leaseId, lease.prefix.split('/')[0], world.regionId, provider, REPORT_ALLOCATIONS],
       );

@@ -91,6 +91,26 @@ CREATE FUNCTION public.allocation_create(p_lease uuid, p_length integer, p_first
     RETURN NEXT;
   END $$;
 
+CREATE FUNCTION public.allocation_history_cost_stale() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          INSERT INTO monthly_cost_stale (lease_id, from_day)
+          SELECT lease_id, min(lower(valid)) FROM new_periods GROUP BY lease_id;
+        ELSIF TG_OP = 'UPDATE' THEN
+          INSERT INTO monthly_cost_stale (lease_id, from_day)
+          SELECT lease_id, min(day) FROM (
+            SELECT lease_id, lower(valid) AS day FROM old_periods
+            UNION ALL SELECT lease_id, lower(valid) FROM new_periods) changed
+          GROUP BY lease_id;
+        ELSE
+          INSERT INTO monthly_cost_stale (lease_id, from_day)
+          SELECT lease_id, min(lower(valid)) FROM old_periods GROUP BY lease_id;
+        END IF;
+        RETURN NULL;
+      END $$;
+
 CREATE FUNCTION public.allocation_history_period_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -463,6 +483,18 @@ CREATE FUNCTION public.geofeed_changed() RETURNS trigger
       END
       $$;
 
+CREATE FUNCTION public.lease_amendments_cost_stale() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        INSERT INTO monthly_cost_stale (lease_id, from_day)
+        VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.lease_id ELSE NEW.lease_id END, '-infinity');
+        IF TG_OP = 'UPDATE' AND OLD.lease_id <> NEW.lease_id THEN
+          INSERT INTO monthly_cost_stale (lease_id, from_day) VALUES (OLD.lease_id, '-infinity');
+        END IF;
+        RETURN NULL;
+      END $$;
+
 CREATE FUNCTION public.lease_amendments_period_guard() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -522,6 +554,15 @@ CREATE FUNCTION public.lease_term_end_on(end_date date, auto_renew boolean, rene
         RETURN candidate;
       END $$;
 
+CREATE FUNCTION public.leases_cost_stale() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        INSERT INTO monthly_cost_stale (lease_id, from_day)
+        VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END, '-infinity');
+        RETURN NULL;
+      END $$;
+
 CREATE FUNCTION public.leases_original_terms() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -575,6 +616,12 @@ CREATE FUNCTION public.leases_seed_free_blocks() RETURNS trigger
         END LOOP;
         RETURN NULL;
       END $$;
+
+CREATE FUNCTION public.monthly_cost_bucket(p_lease uuid) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+        SELECT ('x' || right(p_lease::text, 3))::bit(12)::integer & 1023
+      $$;
 
 CREATE FUNCTION public.period_assert_open(p_first_day date, p_what text) RETURNS void
     LANGUAGE plpgsql
@@ -908,6 +955,29 @@ CREATE SEQUENCE public.migrations_id_seq
 
 ALTER SEQUENCE public.migrations_id_seq OWNED BY public.migrations.id;
 
+CREATE TABLE public.monthly_cost_rollup (
+    month date NOT NULL,
+    bucket integer NOT NULL,
+    kind text NOT NULL,
+    group_id uuid NOT NULL,
+    currency text NOT NULL,
+    address_days numeric NOT NULL,
+    cost_num numeric NOT NULL,
+    CONSTRAINT monthly_cost_rollup_bucket_check CHECK (((bucket >= 0) AND (bucket <= 1023))),
+    CONSTRAINT monthly_cost_rollup_kind_check CHECK ((kind = ANY (ARRAY['provider'::text, 'region'::text, 'lessor'::text, 'lease'::text, 'leased_lessor'::text, 'leased_lease'::text])))
+);
+
+CREATE TABLE public.monthly_cost_rollup_months (
+    month date NOT NULL,
+    built_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT monthly_cost_rollup_months_first_day_check CHECK ((EXTRACT(day FROM month) = (1)::numeric))
+);
+
+CREATE TABLE public.monthly_cost_stale (
+    lease_id uuid NOT NULL,
+    from_day date NOT NULL
+);
+
 CREATE TABLE public.period_events (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     seq bigint NOT NULL,
@@ -1157,6 +1227,9 @@ ALTER TABLE ONLY public.leases
 ALTER TABLE ONLY public.lessors
     ADD CONSTRAINT lessors_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY public.monthly_cost_rollup_months
+    ADD CONSTRAINT monthly_cost_rollup_months_pkey PRIMARY KEY (month);
+
 ALTER TABLE ONLY public.period_events
     ADD CONSTRAINT period_events_pkey PRIMARY KEY (id);
 
@@ -1257,6 +1330,8 @@ CREATE UNIQUE INDEX lessors_name_key ON public.lessors USING btree (lower(name))
 
 CREATE UNIQUE INDEX lessors_seq_key ON public.lessors USING btree (seq);
 
+CREATE INDEX monthly_cost_rollup_month_kind_idx ON public.monthly_cost_rollup USING btree (month, kind, bucket) INCLUDE (group_id, currency, address_days, cost_num);
+
 CREATE UNIQUE INDEX period_events_seq_key ON public.period_events USING btree (seq);
 
 CREATE UNIQUE INDEX providers_code_key ON public.providers USING btree (code) WHERE (archived_at IS NULL);
@@ -1273,7 +1348,7 @@ CREATE INDEX reputation_entries_cidr_idx ON public.reputation_entries USING gist
 
 CREATE INDEX reputation_entries_list_idx ON public.reputation_entries USING btree (list_name);
 
-CREATE INDEX rpki_vrps_prefix_idx ON public.rpki_vrps USING spgist (prefix);
+CREATE INDEX rpki_vrps_prefix_covering_idx ON public.rpki_vrps USING spgist (prefix) INCLUDE (asn, max_length);
 
 CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
@@ -1282,6 +1357,12 @@ CREATE UNIQUE INDEX webhook_deliveries_seq_key ON public.webhook_deliveries USIN
 CREATE INDEX webhook_deliveries_webhook_idx ON public.webhook_deliveries USING btree (webhook_id, seq);
 
 CREATE UNIQUE INDEX webhooks_seq_key ON public.webhooks USING btree (seq);
+
+CREATE TRIGGER allocation_history_cost_stale_delete AFTER DELETE ON public.allocation_history REFERENCING OLD TABLE AS old_periods FOR EACH STATEMENT EXECUTE FUNCTION public.allocation_history_cost_stale();
+
+CREATE TRIGGER allocation_history_cost_stale_insert AFTER INSERT ON public.allocation_history REFERENCING NEW TABLE AS new_periods FOR EACH STATEMENT EXECUTE FUNCTION public.allocation_history_cost_stale();
+
+CREATE TRIGGER allocation_history_cost_stale_update AFTER UPDATE ON public.allocation_history REFERENCING OLD TABLE AS old_periods NEW TABLE AS new_periods FOR EACH STATEMENT EXECUTE FUNCTION public.allocation_history_cost_stale();
 
 CREATE TRIGGER allocation_history_period_guard AFTER INSERT OR DELETE OR UPDATE ON public.allocation_history FOR EACH ROW EXECUTE FUNCTION public.allocation_history_period_guard();
 
@@ -1301,7 +1382,13 @@ CREATE TRIGGER events_append_only BEFORE DELETE OR UPDATE ON public.events FOR E
 
 CREATE TRIGGER fx_rates_period_guard AFTER INSERT OR DELETE OR UPDATE ON public.fx_rates FOR EACH ROW EXECUTE FUNCTION public.fx_rates_period_guard();
 
+CREATE TRIGGER lease_amendments_cost_stale AFTER INSERT OR DELETE OR UPDATE ON public.lease_amendments FOR EACH ROW EXECUTE FUNCTION public.lease_amendments_cost_stale();
+
 CREATE TRIGGER lease_amendments_period_guard AFTER INSERT OR UPDATE ON public.lease_amendments FOR EACH ROW EXECUTE FUNCTION public.lease_amendments_period_guard();
+
+CREATE TRIGGER leases_cost_stale_update AFTER UPDATE ON public.leases FOR EACH ROW WHEN (((old.term IS DISTINCT FROM new.term) OR ((old.prefix)::inet IS DISTINCT FROM (new.prefix)::inet) OR (old.lessor_id IS DISTINCT FROM new.lessor_id) OR (old.id IS DISTINCT FROM new.id))) EXECUTE FUNCTION public.leases_cost_stale();
+
+CREATE TRIGGER leases_cost_stale_write AFTER INSERT OR DELETE ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_cost_stale();
 
 CREATE TRIGGER leases_geofeed_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.leases FOR EACH STATEMENT EXECUTE FUNCTION public.geofeed_changed();
 
@@ -1353,6 +1440,9 @@ ALTER TABLE ONLY public.lease_amendments
 
 ALTER TABLE ONLY public.leases
     ADD CONSTRAINT leases_lessor_id_fkey FOREIGN KEY (lessor_id) REFERENCES public.lessors(id);
+
+ALTER TABLE ONLY public.monthly_cost_rollup
+    ADD CONSTRAINT monthly_cost_rollup_month_fkey FOREIGN KEY (month) REFERENCES public.monthly_cost_rollup_months(month) ON DELETE CASCADE;
 
 ALTER TABLE ONLY public.reputation_entries
     ADD CONSTRAINT reputation_entries_list_fkey FOREIGN KEY (list_name) REFERENCES public.reputation_lists(name) ON DELETE CASCADE;

@@ -16,6 +16,8 @@ import { MonthlyCostIndexes1773000000000 } from './1773000000000-MonthlyCostInde
 import { AllocationRelease1774000000000 } from './1774000000000-AllocationRelease';
 import { ApiKeyVersion1774000001000 } from './1774000001000-ApiKeyVersion';
 import { ParallelAllocation1775000000000 } from './1775000000000-ParallelAllocation';
+import { MonthlyCostRollup1775000011000 } from './1775000011000-MonthlyCostRollup';
+import { RoutingReportIndex1775000012000 } from './1775000012000-RoutingReportIndex';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -37,4 +39,6 @@ export const MIGRATIONS = [
   AllocationRelease1774000000000,
   ApiKeyVersion1774000001000,
   ParallelAllocation1775000000000,
+  MonthlyCostRollup1775000011000,
+  RoutingReportIndex1775000012000,
 ];

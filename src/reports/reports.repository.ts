@@ -34,18 +34,20 @@ export function nextMonthStart(monthStart: string): string {
 
 /**
  * The month's lease segments: each lease's days in the month [$1, $2) under each of its terms.
- * Defines the CTEs lease_days, terms and segments.
+ * Defines the CTEs lease_days, terms and segments. `leases`, when given, is an extra condition on
+ * the leases `l` (a subset of them); the terms are then read for those leases only.
  */
-const MONTH_SEGMENTS_SQL = `
+function monthSegmentsSql(leases = ''): string {
+  return `
        lease_days AS MATERIALIZED (
          -- [first, next): the lease's days inside the month.
          SELECT l.id, l.lessor_id, ${size('l.prefix')} AS size,
                 greatest(lower(l.term), $1::date) AS first,
                 least(coalesce(upper(l.term), 'infinity'::date), $2::date) AS next
            FROM leases l
-          WHERE l.term && daterange($1::date, $2::date)
+          WHERE l.term && daterange($1::date, $2::date) ${leases}
        ),
-       terms AS (${TERMS_SQL}),
+       terms AS (${leases ? TERMS_SQL.replace('FROM lease_amendments am', 'FROM lease_amendments am WHERE am.lease_id IN (SELECT id FROM lease_days)') : TERMS_SQL}),
        segments AS MATERIALIZED (
          -- The lease's days in the month under each of its terms.
          SELECT ld.id AS lease_id, ld.lessor_id, ld.size, t.currency, t.price,
@@ -54,6 +56,8 @@ const MONTH_SEGMENTS_SQL = `
            JOIN terms t ON t.lease_id = ld.id
           WHERE greatest(ld.first, t.from_day) < least(ld.next, t.until_day)
        )`;
+}
+const MONTH_SEGMENTS_SQL = monthSegmentsSql();
 
 /**
  * Segments s joined to the address-days h of each allocation period inside them. Driven by the
@@ -69,6 +73,13 @@ const SEGMENT_PERIODS_SQL = `segments s
                   FROM allocation_history h
                  WHERE h.lease_id = s.lease_id AND h.valid && daterange(s.first, s.next)
                 OFFSET 0) h`;
+
+/** Leases are rolled up in this many buckets (monthly_cost_bucket). */
+const ROLLUP_BUCKETS = 1024;
+/** A month is rolled up in this many statements. */
+const ROLLUP_BUILD_SLICES = 8;
+/** The months a rollup may exist for, as a BETWEEN over the current date. */
+const ROLLUP_WINDOW = `(date_trunc('month', current_date) - interval '2 months')::date AND (date_trunc('month', current_date) + interval '1 month')::date`;
 
 const MONTHLY_COST_FIELDS = [
   'key',
@@ -90,7 +101,11 @@ const JSON_COLUMNS = MONTHLY_COST_FIELDS.map((f) => `'${f}', r.${f}`).join(', ')
  * a SELECT of the report's rows (plus their sort key) in `r` with the ORDER BY that lists them.
  * Each figure is divided by the month's days and rounded to cents once; idle = total − allocated.
  */
-function costRowsSql(groupBy: CostGroup, suffix: string): { ctes: string; select: string; orderBy: string } {
+function costRowsSql(
+  groupBy: CostGroup,
+  suffix: string,
+  leasedSql?: string,
+): { ctes: string; select: string; orderBy: string } {
   const group = GROUP_TABLES[groupBy];
   const [alloc, leased, grouped, rounded] = ['alloc', 'leased', 'grouped', 'rounded'].map((name) => name + suffix);
   const leaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'lease_id' }[groupBy];
@@ -108,11 +123,14 @@ function costRowsSql(groupBy: CostGroup, suffix: string): { ctes: string; select
            FROM ${leased} l
            LEFT JOIN ${alloc} a ON a.group_id = l.group_id AND a.currency = l.currency`;
   return {
-    ctes: `${leased} AS (
+    ctes: `${leased} AS (${
+      leasedSql ??
+      `
          SELECT ${leaseGroup} AS group_id, currency,
                 sum(size * (next - first)) AS address_days, sum(price * (size * (next - first))) AS cost_num
            FROM segments
-          GROUP BY 1, 2
+          GROUP BY 1, 2`
+    }
        ),
        ${grouped} AS (${groupedSql}),
        ${rounded} AS (
@@ -129,6 +147,48 @@ function costRowsSql(groupBy: CostGroup, suffix: string): { ctes: string; select
          LEFT JOIN ${group.table} g ON g.id = r.group_id`,
     orderBy: 'r.sort, r.label, r.currency, r.key',
   };
+}
+
+/**
+ * The rollup rows (docs/design.md, "Monthly cost rollup") of the month [$1, $2) for the leases
+ * matching `leases`: per lease bucket, the unrounded figures each grouping sums — allocated
+ * address-days and money per provider, region, lessor and lease (one pass over the periods, as
+ * when closing), and leased ones per lessor and lease (from the segments alone).
+ */
+function rollupRowsSql(leases: string): string {
+  return `WITH ${monthSegmentsSql(leases)},
+       parts AS MATERIALIZED (
+         SELECT monthly_cost_bucket(s.lease_id) AS bucket, s.lease_id, s.lessor_id, h.provider_id, h.region_id, s.currency,
+                grouping(h.provider_id) AS per_lease, sum(h.address_days) AS address_days, sum(s.price * h.address_days) AS cost_num
+           FROM ${SEGMENT_PERIODS_SQL}
+          GROUP BY GROUPING SETS ((monthly_cost_bucket(s.lease_id), s.lease_id, s.lessor_id, s.currency),
+                                  (monthly_cost_bucket(s.lease_id), h.provider_id, h.region_id, s.currency))
+       )
+       SELECT bucket, 'provider' AS kind, provider_id AS group_id, currency, sum(address_days) AS address_days, sum(cost_num) AS cost_num
+         FROM parts WHERE per_lease = 0 GROUP BY bucket, provider_id, currency
+       UNION ALL
+       SELECT bucket, 'region', region_id, currency, sum(address_days), sum(cost_num)
+         FROM parts WHERE per_lease = 0 GROUP BY bucket, region_id, currency
+       UNION ALL
+       SELECT bucket, 'lessor', lessor_id, currency, sum(address_days), sum(cost_num)
+         FROM parts WHERE per_lease = 1 GROUP BY bucket, lessor_id, currency
+       UNION ALL
+       SELECT bucket, 'lease', lease_id, currency, sum(address_days), sum(cost_num)
+         FROM parts WHERE per_lease = 1 GROUP BY bucket, lease_id, currency
+       UNION ALL
+       SELECT monthly_cost_bucket(lease_id), 'leased_lessor', lessor_id, currency,
+              sum(size * (next - first)), sum(price * (size * (next - first)))
+         FROM segments GROUP BY 1, lessor_id, currency
+       UNION ALL
+       SELECT monthly_cost_bucket(lease_id), 'leased_lease', lease_id, currency,
+              sum(size * (next - first)), sum(price * (size * (next - first)))
+         FROM segments GROUP BY 1, lease_id, currency`;
+}
+
+/** A rolled-up month: whether the month may be rolled up now, and whether it is. */
+export interface RollupState {
+  eligible: boolean;
+  built: boolean;
 }
 
 export interface MonthlyCostRow {
@@ -238,6 +298,148 @@ export class ReportsRepository {
        SELECT ${MONTHLY_COST_COLUMNS} FROM (${rows.select}) r ORDER BY ${rows.orderBy}`,
       [monthStart, nextMonthStart(monthStart)],
     );
+  }
+
+  /**
+   * The same rows as monthlyCost, summed from the month's rollup: the buckets with a lease in
+   * monthly_cost_stale (a change since the rollup was last refreshed that reaches this month), or
+   * every bucket when the month is not rolled up in this snapshot, are computed live by the same
+   * SQL as monthlyCost and added to the rolled-up rows of the other buckets. Sums of numeric and
+   * bigint are exact and keep the largest scale of their terms, so every figure has the value and
+   * scale monthlyCost gives it before the one rounding (checked by reports-rollup.e2e-spec.ts).
+   */
+  monthlyCostRolledUp(q: Queryable, monthStart: string, groupBy: CostGroup): Promise<MonthlyCostRow[]> {
+    const allocationGroup = {
+      provider: 'h.provider_id',
+      region: 'h.region_id',
+      lessor: 's.lessor_id',
+      lease: 's.lease_id',
+    }[groupBy];
+    const byAllocation = groupBy === 'provider' || groupBy === 'region';
+    const leasedKind = groupBy === 'lease' ? 'leased_lease' : 'leased_lessor';
+    const liveLeaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'lease_id' }[
+      groupBy
+    ];
+    const rolledUp = (kind: string, group: string) => `
+           SELECT ${group} AS group_id, currency, address_days, cost_num FROM monthly_cost_rollup
+            WHERE month = $1::date AND kind = '${kind}' AND bucket NOT IN (SELECT bucket FROM live_buckets)`;
+    const rows = costRowsSql(
+      groupBy,
+      '',
+      `
+         SELECT group_id, currency, sum(address_days) AS address_days, sum(cost_num) AS cost_num
+           FROM (${rolledUp(leasedKind, byAllocation ? 'NULL::uuid' : 'group_id')}
+                 UNION ALL
+                 SELECT ${liveLeaseGroup}, currency, size * (next - first), price * (size * (next - first)) FROM segments) x
+          GROUP BY 1, 2`,
+    );
+    return q.query<MonthlyCostRow[]>(
+      `WITH live_buckets AS MATERIALIZED (
+         SELECT b AS bucket FROM generate_series(0, ${ROLLUP_BUCKETS - 1}) b
+          WHERE NOT EXISTS (SELECT 1 FROM monthly_cost_rollup_months WHERE month = $1::date)
+         UNION
+         SELECT monthly_cost_bucket(lease_id) FROM monthly_cost_stale WHERE from_day < $2::date
+       ),
+       ${monthSegmentsSql('AND monthly_cost_bucket(l.id) IN (SELECT bucket FROM live_buckets)')},
+       alloc AS (
+         SELECT group_id, currency, sum(address_days) AS address_days, sum(cost_num) AS cost_num
+           FROM (${rolledUp(groupBy, 'group_id')}
+                 UNION ALL
+                 SELECT ${allocationGroup}, s.currency, h.address_days, s.price * h.address_days
+                   FROM ${SEGMENT_PERIODS_SQL}) x
+          GROUP BY 1, 2
+         HAVING sum(address_days) > 0
+       ),
+       ${rows.ctes}
+       SELECT ${MONTHLY_COST_COLUMNS} FROM (${rows.select}) r ORDER BY ${rows.orderBy}`,
+      [monthStart, nextMonthStart(monthStart)],
+    );
+  }
+
+  /**
+   * One rollup writer at a time (build, refresh, eviction), in the caller's transaction. Without
+   * `wait`, answers false at once when another transaction holds it.
+   */
+  async lockRollup(tx: Queryable, wait: boolean): Promise<boolean> {
+    const rows = await tx.query<{ locked: boolean }[]>(
+      wait
+        ? `SELECT true AS locked FROM pg_advisory_xact_lock(hashtext('monthly_cost_rollup'))`
+        : `SELECT pg_try_advisory_xact_lock(hashtext('monthly_cost_rollup')) AS locked`,
+    );
+    return rows[0].locked;
+  }
+
+  /**
+   * Rolled up are the open months from two months before the current one through the next one;
+   * others (older open months, far future ones) are computed live.
+   */
+  async rollupState(q: Queryable, monthStart: string): Promise<RollupState> {
+    const rows = await q.query<RollupState[]>(
+      `SELECT $1::date BETWEEN ${ROLLUP_WINDOW} AND $1::date > coalesce(period_closed_through(), '-infinity') AS eligible,
+              EXISTS (SELECT 1 FROM monthly_cost_rollup_months WHERE month = $1::date) AS built`,
+      [monthStart],
+    );
+    return rows[0];
+  }
+
+  /** Drops the rollup of months outside the window or closed (a closed month is served frozen). */
+  async evictRollupMonths(tx: Queryable): Promise<void> {
+    await tx.query(
+      `DELETE FROM monthly_cost_rollup_months
+        WHERE NOT (month BETWEEN ${ROLLUP_WINDOW}) OR month <= coalesce(period_closed_through(), '-infinity')`,
+    );
+  }
+
+  /**
+   * Empties the stale log (the rows this statement sees; later ones stay for the next refresh)
+   * and answers, per rolled-up month, the buckets to recompute. Must run before the recomputation
+   * so that it reads every change it consumed.
+   */
+  consumeStale(tx: Queryable): Promise<{ month: string; buckets: number[] }[]> {
+    return tx.query(
+      `WITH consumed AS (DELETE FROM monthly_cost_stale RETURNING lease_id, from_day)
+       SELECT to_char(m.month, 'YYYY-MM-DD') AS month, array_agg(DISTINCT monthly_cost_bucket(c.lease_id)) AS buckets
+         FROM consumed c
+         JOIN monthly_cost_rollup_months m ON c.from_day < (m.month + interval '1 month')
+        GROUP BY m.month`,
+    );
+  }
+
+  /**
+   * Recomputes the month's rollup rows of these buckets from the live tables, at most a build
+   * slice of buckets per statement (a bulk import may name them all).
+   */
+  async refreshRollup(tx: Queryable, monthStart: string, buckets: number[]): Promise<void> {
+    await tx.query(`SET LOCAL work_mem = '64MB'`);
+    await tx.query(`DELETE FROM monthly_cost_rollup WHERE month = $1::date AND bucket = ANY($2::int[])`, [
+      monthStart,
+      buckets,
+    ]);
+    const slice = ROLLUP_BUCKETS / ROLLUP_BUILD_SLICES;
+    for (let at = 0; at < buckets.length; at += slice) {
+      await tx.query(
+        `INSERT INTO monthly_cost_rollup (month, bucket, kind, group_id, currency, address_days, cost_num)
+         SELECT $1::date, r.* FROM (${rollupRowsSql('AND monthly_cost_bucket(l.id) = ANY($3::int[])')}) r`,
+        [monthStart, nextMonthStart(monthStart), buckets.slice(at, at + slice)],
+      );
+    }
+  }
+
+  /**
+   * Rolls up a whole month, a slice of buckets per statement so that no statement nears the
+   * statement timeout at 100k leases (the whole month at once took ~7.7 s there).
+   */
+  async buildRollup(tx: Queryable, monthStart: string): Promise<void> {
+    await tx.query(`SET LOCAL work_mem = '64MB'`);
+    await tx.query(`INSERT INTO monthly_cost_rollup_months (month) VALUES ($1::date)`, [monthStart]);
+    const slice = ROLLUP_BUCKETS / ROLLUP_BUILD_SLICES;
+    for (let first = 0; first < ROLLUP_BUCKETS; first += slice) {
+      await tx.query(
+        `INSERT INTO monthly_cost_rollup (month, bucket, kind, group_id, currency, address_days, cost_num)
+         SELECT $1::date, r.* FROM (${rollupRowsSql('AND monthly_cost_bucket(l.id) BETWEEN $3 AND $4')}) r`,
+        [monthStart, nextMonthStart(monthStart), first, first + slice - 1],
+      );
+    }
   }
 
   /**
@@ -394,30 +596,49 @@ export class ReportsRepository {
     );
   }
 
-  /** Committed cost per month and currency: every lease's term, pro rata by days, for `months` months from `fromMonthStart`. */
+  /**
+   * Committed cost per month and currency: every lease's term, pro rata by days, for `months`
+   * months from `fromMonthStart`. Each lease's days under each of its terms (a segment) are
+   * computed once and joined to the months they overlap; a lease is counted in a month and
+   * currency by its first segment there (the previous segment of the same lease and currency ends
+   * before the month), which gives count(DISTINCT lease) without sorting a row per lease and month.
+   */
   forecast(q: Queryable, fromMonthStart: string, months: number): Promise<ForecastRow[]> {
     return q.query<ForecastRow[]>(
-      `WITH months AS (
+      `WITH months AS MATERIALIZED (
          SELECT m::date AS first, (m + interval '1 month')::date AS next
            FROM generate_series($1::date::timestamp, $1::date::timestamp + make_interval(months => $2::int - 1), interval '1 month') AS m
        ),
        terms AS (${TERMS_SQL}),
-       lease_months AS (
-         SELECT m.first, l.id AS lease_id, t.currency, t.price, ${size('l.prefix')} AS size,
-                least(coalesce(upper(l.term), 'infinity'::date), m.next, t.until_day) - greatest(lower(l.term), m.first, t.from_day) AS days
-           FROM months m
-           JOIN leases l ON l.term && daterange(m.first, m.next)
-           JOIN terms t ON t.lease_id = l.id AND t.from_day < m.next AND t.until_day > m.first
-          WHERE least(coalesce(upper(l.term), 'infinity'::date), m.next, t.until_day) > greatest(lower(l.term), m.first, t.from_day)
+       segments AS (
+         SELECT l.id AS lease_id, t.currency, t.price, ${size('l.prefix')} AS size,
+                greatest(lower(l.term), t.from_day) AS first,
+                least(coalesce(upper(l.term), 'infinity'::date), t.until_day) AS next
+           FROM leases l
+           JOIN terms t ON t.lease_id = l.id
+          WHERE l.term && daterange($1::date, (SELECT max(next) FROM months))
+            AND greatest(lower(l.term), t.from_day) < least(coalesce(upper(l.term), 'infinity'::date), t.until_day)
        ),
-       currencies AS (SELECT DISTINCT currency FROM lease_months)
-       SELECT to_char(m.first, 'YYYY-MM') AS month, c.currency, count(DISTINCT lm.lease_id)::int AS leases,
-              round(coalesce(sum(lm.size * lm.days), 0) / (m.next - m.first)::numeric, 2)::text AS addresses,
-              round(coalesce(sum(lm.price * lm.size * lm.days), 0) / (m.next - m.first)::numeric, 2)::text AS cost
+       ordered AS MATERIALIZED (
+         SELECT s.*, lag(s.next) OVER (PARTITION BY s.lease_id, s.currency ORDER BY s.first) AS previous_next
+           FROM segments s
+       ),
+       per_month AS (
+         SELECT m.first, o.currency,
+                count(*) FILTER (WHERE o.previous_next IS NULL OR o.previous_next <= m.first) AS leases,
+                sum(o.size * (least(o.next, m.next) - greatest(o.first, m.first))) AS address_days,
+                sum(o.price * o.size * (least(o.next, m.next) - greatest(o.first, m.first))) AS cost_num
+           FROM months m
+           JOIN ordered o ON o.first < m.next AND o.next > m.first
+          GROUP BY m.first, o.currency
+       ),
+       currencies AS (SELECT DISTINCT currency FROM per_month)
+       SELECT to_char(m.first, 'YYYY-MM') AS month, c.currency, coalesce(p.leases, 0)::int AS leases,
+              round(coalesce(p.address_days, 0) / (m.next - m.first)::numeric, 2)::text AS addresses,
+              round(coalesce(p.cost_num, 0) / (m.next - m.first)::numeric, 2)::text AS cost
          FROM months m
         CROSS JOIN currencies c
-         LEFT JOIN lease_months lm ON lm.first = m.first AND lm.currency = c.currency
-        GROUP BY m.first, m.next, c.currency
+         LEFT JOIN per_month p ON p.first = m.first AND p.currency = c.currency
         ORDER BY m.first, c.currency`,
       [fromMonthStart, months],
     );

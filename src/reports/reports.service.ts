@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { countStrandedAllocationsWith } from '../health/metrics';
 import { ValidationFailed } from '../errors/domain-errors';
 import {
@@ -15,6 +15,7 @@ import type {
   RenewalsQuery,
   UtilizationQuery,
 } from './dto/report-query.dto';
+import { Database } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import { MonthlyCostRow, ReportsRepository } from './reports.repository';
 
@@ -35,18 +36,27 @@ function addDays(date: string, days: number): string {
 /** Reports map SQL aggregates to rows; the arithmetic is all in ReportsRepository. */
 @Injectable()
 export class ReportsService implements OnModuleInit, OnModuleDestroy {
-  /** Every report is a read: it may come from a replica (ReadDatabase). */
+  private readonly logger = new Logger('Reports');
+  /** A month being rolled up in the background (one at a time per instance), awaited on shutdown. */
+  private building: Promise<void> | undefined;
+
+  /**
+   * Every report is a read: it may come from a replica (ReadDatabase). The monthly-cost rollup is
+   * kept on the primary (Database).
+   */
   constructor(
     private readonly reports: ReportsRepository,
     private readonly reads: ReadDatabase,
+    private readonly db: Database,
   ) {}
 
   onModuleInit(): void {
     countStrandedAllocationsWith(() => this.reports.strandedCount(this.reads));
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     countStrandedAllocationsWith(undefined);
+    await this.building;
   }
 
   /**
@@ -57,7 +67,48 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
     const monthStart = `${month}-01`;
     const frozen = await this.reports.frozenMonthlyCost(this.reads, monthStart, groupBy);
     if (frozen.closed && frozen.rows) return { closed: true, rows: frozen.rows };
-    return { closed: frozen.closed, rows: await this.reports.monthlyCost(this.reads, monthStart, groupBy) };
+    const rows = (await this.prepareRollup(monthStart))
+      ? await this.reports.monthlyCostRolledUp(this.reads, monthStart, groupBy)
+      : await this.reports.monthlyCost(this.reads, monthStart, groupBy);
+    return { closed: frozen.closed, rows };
+  }
+
+  /**
+   * On the primary: drops rolled-up months that left the window or were closed, and recomputes the
+   * buckets the stale log names. Answers whether the month is one the rollup serves. A month not
+   * rolled up yet is rolled up in the background (7–20 s at 100k leases), so no request waits for
+   * it: until it is done, the rolled-up query computes every bucket live, which is exact anyway, as
+   * it is when another request holds the rollup and this one does not wait for it.
+   */
+  private async prepareRollup(monthStart: string): Promise<boolean> {
+    const state = await this.db.transaction(async (tx) => {
+      const locked = await this.reports.lockRollup(tx, false);
+      const found = await this.reports.rollupState(tx, monthStart);
+      if (!locked) return found;
+      await this.reports.evictRollupMonths(tx);
+      for (const { month, buckets } of await this.reports.consumeStale(tx)) {
+        await this.reports.refreshRollup(tx, month, buckets);
+      }
+      return found;
+    });
+    if (state.eligible && !state.built && !this.building) {
+      this.building = this.buildRollup(monthStart).finally(() => (this.building = undefined));
+    }
+    return state.eligible;
+  }
+
+  private async buildRollup(monthStart: string): Promise<void> {
+    try {
+      await this.db.transaction(async (tx) => {
+        if (!(await this.reports.lockRollup(tx, false))) return;
+        const state = await this.reports.rollupState(tx, monthStart);
+        if (state.eligible && !state.built) await this.reports.buildRollup(tx, monthStart);
+      });
+    } catch (error) {
+      this.logger.warn(
+        `rolling up ${monthStart} failed, it is computed live until a later request rolls it up: ${String(error)}`,
+      );
+    }
   }
 
   async monthlyCost(query: MonthlyCostQuery): Promise<MonthlyCostReportDto> {

@@ -4,7 +4,7 @@ import type { Queryable } from '../database/database.service';
 /**
  * RFC 6811 origin validation over a relation `r(prefix cidr, origin bigint)`: the VRPs covering
  * the route (`v.prefix >>= r.prefix`)
- * (the SP-GiST inet_ops index rpki_vrps_prefix_idx), whether one of them matches (same ASN, maxLength ≥ route length; an AS0 VRP never matches),
+ * (the SP-GiST inet_ops index rpki_vrps_prefix_covering_idx, index-only), whether one of them matches (same ASN, maxLength ≥ route length; an AS0 VRP never matches),
  * whether any has the route's ASN (to tell `as` from `length`), and the ASNs any covering VRP
  * authorises for this length (BYOIP readiness).
  */
@@ -23,12 +23,20 @@ const ORIGIN_STATE = `CASE WHEN r.origin IS NULL THEN 'unknown-origin' WHEN rov.
 const INVALID_REASON = `CASE WHEN r.origin IS NOT NULL AND rov.covering > 0 AND NOT rov.matched
                              THEN CASE WHEN rov.has_asn THEN 'length' ELSE 'as' END END`;
 
-/** Reputation-list blocks overlapping `r.prefix` (either contains the other), by the GiST index on the entries. */
-const LISTED = `
-  LEFT JOIN LATERAL (
-    SELECT coalesce(jsonb_agg(jsonb_build_object('list', e.list_name, 'cidr', e.cidr::text, 'ref', e.ref)
-                              ORDER BY e.list_name, e.cidr), '[]') AS listed
-      FROM reputation_entries e WHERE e.cidr && r.prefix) rep ON true`;
+/**
+ * The reputation-list blocks overlapping `r.prefix` (either contains the other), as a jsonb list,
+ * for allocations `a` matching `where`. Which allocations overlap a listed block at all is found
+ * once, from the entries' side (one probe of the allocations' SP-GiST prefix index per listed
+ * block; a DROP list has about 1,500) into a hashed set; only those allocations then read their
+ * blocks. One probe of the entries' GiST index per allocation took about a third of the routing
+ * report at 100k+ allocations (docs/benchmarks.md).
+ */
+const listedSql = (where: string) => `
+  CASE WHEN r.id IN (SELECT a.id FROM reputation_entries e
+                      CROSS JOIN LATERAL (SELECT a.id FROM allocations a WHERE a.prefix && e.cidr AND ${where} OFFSET 0) a)
+       THEN (SELECT jsonb_agg(jsonb_build_object('list', e.list_name, 'cidr', e.cidr::text, 'ref', e.ref) ORDER BY e.list_name, e.cidr)
+               FROM reputation_entries e WHERE e.cidr && r.prefix)
+       ELSE '[]'::jsonb END`;
 
 export interface OriginValidation {
   state: 'valid' | 'invalid' | 'not-found' | 'unknown-origin';
@@ -71,6 +79,9 @@ export class RoutingRepository {
    */
   async report(tx: Queryable, filter: { leaseId?: string; providerId?: string }): Promise<RoutingRow[]> {
     await tx.query(`SET LOCAL statement_timeout = '120s'`);
+    // Room for the set of listed allocations as a hashed subplan (its size is estimated from the
+    // entries times a guess per entry, far above what it holds).
+    await tx.query(`SET LOCAL work_mem = '64MB'`);
     const params: unknown[] = [];
     const where = [`a.status = 'active'`];
     if (filter.leaseId) where.push(`a.lease_id = $${params.push(filter.leaseId)}`);
@@ -78,12 +89,11 @@ export class RoutingRepository {
     return tx.query(
       `SELECT r.id, r.prefix::text AS prefix, r.name, r.lease_id, r.provider_id, r.region_id, r.origin,
               p.code AS provider_code, p.min_prefix_length, p.max_prefix_length, p.required_origin_asns,
-              ${ORIGIN_STATE} AS state, ${INVALID_REASON} AS invalid_reason, rov.vrps, rov.authorised, rep.listed
+              ${ORIGIN_STATE} AS state, ${INVALID_REASON} AS invalid_reason, rov.vrps, rov.authorised, ${listedSql(where.join(' AND '))} AS listed
          FROM (SELECT a.id, a.seq, a.prefix, a.name, a.lease_id, a.provider_id, a.region_id, a.origin_asn AS origin
                  FROM allocations a WHERE ${where.join(' AND ')}) r
          JOIN providers p ON p.id = r.provider_id
          ${ORIGIN_VALIDATION}
-         ${LISTED}
         ORDER BY r.seq`,
       params,
     );
