@@ -82,3 +82,27 @@ describe('messages of custom rules keep their verb', () => {
     [{ METRICS_ENABLED: 'maybe' }, 'Invalid configuration: METRICS_ENABLED must be true or false (got "maybe")'],
   ])('%j', (env, message) => expect(failure(env)).toBe(message));
 });
+
+describe('DATABASE_APP_URL (docs/security.md)', () => {
+  const owner = 'postgres://iplease:owner-secret@db:5432/iplease';
+  const app = 'postgres://iplease_app:app-secret@db:5432/iplease';
+
+  it('is the serving connection beside the owner’s DATABASE_URL', () => {
+    const config = loadConfig({ DATABASE_URL: owner, DATABASE_APP_URL: app });
+    expect(config.databaseUrl).toBe(owner);
+    expect(config.databaseAppUrl).toBe(app);
+    expect(loadConfig({ DATABASE_URL: owner }).databaseAppUrl).toBeUndefined();
+  });
+
+  it('needs DATABASE_URL (the owner that migrates), in one line', () => {
+    expect(failure({ DATABASE_APP_URL: app })).toBe(
+      'Invalid configuration: DATABASE_APP_URL needs DATABASE_URL (the owner that runs the migrations and grants the serving role its rights)',
+    );
+  });
+
+  it('is a secret: a malformed one is refused without being echoed', () => {
+    const message = failure({ DATABASE_URL: owner, DATABASE_APP_URL: 'mysql://root:app-secret@db/iplease' });
+    expect(message).toBe('Invalid configuration: DATABASE_APP_URL must be a postgres:// or postgresql:// URL');
+    expect(message).not.toContain('app-secret');
+  });
+});
