@@ -126,7 +126,8 @@ export class AllocationsService {
     const strategy: Strategy | 'explicit' = dto.prefix !== undefined ? 'explicit' : (dto.strategy ?? 'best-fit');
     const request: PlacementRequest =
       dto.prefix !== undefined ? { prefix: dto.prefix } : { length, firstFit: strategy === 'first-fit' };
-    if (dryRun) return this.preview(dto, request, length, strategy);
+    const constraintErrors = this.constraintErrors(dto.prefix, dto.name);
+    if (dryRun) return onConstraintViolation(constraintErrors, () => this.preview(dto, request, length, strategy));
 
     const values: NewAllocation = {
       region_id: dto.regionId,
@@ -138,7 +139,7 @@ export class AllocationsService {
       tags: [...new Set(dto.tags ?? [])],
       effective_date: dto.effectiveDate ?? null,
     };
-    return onConstraintViolation(this.constraintErrors(dto.prefix, dto.name), () =>
+    return onConstraintViolation(constraintErrors, () =>
       this.writes.createRecordedInline(this.spec, async (tx, recording) => {
         const { leaseId, placement } = await this.placeIn(tx, request, dto.leaseId, (lease) =>
           this.allocations.create(tx, lease, request, values, recording),

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { cidrFromString, contains, overlaps } from '../../src/ip';
 import { createLease, seedWorld, World } from '../support/fixtures';
 import { bearer, startTestApp, TestApp } from '../support/test-app';
@@ -289,6 +290,43 @@ describe('allocations', () => {
     await allocate({ leaseId, prefix: '91.204.0.3/32' }).expect(201);
     const res = await allocate({ prefixLength: 32 }).expect(201);
     expect(res.body).toMatchObject({ leaseId, prefix: '91.204.0.2/32' });
+  });
+
+  it('a create holds the lease lock for one statement plus COMMIT: allocation_create writes row, audit and event (issue 15)', async () => {
+    const leaseId = await createLease(t, w, '91.206.0.0/24');
+    // Every statement the service sends, per connection, while these requests run.
+    const sent = new Map<Client, string[]>();
+    const query = Client.prototype.query;
+    const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string };
+      const text = typeof first === 'string' ? first : (first?.text ?? '');
+      sent.set(this, [...(sent.get(this) ?? []), text.replace(/\s+/g, ' ').trim()]);
+      return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
+    });
+    try {
+      await allocate({ leaseId, prefixLength: 28 }).expect(201);
+      await allocate({ leaseId, prefix: '91.206.0.128/26' }).set('Idempotency-Key', 'one-statement-1').expect(201);
+    } finally {
+      spy.mockRestore();
+    }
+    // Each transaction that created an allocation, statement by statement (what follows FROM elided).
+    const transactions = [...sent.values()]
+      .flatMap((statements) =>
+        statements
+          .join('\n')
+          .split(/^START TRANSACTION$/m)
+          .slice(1),
+      )
+      .map((tx) => tx.trim().split('\n'))
+      .map((statements) => statements.slice(0, statements.indexOf('COMMIT') + 1))
+      .filter((statements) => statements.some((s) => s.includes('FROM allocation_create(')))
+      .map((statements) => statements.map((s) => s.split(' FROM ')[0].split(' (')[0]))
+      .sort((a, b) => a.length - b.length);
+    const create = 'SELECT c.outcome, c.lease_prefix, c.placed, c.lease_start, c.lease_active, c.listed,';
+    expect(transactions).toEqual([
+      [create, 'COMMIT'],
+      ['INSERT INTO idempotency_keys AS k', create, 'COMMIT'],
+    ]);
   });
 });
 
