@@ -4,7 +4,7 @@ import { keyset, Page, toPage } from '../common/pagination';
 import { EntitySpec, Writes } from '../persistence/writes';
 import { APP_CONFIG } from '../config/config';
 import type { AppConfig } from '../config/config';
-import { Database, Tx } from '../database/database.service';
+import { Database, Queryable, Tx } from '../database/database.service';
 import { ReadDatabase } from '../database/read-database.service';
 import { ConstraintErrors, onConstraintViolation } from '../database/pg-errors';
 import {
@@ -287,7 +287,7 @@ export class AllocationsService {
     }
   }
 
-  private async heldError(tx: Tx, prefix: string, effectiveDate: string): Promise<PrefixOverlap> {
+  private async heldError(tx: Queryable, prefix: string, effectiveDate: string): Promise<PrefixOverlap> {
     const held = await this.allocations.heldSince(tx, prefix, effectiveDate);
     return new PrefixOverlap(
       `${prefix} was held by ${held
@@ -340,7 +340,7 @@ export class AllocationsService {
    * turn, and throws the placement's refusals (no lease, inactive, outside, taken, full).
    */
   private async placeIn<P extends LeasePlacement | CreatedPlacement>(
-    tx: Tx,
+    tx: Queryable,
     request: PlacementRequest,
     leaseId: string | undefined,
     place: (leaseId: string) => Promise<P>,
@@ -381,7 +381,7 @@ export class AllocationsService {
       throw new NotInActiveLease(`Lease ${leaseId} is not active today (pending, expired or terminated).`);
   }
 
-  private async overlapError(q: Tx | Database, prefix: string): Promise<PrefixOverlap> {
+  private async overlapError(q: Queryable, prefix: string): Promise<PrefixOverlap> {
     const conflicts = await this.allocations.occupiedOverlapping(q, prefix);
     const described = conflicts
       .slice(0, 3)

@@ -3,7 +3,7 @@ import { AuditAction, AuditRepository, Recorder } from '../audit/audit.repositor
 import type { AuditEntityType } from '../audit/entity-types';
 import { ExpectedVersion, versionMatches } from '../common/etag';
 import { IdempotencyClaim, requestContext } from '../common/request-context';
-import { Database, Tx } from '../database/database.service';
+import { Database, Queryable, Tx } from '../database/database.service';
 import { FOREIGN_KEY_VIOLATION, isPgCode, LOCK_NOT_AVAILABLE } from '../database/pg-errors';
 import { InUse, NotFound, PreconditionFailed } from '../errors/domain-errors';
 import { IdempotencyKeyInUse, IdempotencyRaceLost } from '../idempotency/idempotency.errors';
@@ -72,20 +72,24 @@ export class Writes {
   /**
    * Like create, for an insert whose one statement also writes its audit row (after = the view of
    * the row) and its events, so a lock that statement takes is held for it plus COMMIT
-   * (allocation_create). Only for entity types whose create publishes no derived event (not leases:
+   * (allocation_create); without an idempotency claim it runs with no transaction around it. Only for entity types whose create publishes no derived event (not leases:
    * lease.listed depends on the row).
    */
   createRecordedInline<Row extends VersionedRow, View>(
     spec: EntitySpec<Row, View>,
-    insert: (tx: Tx, recording: InlineRecording) => Promise<Row>,
+    insert: (q: Queryable, recording: InlineRecording) => Promise<Row>,
   ): Promise<View> {
-    return this.transaction(async (tx) => {
+    const change = async (q: Queryable) => {
       const eventTypes = eventTypesFor(spec.type, 'create', undefined);
-      const row = await insert(tx, { ...this.audit.recorder(), eventTypes });
-      this.audit.recordedInline(tx, eventTypes);
+      const row = await insert(q, { ...this.audit.recorder(), eventTypes });
+      this.audit.recordedInline(q, eventTypes);
       return spec.toView(row);
-    });
+    };
+    // Without an Idempotency-Key to claim, the one statement needs no transaction around it.
+    const claim = requestContext.current()?.idempotency;
+    return claim && !claim.claimed ? this.transaction(change) : this.db.autocommit(change);
   }
+
 
   /** Locks the row, checks the expected version, then lets `change` act; `change` returns the new row. */
   mutate<Row extends VersionedRow, View>(

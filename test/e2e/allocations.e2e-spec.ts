@@ -292,41 +292,47 @@ describe('allocations', () => {
     expect(res.body).toMatchObject({ leaseId, prefix: '91.204.0.2/32' });
   });
 
-  it('a create holds the lease lock for one statement plus COMMIT: allocation_create writes row, audit and event (issue 15)', async () => {
+  it('a create is one statement: allocation_create writes row, audit and event; without an Idempotency-Key no BEGIN or COMMIT either (issue 15)', async () => {
     const leaseId = await createLease(t, w, '91.206.0.0/24');
-    // Every statement the service sends, per connection, while these requests run.
-    const sent = new Map<Client, string[]>();
+    // Every statement the service sends while a request runs, in order, whatever the connection.
+    let sent: string[] = [];
     const query = Client.prototype.query;
     const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
       const first = args[0] as string | { text?: string };
       const text = typeof first === 'string' ? first : (first?.text ?? '');
-      sent.set(this, [...(sent.get(this) ?? []), text.replace(/\s+/g, ' ').trim()]);
+      sent.push(text.replace(/\s+/g, ' ').trim());
       return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
     });
+    const create = 'SELECT c.outcome, c.lease_prefix, c.placed, c.lease_start, c.lease_active, c.listed,';
+    const shape = (statements: string[]) => statements.map((s) => s.split(' FROM ')[0].split(' (')[0]);
     try {
       await allocate({ leaseId, prefixLength: 28 }).expect(201);
+      const keyless = shape(sent);
+      sent = [];
       await allocate({ leaseId, prefix: '91.206.0.128/26' }).set('Idempotency-Key', 'one-statement-1').expect(201);
+      const keyed = shape(sent);
+
+      expect(keyless.filter((s) => s === create)).toHaveLength(1);
+      expect(keyless).not.toContain('START TRANSACTION');
+      expect(keyless).not.toContain('COMMIT');
+      // With a key, its claim commits with the change: one transaction of claim, create, COMMIT.
+      const begin = keyed.indexOf('START TRANSACTION');
+      expect(keyed.slice(begin, keyed.indexOf('COMMIT', begin) + 1)).toEqual([
+        'START TRANSACTION',
+        'INSERT INTO idempotency_keys AS k',
+        create,
+        'COMMIT',
+      ]);
     } finally {
       spy.mockRestore();
     }
-    // Each transaction that created an allocation, statement by statement (what follows FROM elided).
-    const transactions = [...sent.values()]
-      .flatMap((statements) =>
-        statements
-          .join('\n')
-          .split(/^START TRANSACTION$/m)
-          .slice(1),
-      )
-      .map((tx) => tx.trim().split('\n'))
-      .map((statements) => statements.slice(0, statements.indexOf('COMMIT') + 1))
-      .filter((statements) => statements.some((s) => s.includes('FROM allocation_create(')))
-      .map((statements) => statements.map((s) => s.split(' FROM ')[0].split(' (')[0]))
-      .sort((a, b) => a.length - b.length);
-    const create = 'SELECT c.outcome, c.lease_prefix, c.placed, c.lease_start, c.lease_active, c.listed,';
-    expect(transactions).toEqual([
-      [create, 'COMMIT'],
-      ['INSERT INTO idempotency_keys AS k', create, 'COMMIT'],
-    ]);
+    const rows = await t.pool.query(
+      `SELECT (SELECT count(*)::int FROM allocations WHERE lease_id = $1) AS allocations,
+              (SELECT count(*)::int FROM audit_events a JOIN allocations x ON x.id = a.entity_id WHERE x.lease_id = $1) AS audit,
+              (SELECT count(*)::int FROM events e JOIN allocations x ON x.id = e.entity_id WHERE x.lease_id = $1) AS events`,
+      [leaseId],
+    );
+    expect(rows.rows[0]).toEqual({ allocations: 2, audit: 2, events: 2 });
   });
 });
 
