@@ -160,8 +160,8 @@ async function seedScale(
           const count = Math.min(LEASES_PER_BATCH, leases - b * LEASES_PER_BATCH);
           // Rows in address order, each lease filled from its bottom: what months of best fit leave behind.
           await w.query(
-            `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy)
-             SELECT l.id, cidr_of($1::bigint + g * $2::bigint + j * $3::bigint, $4), $5, $6, $4, 'best-fit'
+            `INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy, effective_date)
+             SELECT l.id, cidr_of($1::bigint + g * $2::bigint + j * $3::bigint, $4), $5, $6, $4, 'best-fit', date '2025-01-01'
                FROM generate_series(0, $7::int - 1) g
                JOIN leases l ON l.prefix = cidr_of($1::bigint + g * $2::bigint, $8)
               CROSS JOIN generate_series(0, $9::int - 1) j
