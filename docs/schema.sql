@@ -216,6 +216,96 @@ CREATE FUNCTION public.events_append_only() RETURNS trigger
         RAISE EXCEPTION 'events is append-only' USING ERRCODE = 'insufficient_privilege';
       END $$;
 
+CREATE FUNCTION public.free_blocks_carve(p_leases uuid[], p_prefixes cidr[], p_only_if_free boolean) RETURNS SETOF integer
+    LANGUAGE plpgsql
+    AS $$
+      DECLARE
+        r record;
+        missing integer[] := '{}';
+        block_leases uuid[] := '{}';
+        blocks cidr[] := '{}';
+        gap_leases uuid[] := '{}';
+        gap_starts bigint[] := '{}';
+        gap_ends bigint[] := '{}';
+        piece_leases uuid[] := '{}';
+        pieces cidr[] := '{}';
+        current_lease uuid;
+        current_block cidr;
+        free_from bigint;
+        block_end bigint;
+        first_address bigint;
+        address bigint;
+        size bigint;
+        len integer;
+      BEGIN
+        FOR r IN
+          SELECT t.n::integer AS n, t.lease_id, t.prefix, f.block
+            FROM unnest(p_leases, p_prefixes) WITH ORDINALITY AS t(lease_id, prefix, n)
+            -- Free blocks are disjoint, so the one holding a prefix is the greatest block not after it.
+            LEFT JOIN LATERAL (SELECT fb.prefix AS block FROM free_blocks fb
+                                WHERE fb.lease_id = t.lease_id AND fb.prefix <= t.prefix
+                                ORDER BY fb.prefix DESC LIMIT 1) f ON f.block >>= t.prefix
+           ORDER BY t.lease_id, f.block, t.prefix
+        LOOP
+          IF r.block IS NULL THEN
+            missing := missing || r.n;
+            CONTINUE;
+          END IF;
+          IF current_block IS NULL OR r.lease_id <> current_lease OR r.block <> current_block THEN
+            IF current_block IS NOT NULL AND free_from <= block_end THEN
+              gap_leases := gap_leases || current_lease;
+              gap_starts := gap_starts || free_from;
+              gap_ends := gap_ends || block_end;
+            END IF;
+            current_lease := r.lease_id;
+            current_block := r.block;
+            block_leases := block_leases || current_lease;
+            blocks := blocks || current_block;
+            free_from := current_block - '0.0.0.0'::inet;
+            block_end := free_from + (1::bigint << (32 - masklen(current_block))) - 1;
+          END IF;
+          first_address := r.prefix - '0.0.0.0'::inet;
+          IF first_address < free_from THEN
+            RAISE EXCEPTION 'free_blocks_carve: % overlaps another prefix of lease %', r.prefix, r.lease_id;
+          END IF;
+          IF free_from < first_address THEN
+            gap_leases := gap_leases || current_lease;
+            gap_starts := gap_starts || free_from;
+            gap_ends := gap_ends || first_address - 1;
+          END IF;
+          free_from := first_address + (1::bigint << (32 - masklen(r.prefix)));
+        END LOOP;
+        IF current_block IS NOT NULL AND free_from <= block_end THEN
+          gap_leases := gap_leases || current_lease;
+          gap_starts := gap_starts || free_from;
+          gap_ends := gap_ends || block_end;
+        END IF;
+        IF p_only_if_free AND cardinality(missing) > 0 THEN
+          RETURN QUERY SELECT m FROM unnest(missing) AS m ORDER BY m;
+          RETURN;
+        END IF;
+        FOR i IN 1 .. cardinality(gap_starts) LOOP
+          address := gap_starts[i];
+          WHILE address <= gap_ends[i] LOOP
+            size := 1;
+            len := 32;
+            WHILE len > 0 AND address % (size * 2) = 0 AND address + size * 2 - 1 <= gap_ends[i] LOOP
+              size := size * 2;
+              len := len - 1;
+            END LOOP;
+            piece_leases := piece_leases || gap_leases[i];
+            pieces := pieces || cidr_of(address, len);
+            address := address + size;
+          END LOOP;
+        END LOOP;
+        DELETE FROM free_blocks fb USING unnest(block_leases, blocks) AS d(lease_id, prefix)
+         WHERE fb.lease_id = d.lease_id AND fb.prefix = d.prefix;
+        DELETE FROM free_blocks fb USING unnest(p_leases, p_prefixes) AS t(lease_id, prefix)
+         WHERE fb.lease_id = t.lease_id
+           AND fb.prefix BETWEEN t.prefix AND set_masklen(broadcast(t.prefix), 32)::cidr AND fb.prefix <<= t.prefix;
+        INSERT INTO free_blocks (lease_id, prefix) SELECT * FROM unnest(piece_leases, pieces);
+      END $$;
+
 CREATE FUNCTION public.free_blocks_claim(p_lease uuid, p_prefix cidr) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
@@ -245,6 +335,10 @@ CREATE FUNCTION public.free_blocks_claim(p_lease uuid, p_prefix cidr) RETURNS bo
         INSERT INTO free_blocks (lease_id, prefix) SELECT p_lease, unnest(pieces);
         RETURN true;
       END $$;
+
+CREATE FUNCTION public.free_blocks_claim_many(p_leases uuid[], p_prefixes cidr[]) RETURNS SETOF integer
+    LANGUAGE sql
+    AS $$ SELECT free_blocks_carve(p_leases, p_prefixes, true) $$;
 
 CREATE FUNCTION public.free_blocks_occupy_elsewhere(p_lease uuid, p_prefix cidr) RETURNS void
     LANGUAGE plpgsql
@@ -323,6 +417,10 @@ CREATE FUNCTION public.free_blocks_subtract(p_lease uuid, p_prefix cidr) RETURNS
         DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix <<= p_prefix;
         PERFORM free_blocks_claim(p_lease, p_prefix);
       END $$;
+
+CREATE FUNCTION public.free_blocks_subtract_many(p_leases uuid[], p_prefixes cidr[]) RETURNS void
+    LANGUAGE sql
+    AS $$ SELECT free_blocks_carve(p_leases, p_prefixes, false) $$;
 
 CREATE FUNCTION public.free_blocks_take(p_lease uuid, p_length integer, p_first_fit boolean) RETURNS cidr
     LANGUAGE plpgsql

@@ -15,6 +15,7 @@ import { RateLimits1772000001000 } from './1772000001000-RateLimits';
 import { MonthlyCostIndexes1773000000000 } from './1773000000000-MonthlyCostIndexes';
 import { AllocationRelease1774000000000 } from './1774000000000-AllocationRelease';
 import { ApiKeyVersion1774000001000 } from './1774000001000-ApiKeyVersion';
+import { FreeBlocksMany1775000020000 } from './1775000020000-FreeBlocksMany';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   MonthlyCostIndexes1773000000000,
   AllocationRelease1774000000000,
   ApiKeyVersion1774000001000,
+  FreeBlocksMany1775000020000,
 ];
