@@ -168,6 +168,17 @@ CREATE FUNCTION public.allocations_track_history() RETURNS trigger
         RETURN NULL;
       END $$;
 
+CREATE FUNCTION public.allocations_track_history_inserted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        INSERT INTO allocation_history (allocation_id, lease_id, region_id, provider_id, prefix, valid)
+        SELECT id, lease_id, region_id, provider_id, prefix, daterange(effective_date, (released_at AT TIME ZONE 'UTC')::date)
+          FROM inserted
+         WHERE released_at IS NULL OR (released_at AT TIME ZONE 'UTC')::date > effective_date;
+        RETURN NULL;
+      END $$;
+
 CREATE FUNCTION public.allocations_within_active_lease() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -531,7 +542,7 @@ CREATE FUNCTION public.leases_original_terms() RETURNS trigger
     AS $$
       BEGIN
         INSERT INTO lease_amendments (lease_id, effective_date, price_per_ip_monthly, currency, note, created_at)
-        VALUES (NEW.id, NEW.start_date, NEW.price_per_ip_monthly, NEW.currency, 'original terms', NEW.created_at);
+        SELECT id, start_date, price_per_ip_monthly, currency, 'original terms', created_at FROM inserted;
         RETURN NULL;
       END $$;
 
@@ -577,6 +588,18 @@ CREATE FUNCTION public.leases_seed_free_blocks() RETURNS trigger
         FOR taken IN SELECT prefix FROM allocations WHERE occupied AND prefix && NEW.prefix LOOP
           PERFORM free_blocks_subtract(NEW.id, taken.prefix);
         END LOOP;
+        RETURN NULL;
+      END $$;
+
+CREATE FUNCTION public.leases_seed_free_blocks_inserted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        INSERT INTO free_blocks (lease_id, prefix) SELECT id, prefix FROM inserted;
+        PERFORM free_blocks_subtract_many(array_agg(n.id), array_agg(a.prefix))
+           FROM inserted n
+           CROSS JOIN LATERAL (SELECT a.prefix FROM allocations a WHERE a.prefix && n.prefix AND a.occupied) a
+         HAVING count(*) > 0;
         RETURN NULL;
       END $$;
 
@@ -1295,7 +1318,9 @@ CREATE TRIGGER allocations_geofeed_changed AFTER INSERT OR DELETE OR UPDATE OR T
 
 CREATE TRIGGER allocations_refuse_archived_references BEFORE INSERT OR UPDATE OF region_id, provider_id ON public.allocations FOR EACH ROW EXECUTE FUNCTION public.allocations_refuse_archived_references();
 
-CREATE TRIGGER allocations_track_history AFTER INSERT OR UPDATE OF status ON public.allocations FOR EACH ROW EXECUTE FUNCTION public.allocations_track_history();
+CREATE TRIGGER allocations_track_history AFTER UPDATE OF status ON public.allocations FOR EACH ROW EXECUTE FUNCTION public.allocations_track_history();
+
+CREATE TRIGGER allocations_track_history_inserted AFTER INSERT ON public.allocations REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.allocations_track_history_inserted();
 
 CREATE CONSTRAINT TRIGGER allocations_within_active_lease AFTER INSERT OR UPDATE OF prefix, lease_id, status ON public.allocations NOT DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION public.allocations_within_active_lease();
 
@@ -1309,13 +1334,15 @@ CREATE TRIGGER lease_amendments_period_guard AFTER INSERT OR UPDATE ON public.le
 
 CREATE TRIGGER leases_geofeed_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.leases FOR EACH STATEMENT EXECUTE FUNCTION public.geofeed_changed();
 
-CREATE TRIGGER leases_original_terms AFTER INSERT ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_original_terms();
+CREATE TRIGGER leases_original_terms AFTER INSERT ON public.leases REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.leases_original_terms();
 
 CREATE TRIGGER leases_period_guard AFTER INSERT OR DELETE OR UPDATE ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_period_guard();
 
 CREATE TRIGGER leases_refuse_archived_lessor BEFORE INSERT OR UPDATE OF lessor_id ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_refuse_archived_lessor();
 
-CREATE TRIGGER leases_seed_free_blocks AFTER INSERT OR UPDATE OF prefix ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_seed_free_blocks();
+CREATE TRIGGER leases_seed_free_blocks AFTER UPDATE OF prefix ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_seed_free_blocks();
+
+CREATE TRIGGER leases_seed_free_blocks_inserted AFTER INSERT ON public.leases REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.leases_seed_free_blocks_inserted();
 
 CREATE TRIGGER regions_geofeed_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.regions FOR EACH STATEMENT EXECUTE FUNCTION public.geofeed_changed();
 

@@ -16,6 +16,7 @@ import { MonthlyCostIndexes1773000000000 } from './1773000000000-MonthlyCostInde
 import { AllocationRelease1774000000000 } from './1774000000000-AllocationRelease';
 import { ApiKeyVersion1774000001000 } from './1774000001000-ApiKeyVersion';
 import { FreeBlocksMany1775000020000 } from './1775000020000-FreeBlocksMany';
+import { StatementInsertTriggers1775000021000 } from './1775000021000-StatementInsertTriggers';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   AllocationRelease1774000000000,
   ApiKeyVersion1774000001000,
   FreeBlocksMany1775000020000,
+  StatementInsertTriggers1775000021000,
 ];
