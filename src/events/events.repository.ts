@@ -126,6 +126,52 @@ export class EventsRepository {
   }
 
   /**
+   * The events of many changes to one entity type, in one statement: each entry publishes its
+   * `types` in order, entries in the given order (the same rows and deliveries as appendMany). The
+   * entries are sent and parsed once, as the CTE `entries(value, n)` with value = { entityId, data },
+   * which `alongside` (the audit rows) may read too; its $n are numbered from 1 like its params.
+   */
+  async appendForEntries(
+    tx: Queryable,
+    entityType: string,
+    entries: readonly { entityId: string; data: unknown; types: readonly string[] }[],
+    alongside: { sql: string; params: unknown[] },
+  ): Promise<void> {
+    if (entries.length === 0) return;
+    const ctx = requestContext.current();
+    const params: unknown[] = [
+      // An undefined data drops the key: the audit row reads SQL NULL, the event JSON null (as appendMany).
+      JSON.stringify(entries.map((e) => ({ entityId: e.entityId, data: e.data, types: e.types }))),
+      entityType,
+      ctx?.actor?.keyId ?? null,
+      ctx?.actor?.name ?? ctx?.operator ?? null,
+      ctx?.requestId ?? null,
+      ctx?.clientRequestId ?? null,
+    ];
+    const offset = params.length;
+    const also = alongside.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    params.push(...alongside.params);
+    await tx.query(
+      `WITH entries AS (
+         SELECT e.value, e.n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, n)
+       ), alongside AS (${also}
+       ), event AS (
+         INSERT INTO events (type, entity_type, entity_id, actor_key_id, actor_name, request_id, client_request_id, data, previous)
+         SELECT t.type, $2, (value ->> 'entityId')::uuid, $3, $4, $5, $6, coalesce(value -> 'data', 'null'), 'null'
+           FROM entries CROSS JOIN LATERAL jsonb_array_elements_text(value -> 'types') WITH ORDINALITY AS t(type, k)
+          ORDER BY n, k
+         RETURNING id, type
+       )
+       INSERT INTO webhook_deliveries (webhook_id, event_id)
+       SELECT w.id, event.id FROM event JOIN webhooks w ON w.active AND webhook_wants(w.event_types, event.type)`,
+      params,
+    );
+    afterCommit(tx, () => {
+      for (const e of entries) for (const type of e.types) eventsWritten.inc({ type });
+    });
+  }
+
+  /**
    * Events after `after` in feed order, only among those whose writing transaction lies below
    * this snapshot's xmin: every transaction there has ended, so no event can later commit at a
    * position before the last one served. Fetches limit+1 rows to tell whether more are ready.
