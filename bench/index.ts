@@ -27,7 +27,7 @@ export const BENCHMARKS: Benchmark[] = [
  * (monthly cost over 10k leases / 1M allocations) is expected here; by the time it runs,
  * ctx.datasets.read describes the 100k-lease / 1M-allocation dataset the reads module seeded.
  */
-export const OPTIONAL_MODULES = ['time', 'reports', 'replica', 'terraform', 'scale', 'routing'];
+export const OPTIONAL_MODULES = ['time', 'reports', 'replica', 'terraform', 'scale', 'routing', 'imports'];
 
 export const TARGETS: Target[] = [
   ratioTarget(

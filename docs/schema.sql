@@ -258,6 +258,17 @@ CREATE FUNCTION public.allocations_track_history() RETURNS trigger
         RETURN NULL;
       END $$;
 
+CREATE FUNCTION public.allocations_track_history_inserted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        INSERT INTO allocation_history (allocation_id, lease_id, region_id, provider_id, prefix, valid)
+        SELECT id, lease_id, region_id, provider_id, prefix, daterange(effective_date, (released_at AT TIME ZONE 'UTC')::date)
+          FROM inserted
+         WHERE released_at IS NULL OR (released_at AT TIME ZONE 'UTC')::date > effective_date;
+        RETURN NULL;
+      END $$;
+
 CREATE FUNCTION public.allocations_within_active_lease() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -306,6 +317,96 @@ CREATE FUNCTION public.events_append_only() RETURNS trigger
         RAISE EXCEPTION 'events is append-only' USING ERRCODE = 'insufficient_privilege';
       END $$;
 
+CREATE FUNCTION public.free_blocks_carve(p_leases uuid[], p_prefixes cidr[], p_only_if_free boolean) RETURNS SETOF integer
+    LANGUAGE plpgsql
+    AS $$
+      DECLARE
+        r record;
+        missing integer[] := '{}';
+        block_leases uuid[] := '{}';
+        blocks cidr[] := '{}';
+        gap_leases uuid[] := '{}';
+        gap_starts bigint[] := '{}';
+        gap_ends bigint[] := '{}';
+        piece_leases uuid[] := '{}';
+        pieces cidr[] := '{}';
+        current_lease uuid;
+        current_block cidr;
+        free_from bigint;
+        block_end bigint;
+        first_address bigint;
+        address bigint;
+        size bigint;
+        len integer;
+      BEGIN
+        FOR r IN
+          SELECT t.n::integer AS n, t.lease_id, t.prefix, f.block
+            FROM unnest(p_leases, p_prefixes) WITH ORDINALITY AS t(lease_id, prefix, n)
+            -- Free blocks are disjoint, so the one holding a prefix is the greatest block not after it.
+            LEFT JOIN LATERAL (SELECT fb.prefix AS block FROM free_blocks fb
+                                WHERE fb.lease_id = t.lease_id AND fb.prefix <= t.prefix
+                                ORDER BY fb.prefix DESC LIMIT 1) f ON f.block >>= t.prefix
+           ORDER BY t.lease_id, f.block, t.prefix
+        LOOP
+          IF r.block IS NULL THEN
+            missing := missing || r.n;
+            CONTINUE;
+          END IF;
+          IF current_block IS NULL OR r.lease_id <> current_lease OR r.block <> current_block THEN
+            IF current_block IS NOT NULL AND free_from <= block_end THEN
+              gap_leases := gap_leases || current_lease;
+              gap_starts := gap_starts || free_from;
+              gap_ends := gap_ends || block_end;
+            END IF;
+            current_lease := r.lease_id;
+            current_block := r.block;
+            block_leases := block_leases || current_lease;
+            blocks := blocks || current_block;
+            free_from := current_block - '0.0.0.0'::inet;
+            block_end := free_from + (1::bigint << (32 - masklen(current_block))) - 1;
+          END IF;
+          first_address := r.prefix - '0.0.0.0'::inet;
+          IF first_address < free_from THEN
+            RAISE EXCEPTION 'free_blocks_carve: % overlaps another prefix of lease %', r.prefix, r.lease_id;
+          END IF;
+          IF free_from < first_address THEN
+            gap_leases := gap_leases || current_lease;
+            gap_starts := gap_starts || free_from;
+            gap_ends := gap_ends || first_address - 1;
+          END IF;
+          free_from := first_address + (1::bigint << (32 - masklen(r.prefix)));
+        END LOOP;
+        IF current_block IS NOT NULL AND free_from <= block_end THEN
+          gap_leases := gap_leases || current_lease;
+          gap_starts := gap_starts || free_from;
+          gap_ends := gap_ends || block_end;
+        END IF;
+        IF p_only_if_free AND cardinality(missing) > 0 THEN
+          RETURN QUERY SELECT m FROM unnest(missing) AS m ORDER BY m;
+          RETURN;
+        END IF;
+        FOR i IN 1 .. cardinality(gap_starts) LOOP
+          address := gap_starts[i];
+          WHILE address <= gap_ends[i] LOOP
+            size := 1;
+            len := 32;
+            WHILE len > 0 AND address % (size * 2) = 0 AND address + size * 2 - 1 <= gap_ends[i] LOOP
+              size := size * 2;
+              len := len - 1;
+            END LOOP;
+            piece_leases := piece_leases || gap_leases[i];
+            pieces := pieces || cidr_of(address, len);
+            address := address + size;
+          END LOOP;
+        END LOOP;
+        DELETE FROM free_blocks fb USING unnest(block_leases, blocks) AS d(lease_id, prefix)
+         WHERE fb.lease_id = d.lease_id AND fb.prefix = d.prefix;
+        DELETE FROM free_blocks fb USING unnest(p_leases, p_prefixes) AS t(lease_id, prefix)
+         WHERE fb.lease_id = t.lease_id
+           AND fb.prefix BETWEEN t.prefix AND set_masklen(broadcast(t.prefix), 32)::cidr AND fb.prefix <<= t.prefix;
+        INSERT INTO free_blocks (lease_id, prefix) SELECT * FROM unnest(piece_leases, pieces);
+      END $$;
+
 CREATE FUNCTION public.free_blocks_claim(p_lease uuid, p_prefix cidr) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
@@ -342,6 +443,10 @@ CREATE FUNCTION public.free_blocks_claim(p_lease uuid, p_prefix cidr) RETURNS bo
     INSERT INTO free_blocks (lease_id, prefix) SELECT p_lease, unnest(pieces);
     RETURN true;
   END $$;
+
+CREATE FUNCTION public.free_blocks_claim_many(p_leases uuid[], p_prefixes cidr[]) RETURNS SETOF integer
+    LANGUAGE sql
+    AS $$ SELECT free_blocks_carve(p_leases, p_prefixes, true) $$;
 
 CREATE FUNCTION public.free_blocks_occupy_elsewhere(p_lease uuid, p_prefix cidr) RETURNS void
     LANGUAGE plpgsql
@@ -420,6 +525,10 @@ CREATE FUNCTION public.free_blocks_subtract(p_lease uuid, p_prefix cidr) RETURNS
         DELETE FROM free_blocks WHERE lease_id = p_lease AND prefix <<= p_prefix;
         PERFORM free_blocks_claim(p_lease, p_prefix);
       END $$;
+
+CREATE FUNCTION public.free_blocks_subtract_many(p_leases uuid[], p_prefixes cidr[]) RETURNS void
+    LANGUAGE sql
+    AS $$ SELECT free_blocks_carve(p_leases, p_prefixes, false) $$;
 
 CREATE FUNCTION public.free_blocks_take(p_lease uuid, p_length integer, p_first_fit boolean) RETURNS cidr
     LANGUAGE plpgsql
@@ -568,7 +677,7 @@ CREATE FUNCTION public.leases_original_terms() RETURNS trigger
     AS $$
       BEGIN
         INSERT INTO lease_amendments (lease_id, effective_date, price_per_ip_monthly, currency, note, created_at)
-        VALUES (NEW.id, NEW.start_date, NEW.price_per_ip_monthly, NEW.currency, 'original terms', NEW.created_at);
+        SELECT id, start_date, price_per_ip_monthly, currency, 'original terms', created_at FROM inserted;
         RETURN NULL;
       END $$;
 
@@ -614,6 +723,18 @@ CREATE FUNCTION public.leases_seed_free_blocks() RETURNS trigger
         FOR taken IN SELECT prefix FROM allocations WHERE occupied AND prefix && NEW.prefix LOOP
           PERFORM free_blocks_subtract(NEW.id, taken.prefix);
         END LOOP;
+        RETURN NULL;
+      END $$;
+
+CREATE FUNCTION public.leases_seed_free_blocks_inserted() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+      BEGIN
+        INSERT INTO free_blocks (lease_id, prefix) SELECT id, prefix FROM inserted;
+        PERFORM free_blocks_subtract_many(array_agg(n.id), array_agg(a.prefix))
+           FROM inserted n
+           CROSS JOIN LATERAL (SELECT a.prefix FROM allocations a WHERE a.prefix && n.prefix AND a.occupied) a
+         HAVING count(*) > 0;
         RETURN NULL;
       END $$;
 
@@ -1372,7 +1493,9 @@ CREATE TRIGGER allocations_geofeed_changed AFTER INSERT OR DELETE OR UPDATE OR T
 
 CREATE TRIGGER allocations_refuse_archived_references BEFORE INSERT OR UPDATE OF region_id, provider_id ON public.allocations FOR EACH ROW EXECUTE FUNCTION public.allocations_refuse_archived_references();
 
-CREATE TRIGGER allocations_track_history AFTER INSERT OR UPDATE OF status ON public.allocations FOR EACH ROW EXECUTE FUNCTION public.allocations_track_history();
+CREATE TRIGGER allocations_track_history AFTER UPDATE OF status ON public.allocations FOR EACH ROW EXECUTE FUNCTION public.allocations_track_history();
+
+CREATE TRIGGER allocations_track_history_inserted AFTER INSERT ON public.allocations REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.allocations_track_history_inserted();
 
 CREATE CONSTRAINT TRIGGER allocations_within_active_lease AFTER INSERT OR UPDATE OF prefix, lease_id, status ON public.allocations NOT DEFERRABLE INITIALLY IMMEDIATE FOR EACH ROW EXECUTE FUNCTION public.allocations_within_active_lease();
 
@@ -1392,13 +1515,15 @@ CREATE TRIGGER leases_cost_stale_write AFTER INSERT OR DELETE ON public.leases F
 
 CREATE TRIGGER leases_geofeed_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.leases FOR EACH STATEMENT EXECUTE FUNCTION public.geofeed_changed();
 
-CREATE TRIGGER leases_original_terms AFTER INSERT ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_original_terms();
+CREATE TRIGGER leases_original_terms AFTER INSERT ON public.leases REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.leases_original_terms();
 
 CREATE TRIGGER leases_period_guard AFTER INSERT OR DELETE OR UPDATE ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_period_guard();
 
 CREATE TRIGGER leases_refuse_archived_lessor BEFORE INSERT OR UPDATE OF lessor_id ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_refuse_archived_lessor();
 
-CREATE TRIGGER leases_seed_free_blocks AFTER INSERT OR UPDATE OF prefix ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_seed_free_blocks();
+CREATE TRIGGER leases_seed_free_blocks AFTER UPDATE OF prefix ON public.leases FOR EACH ROW EXECUTE FUNCTION public.leases_seed_free_blocks();
+
+CREATE TRIGGER leases_seed_free_blocks_inserted AFTER INSERT ON public.leases REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION public.leases_seed_free_blocks_inserted();
 
 CREATE TRIGGER regions_geofeed_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.regions FOR EACH STATEMENT EXECUTE FUNCTION public.geofeed_changed();
 

@@ -18,6 +18,8 @@ import { ApiKeyVersion1774000001000 } from './1774000001000-ApiKeyVersion';
 import { ParallelAllocation1775000000000 } from './1775000000000-ParallelAllocation';
 import { MonthlyCostRollup1775000011000 } from './1775000011000-MonthlyCostRollup';
 import { RoutingReportIndex1775000012000 } from './1775000012000-RoutingReportIndex';
+import { FreeBlocksMany1775000020000 } from './1775000020000-FreeBlocksMany';
+import { StatementInsertTriggers1775000021000 } from './1775000021000-StatementInsertTriggers';
 
 /** Every migration, in order. Listed explicitly so builds, tests and the CLI load the same set. */
 export const MIGRATIONS = [
@@ -41,4 +43,6 @@ export const MIGRATIONS = [
   ParallelAllocation1775000000000,
   MonthlyCostRollup1775000011000,
   RoutingReportIndex1775000012000,
+  FreeBlocksMany1775000020000,
+  StatementInsertTriggers1775000021000,
 ];

@@ -29,6 +29,11 @@ export class HttpClient {
 
   request<T>(method: string, path: string, body?: unknown): Promise<HttpResponse<T>> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return this.send<T>(method, path, payload, 'application/json');
+  }
+
+  /** A request with a body already encoded, e.g. a CSV file as text/csv. */
+  send<T>(method: string, path: string, payload: Buffer | undefined, contentType: string): Promise<HttpResponse<T>> {
     return new Promise((resolve, reject) => {
       const req = http.request(
         {
@@ -40,7 +45,7 @@ export class HttpClient {
           headers: {
             authorization: `Bearer ${this.apiKey}`,
             accept: 'application/json',
-            ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}),
           },
         },
         (res) => {

@@ -120,7 +120,10 @@ export class AuditRepository {
     this.events.countAfterCommit(tx, eventTypes);
   }
 
-  /** Many events of one action and entity type in one statement (bulk imports). */
+  /**
+   * Many audit events of one action and entity type, and the events each change would publish on
+   * its own (record()), in one statement that sends and parses the entries once (bulk imports).
+   */
   async recordMany(
     tx: Queryable,
     action: AuditAction,
@@ -129,32 +132,22 @@ export class AuditRepository {
   ): Promise<void> {
     if (entries.length === 0) return;
     const ctx = requestContext.current();
-    await tx.query(
-      `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id, client_request_id)
-       SELECT $1, $2, $3, $4, (e.value ->> 'id')::uuid, NULL, e.value -> 'after', $5, $7
-         FROM jsonb_array_elements($6::jsonb) WITH ORDINALITY AS e(value, n) ORDER BY e.n`,
-      [
-        ctx?.actor?.keyId ?? null,
-        ctx?.actor?.name ?? ctx?.operator ?? null,
-        action,
-        entityType,
-        ctx?.requestId ?? null,
-        JSON.stringify(entries.map((e) => ({ id: e.entityId, after: e.after }))),
-        ctx?.clientRequestId ?? null,
-      ],
-    );
-    // The same events each change would publish on its own (record()), in one statement.
-    await this.events.appendMany(
+    await this.events.appendForEntries(
       tx,
-      entries.flatMap((e) =>
-        eventTypesFor(entityType, action, e.after).map((type) => ({
-          type,
+      entityType,
+      entries.map((e) => ({ entityId: e.entityId, data: e.after, types: eventTypesFor(entityType, action, e.after) })),
+      {
+        sql: `INSERT INTO audit_events (actor_key_id, actor_name, action, entity_type, entity_id, before, after, request_id, client_request_id)
+              SELECT $1, $2, $3, $4, (value ->> 'entityId')::uuid, NULL, value -> 'data', $5, $6 FROM entries ORDER BY n`,
+        params: [
+          ctx?.actor?.keyId ?? null,
+          ctx?.actor?.name ?? ctx?.operator ?? null,
+          action,
           entityType,
-          entityId: e.entityId,
-          data: e.after,
-          previous: null,
-        })),
-      ),
+          ctx?.requestId ?? null,
+          ctx?.clientRequestId ?? null,
+        ],
+      },
     );
   }
 

@@ -93,42 +93,48 @@ export class EventsRepository {
   }
 
   /**
-   * Many events in one statement, in the given order (bulk imports): the same rows and deliveries
-   * as append() once per event, without one round trip per row.
+   * The events of many changes to one entity type, in one statement: each entry publishes its
+   * `types` in order, entries in the given order (the same rows and deliveries as append() once per event). The
+   * entries are sent and parsed once, as the CTE `entries(value, n)` with value = { entityId, data },
+   * which `alongside` (the audit rows) may read too; its $n are numbered from 1 like its params.
    */
-  async appendMany(tx: Queryable, events: readonly NewEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  async appendForEntries(
+    tx: Queryable,
+    entityType: string,
+    entries: readonly { entityId: string; data: unknown; types: readonly string[] }[],
+    alongside: { sql: string; params: unknown[] },
+  ): Promise<void> {
+    if (entries.length === 0) return;
     const ctx = requestContext.current();
+    const params: unknown[] = [
+      // An undefined data drops the key: the audit row reads SQL NULL, the event JSON null.
+      JSON.stringify(entries.map((e) => ({ entityId: e.entityId, data: e.data, types: e.types }))),
+      entityType,
+      ctx?.actor?.keyId ?? null,
+      ctx?.actor?.name ?? ctx?.operator ?? null,
+      ctx?.requestId ?? null,
+      ctx?.clientRequestId ?? null,
+    ];
+    const offset = params.length;
+    const also = alongside.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    params.push(...alongside.params);
     await tx.query(
-      `WITH given AS (
+      `WITH entries AS (
          SELECT e.value, e.n FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(value, n)
+       ), alongside AS (${also}
        ), event AS (
          INSERT INTO events (type, entity_type, entity_id, actor_key_id, actor_name, request_id, client_request_id, data, previous)
-         SELECT value ->> 'type', value ->> 'entityType', (value ->> 'entityId')::uuid, $2, $3, $4, $5,
-                value -> 'data', value -> 'previous'
-           FROM given ORDER BY n
+         SELECT t.type, $2, (value ->> 'entityId')::uuid, $3, $4, $5, $6, coalesce(value -> 'data', 'null'), 'null'
+           FROM entries CROSS JOIN LATERAL jsonb_array_elements_text(value -> 'types') WITH ORDINALITY AS t(type, k)
+          ORDER BY n, k
          RETURNING id, type
        )
        INSERT INTO webhook_deliveries (webhook_id, event_id)
        SELECT w.id, event.id FROM event JOIN webhooks w ON w.active AND webhook_wants(w.event_types, event.type)`,
-      [
-        JSON.stringify(
-          events.map((e) => ({
-            type: e.type,
-            entityType: e.entityType,
-            entityId: e.entityId,
-            data: e.data ?? null,
-            previous: e.previous ?? null,
-          })),
-        ),
-        ctx?.actor?.keyId ?? null,
-        ctx?.actor?.name ?? ctx?.operator ?? null,
-        ctx?.requestId ?? null,
-        ctx?.clientRequestId ?? null,
-      ],
+      params,
     );
     afterCommit(tx, () => {
-      for (const e of events) eventsWritten.inc({ type: e.type });
+      for (const e of entries) for (const type of e.types) eventsWritten.inc({ type });
     });
   }
 

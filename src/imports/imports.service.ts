@@ -127,6 +127,7 @@ export class ImportsService {
       const problems = [...errors];
       if (rows.length) {
         await this.imports.stageAllocations(tx, rows);
+        await this.imports.lockLeasesAndReclaimHolds(tx);
         problems.push(...(await this.imports.allocationProblems(tx)));
       }
       if (problems.length) throw rowErrors(problems);

@@ -283,6 +283,63 @@ describe('bulk import and export', () => {
     }
   });
 
+  describe('shared space: every lease overlapping an imported block keeps free = its prefix minus occupied space', () => {
+    /** The free list straight from the table (GET /free would reclaim expired holds itself). */
+    const freeList = async (leaseId: string) =>
+      (
+        await t.pool.query(
+          `SELECT prefix::text AS prefix FROM free_blocks WHERE lease_id = $1 ORDER BY free_blocks.prefix`,
+          [leaseId],
+        )
+      ).rows.map((r) => r.prefix as string);
+    /** The current lease ends in 2099; the next lease of the same prefix starts the day after. */
+    const currentAndNext = async (prefix: string) => ({
+      current: await createLease(t, w, prefix, { endDate: '2099-12-31' }),
+      next: await createLease(t, w, prefix, { startDate: '2100-01-01' }),
+    });
+    const allocationCsv = (prefix: string, name: string) =>
+      `prefix,region,provider,name\n${prefix},${regionCode},${providerCode},${name}\n`;
+
+    it('an imported block is taken out of the later lease of the same prefix too, as POST /allocations does', async () => {
+      const { current, next } = await currentAndNext('185.238.0.0/24');
+      await importCsv('allocations', allocationCsv('185.238.0.0/26', 'shared-import')).expect(201);
+      const expected = ['185.238.0.64/26', '185.238.0.128/25'];
+      expect(await freeList(current)).toEqual(expected);
+      expect(await freeList(next)).toEqual(expected);
+    });
+
+    it('an expired hold is reclaimed for every overlapping lease (free_blocks_reclaim_holds), not only the imported one', async () => {
+      const { current, next } = await currentAndNext('185.239.0.0/24');
+      const held = await t.http
+        .post('/api/v1/allocations')
+        .set(bearer())
+        .send({ leaseId: current, prefix: '185.239.0.0/26', regionId: w.regionId, providerId: w.providerId })
+        .expect(201);
+      expect(await freeList(next)).toEqual(['185.239.0.64/26', '185.239.0.128/25']);
+      // Released with a hold that ended yesterday: it stands for the hold running out.
+      await t.pool.query(`SELECT allocation_release($1, interval '-1 day')`, [held.body.id]);
+      await importCsv('allocations', allocationCsv('185.239.0.128/26', 'after-hold')).expect(201);
+      const expected = ['185.239.0.0/25', '185.239.0.192/26'];
+      expect(await freeList(current)).toEqual(expected);
+      expect(await freeList(next)).toEqual(expected);
+      const occupied = await t.pool.query(`SELECT occupied FROM allocations WHERE id = $1`, [held.body.id]);
+      expect(occupied.rows[0].occupied).toBe(false);
+    });
+
+    it('a row over space whose hold ran out is imported, as POST /allocations would place it', async () => {
+      const { current: previous } = await currentAndNext('185.240.0.0/24');
+      const held = await t.http
+        .post('/api/v1/allocations')
+        .set(bearer())
+        .send({ leaseId: previous, prefix: '185.240.0.0/25', regionId: w.regionId, providerId: w.providerId })
+        .expect(201);
+      await t.pool.query(`SELECT allocation_release($1, interval '-1 day')`, [held.body.id]);
+      const res = await importCsv('allocations', allocationCsv('185.240.0.0/26', 'over-expired-hold')).expect(201);
+      expect(res.body.created).toBe(1);
+      expect(await freeList(previous)).toEqual(['185.240.0.64/26', '185.240.0.128/25']);
+    });
+  });
+
   it('imports 10,000 allocations in one request (set-based SQL), and 10,000 leases', async () => {
     const leaseId = await createLease(t, w, '44.128.0.0/16');
     const lines = ['prefix,region,provider,name'];

@@ -108,6 +108,16 @@ describe('events for listed space and for bulk imports', () => {
       `SELECT count(*)::int AS n FROM audit_events WHERE client_request_id = 'import-42'`,
     );
     expect(audited.rows[0].n).toBe(3);
+    // The audit rows carry the same views as the events, written by the same statement.
+    const trail = await t.pool.query(
+      `SELECT entity_type, after ->> 'prefix' AS prefix, before IS NULL AS no_before, request_id IS NOT NULL AS has_request
+         FROM audit_events WHERE client_request_id = 'import-42' ORDER BY seq`,
+    );
+    expect(trail.rows).toEqual([
+      { entity_type: 'lessor', prefix: null, no_before: true, has_request: true },
+      { entity_type: 'lease', prefix: '185.240.14.0/24', no_before: true, has_request: true },
+      { entity_type: 'lease', prefix: '185.242.0.0/24', no_before: true, has_request: true },
+    ]);
   });
 
   it('a refused import publishes nothing', async () => {
