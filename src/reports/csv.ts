@@ -39,9 +39,20 @@ export function* csvChunks<Row extends object>(
 ): Generator<string> {
   yield stringify([[...columns]], CSV_OPTIONS);
   for (let start = 0; start < rows.length; start += rowsPerChunk) {
-    const records = rows
-      .slice(start, start + rowsPerChunk)
-      .map((row) => columns.map((column) => neutraliseCell(row[column])));
-    yield stringify(records, CSV_OPTIONS);
+    let chunk = '';
+    for (const row of rows.slice(start, start + rowsPerChunk)) {
+      const cells = columns.map((column) => neutraliseCell(row[column]));
+      chunk += cells.every((cell) => PLAIN_CELL.test(cell))
+        ? `${cells.join(',')}\r\n`
+        : stringify([cells], CSV_OPTIONS);
+    }
+    yield chunk;
   }
 }
+
+/**
+ * A cell csv-stringify writes as it is (nothing to quote or escape) and neutraliseCell leaves
+ * alone: ids, prefixes, currency codes, amounts. A row of such cells is joined by hand, which is
+ * what csv-stringify would write; at 100k rows by lease that is most of the CSV's cost saved.
+ */
+const PLAIN_CELL = /^[\w./:-]*$/;
