@@ -705,14 +705,27 @@ export class ReportsRepository {
          SELECT s.*, lag(s.next) OVER (PARTITION BY s.lease_id, s.currency ORDER BY s.first) AS previous_next
            FROM segments s
        ),
+       shapes AS (
+         -- Segments clipped to the window and summed by what the months can tell apart (their
+         -- days there, and whether the same lease and currency had a segment just before): most
+         -- share the whole window, so a few thousand shapes stand for 100k leases.
+         SELECT o.currency, greatest(o.first, $1::date) AS first, least(o.next, w.next) AS next,
+                CASE WHEN o.previous_next IS NULL OR o.previous_next <= $1::date THEN '-infinity'::date
+                     ELSE least(o.previous_next, w.next) END AS previous_next,
+                count(*) AS segments, sum(o.size) AS size, sum(o.price * o.size) AS price_size
+           FROM ordered o
+          CROSS JOIN (SELECT max(next) AS next FROM months) w
+          GROUP BY 1, 2, 3, 4
+       ),
        per_month AS (
-         SELECT m.first, o.currency,
-                count(*) FILTER (WHERE o.previous_next IS NULL OR o.previous_next <= m.first) AS leases,
-                sum(o.size * (least(o.next, m.next) - greatest(o.first, m.first))) AS address_days,
-                sum(o.price * o.size * (least(o.next, m.next) - greatest(o.first, m.first))) AS cost_num
+         -- Exact: numeric products and sums never round, so the days may multiply the shape's sums.
+         SELECT m.first, s.currency,
+                sum(s.segments) FILTER (WHERE s.previous_next <= m.first) AS leases,
+                sum(s.size * (least(s.next, m.next) - greatest(s.first, m.first))) AS address_days,
+                sum(s.price_size * (least(s.next, m.next) - greatest(s.first, m.first))) AS cost_num
            FROM months m
-           JOIN ordered o ON o.first < m.next AND o.next > m.first
-          GROUP BY m.first, o.currency
+           JOIN shapes s ON s.first < m.next AND s.next > m.first
+          GROUP BY m.first, s.currency
        ),
        currencies AS (SELECT DISTINCT currency FROM per_month)
        SELECT to_char(m.first, 'YYYY-MM') AS month, c.currency, coalesce(p.leases, 0)::int AS leases,
