@@ -40,12 +40,20 @@ export function* csvChunks<Row extends object>(
   yield stringify([[...columns]], CSV_OPTIONS);
   for (let start = 0; start < rows.length; start += rowsPerChunk) {
     let chunk = '';
+    // Rows with a cell to quote or neutralise go through csv-stringify together (one call per run
+    // of them, as one call per chunk before), so a report of such rows pays no per-row call.
+    let pending: string[][] = [];
     for (const row of rows.slice(start, start + rowsPerChunk)) {
       const cells = columns.map((column) => neutraliseCell(row[column]));
-      chunk += cells.every((cell) => PLAIN_CELL.test(cell))
-        ? `${cells.join(',')}\r\n`
-        : stringify([cells], CSV_OPTIONS);
+      if (!cells.every((cell) => PLAIN_CELL.test(cell))) {
+        pending.push(cells);
+        continue;
+      }
+      if (pending.length) chunk += stringify(pending, CSV_OPTIONS);
+      pending = [];
+      chunk += `${cells.join(',')}\r\n`;
     }
+    if (pending.length) chunk += stringify(pending, CSV_OPTIONS);
     yield chunk;
   }
 }
