@@ -51,6 +51,12 @@ export class ReportsController {
   @ApiProblems(422)
   async monthlyCost(@Query() query: MonthlyCostQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const format = negotiateFormat(req, query.format);
+    if (format === 'json' && !query.reportingCurrency) {
+      // Written as JSON text by the service (rows built in PostgreSQL); the same bytes Nest would send.
+      res.setHeader('Vary', 'Accept');
+      res.type('application/json');
+      return this.reports.monthlyCostJson(query);
+    }
     const ownCurrency = await this.reports.monthlyCost(query);
     const report = query.reportingCurrency
       ? await this.reportingCurrency.monthlyCost(ownCurrency, query.reportingCurrency)

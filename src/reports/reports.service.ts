@@ -4,6 +4,7 @@ import { ValidationFailed } from '../errors/domain-errors';
 import {
   ForecastReportDto,
   MonthlyCostReportDto,
+  MonthlyCostRowDto,
   RenewalsReportDto,
   StrandedReportDto,
   UtilizationReportDto,
@@ -31,6 +32,25 @@ function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + days);
   return d.toISOString().slice(0, 10);
+}
+
+/** The monthly-cost report without its rows, its fields in the order the JSON answer lists them. */
+function monthlyCostHeading(month: string, groupBy: CostGroup, closed: boolean): Omit<MonthlyCostReportDto, 'rows'> {
+  return { month, groupBy, daysInMonth: daysInMonth(month), closed };
+}
+
+function toMonthlyCostRowDto(r: MonthlyCostRow): MonthlyCostRowDto {
+  return {
+    key: r.key,
+    label: r.label,
+    currency: r.currency,
+    addresses: r.addresses,
+    cost: r.cost,
+    allocatedAddresses: r.allocated_addresses,
+    allocatedCost: r.allocated_cost,
+    idleAddresses: r.idle_addresses,
+    idleCost: r.idle_cost,
+  };
 }
 
 /** Reports map SQL aggregates to rows; the arithmetic is all in ReportsRepository. */
@@ -114,23 +134,24 @@ export class ReportsService implements OnModuleInit, OnModuleDestroy {
   async monthlyCost(query: MonthlyCostQuery): Promise<MonthlyCostReportDto> {
     const groupBy = query.groupBy ?? 'lessor';
     const { closed, rows } = await this.monthlyCostRows(query.month, groupBy);
-    return {
-      month: query.month,
-      groupBy,
-      daysInMonth: daysInMonth(query.month),
-      closed,
-      rows: rows.map((r) => ({
-        key: r.key,
-        label: r.label,
-        currency: r.currency,
-        addresses: r.addresses,
-        cost: r.cost,
-        allocatedAddresses: r.allocated_addresses,
-        allocatedCost: r.allocated_cost,
-        idleAddresses: r.idle_addresses,
-        idleCost: r.idle_cost,
-      })),
-    };
+    return { ...monthlyCostHeading(query.month, groupBy, closed), rows: rows.map(toMonthlyCostRowDto) };
+  }
+
+  /**
+   * The monthly-cost report as the JSON text JSON.stringify gives monthlyCost's answer, byte for
+   * byte. An open month's rows are written as JSON by PostgreSQL: at 100k rows (by lease), parsing
+   * them into objects and serialising them again took longer than the query (docs/benchmarks.md).
+   */
+  async monthlyCostJson(query: MonthlyCostQuery): Promise<string> {
+    const groupBy = query.groupBy ?? 'lessor';
+    const monthStart = `${query.month}-01`;
+    const frozen = await this.reports.frozenMonthlyCost(this.reads, monthStart, groupBy);
+    const heading = monthlyCostHeading(query.month, groupBy, frozen.closed);
+    if (frozen.closed && frozen.rows) return JSON.stringify({ ...heading, rows: frozen.rows.map(toMonthlyCostRowDto) });
+    const rows = (await this.prepareRollup(monthStart))
+      ? await this.reports.monthlyCostRolledUpJson(this.reads, monthStart, groupBy)
+      : await this.reports.monthlyCostJson(this.reads, monthStart, groupBy);
+    return `${JSON.stringify(heading).slice(0, -1)},"rows":[${rows}]}`;
   }
 
   async stranded(): Promise<StrandedReportDto> {

@@ -1,3 +1,4 @@
+import { ReportsService } from '../../src/reports/reports.service';
 import { bearer, startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -518,6 +519,37 @@ describe('reports: monthly cost', () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED' });
     expect(res.body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it('answers JSON text byte for byte as JSON.stringify of the report (rows written by PostgreSQL), names escaped alike', async () => {
+    // Names a JSON writer must escape (quote, backslash, control characters) or must not (non-ASCII,
+    // U+2028); the control characters are written straight into the table.
+    const named = await lessor('Quote " back \\ slash é 😀 \u2028 ok');
+    await t.pool.query(
+      `UPDATE lessors SET name = name || E' tab\\t nl\\n cr\\r bell\\x07 us\\x1f del\\x7f' WHERE id = $1`,
+      [named],
+    );
+    await lease({ prefix: '5.1.200.0/24', lessorId: named, startDate: '2026-03-01', currency: 'SEK' });
+    // More than one row, in two currencies, whichever tests ran before.
+    await lease({ prefix: '5.1.201.0/24', lessorId: await lessor('Plain'), startDate: '2026-03-15', currency: 'SEK' });
+    await lease({ prefix: '5.1.202.0/24', lessorId: named, startDate: '2026-03-01', currency: 'NZD' });
+    const service = t.app.get(ReportsService);
+    for (const groupBy of ['lessor', 'lease', 'provider', 'region'] as const) {
+      for (const month of ['2026-03', '2026-04']) {
+        const res = await t.http
+          .get('/api/v1/reports/monthly-cost')
+          .query({ month, groupBy })
+          .set(bearer())
+          .expect(200);
+        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(res.text).toBe(JSON.stringify(await service.monthlyCost({ month, groupBy })));
+      }
+    }
+    const byLessor = JSON.parse(JSON.stringify(await service.monthlyCost({ month: '2026-04', groupBy: 'lessor' })));
+    // The row is there, and its name holds every character above.
+    expect(
+      byLessor.rows.some((r: { label: string }) => r.label.endsWith(' tab\t nl\n cr\r bell\x07 us\x1f del\x7f')),
+    ).toBe(true);
   });
 
   it('is for finance and admin only', async () => {
