@@ -90,7 +90,6 @@ export class Writes {
     return claim && !claim.claimed ? this.transaction(change) : this.db.autocommit(change);
   }
 
-
   /** Locks the row, checks the expected version, then lets `change` act; `change` returns the new row. */
   mutate<Row extends VersionedRow, View>(
     spec: EntitySpec<Row, View>,
