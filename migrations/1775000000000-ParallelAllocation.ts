@@ -46,21 +46,31 @@ const CREATE = `
   DECLARE
     view jsonb;
   BEGIN
-    SELECT p.outcome, p.lease_prefix, p.placed INTO outcome, lease_prefix, placed
-      FROM allocation_place(p_lease, p_length, p_first_fit, p_prefix) p;
-    IF outcome <> 'placed' THEN RETURN NEXT; RETURN; END IF;
-
-    IF p_effective IS NOT NULL THEN
-      IF p_effective > current_date THEN outcome := 'future'; RETURN NEXT; RETURN; END IF;
-      PERFORM period_assert_open(p_effective, 'An allocation effective ' || to_char(p_effective, 'YYYY-MM-DD'));
-      SELECT to_char(l.start_date, 'YYYY-MM-DD') INTO lease_start FROM leases l
-       WHERE l.id = p_lease AND p_effective < l.start_date;
-      IF FOUND THEN outcome := 'before-lease-start'; RETURN NEXT; RETURN; END IF;
-      IF EXISTS (SELECT 1 FROM allocation_history h
-                  WHERE h.prefix && placed::cidr AND h.valid && daterange(p_effective, NULL)) THEN
-        outcome := 'held'; RETURN NEXT; RETURN;
+    -- A refusal leaves nothing behind (expired holds reclaimed, a block split or taken), also when the
+    -- caller runs this statement with no transaction around it: the block's changes are undone.
+    BEGIN
+      SELECT p.outcome, p.lease_prefix, p.placed INTO outcome, lease_prefix, placed
+        FROM allocation_place(p_lease, p_length, p_first_fit, p_prefix) p;
+      IF outcome = 'placed' AND p_effective IS NOT NULL THEN
+        IF p_effective > current_date THEN
+          outcome := 'future';
+        ELSE
+          PERFORM period_assert_open(p_effective, 'An allocation effective ' || to_char(p_effective, 'YYYY-MM-DD'));
+          SELECT to_char(l.start_date, 'YYYY-MM-DD') INTO lease_start FROM leases l
+           WHERE l.id = p_lease AND p_effective < l.start_date;
+          IF FOUND THEN
+            outcome := 'before-lease-start';
+          ELSIF EXISTS (SELECT 1 FROM allocation_history h
+                         WHERE h.prefix && placed::cidr AND h.valid && daterange(p_effective, NULL)) THEN
+            outcome := 'held';
+          END IF;
+        END IF;
       END IF;
-    END IF;
+      IF outcome <> 'placed' THEN RAISE EXCEPTION USING ERRCODE = 'IPR00'; END IF;
+    EXCEPTION WHEN SQLSTATE 'IPR00' THEN
+      RETURN NEXT;
+      RETURN;
+    END;
 
     INSERT INTO allocations (lease_id, prefix, region_id, provider_id, requested_prefix_length, strategy, name,
                              origin_asn, description, tags, effective_date)

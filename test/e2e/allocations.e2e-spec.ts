@@ -292,6 +292,22 @@ describe('allocations', () => {
     expect(res.body).toMatchObject({ leaseId, prefix: '91.204.0.2/32' });
   });
 
+  it('a refused create leaves the free list as it was, also with no transaction around it (no Idempotency-Key)', async () => {
+    const leaseId = await createLease(t, w, '91.207.0.0/24');
+    const freeList = async () =>
+      (
+        await t.pool.query(`SELECT prefix::text FROM free_blocks WHERE lease_id = $1 ORDER BY prefix`, [leaseId])
+      ).rows.map((r) => r.prefix as string);
+    const before = await freeList();
+    // Placed first (the /24 split down to a /28), then refused: the effective date precedes the lease.
+    const refused = await allocate({ leaseId, prefixLength: 28, effectiveDate: '2024-06-01' }).expect(400);
+    expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'effectiveDate' })]);
+    await allocate({ leaseId, prefix: '91.207.0.64/26', effectiveDate: '2024-06-01' }).expect(400);
+    expect(await freeList()).toEqual(before);
+    const kept = await t.pool.query(`SELECT count(*)::int AS n FROM allocations WHERE lease_id = $1`, [leaseId]);
+    expect(kept.rows[0].n).toBe(0);
+  });
+
   it('a create is one statement: allocation_create writes row, audit and event; without an Idempotency-Key no BEGIN or COMMIT either (issue 15)', async () => {
     const leaseId = await createLease(t, w, '91.206.0.0/24');
     // Every statement the service sends while a request runs, in order, whatever the connection.
