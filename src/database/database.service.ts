@@ -80,11 +80,24 @@ export class Database implements Queryable {
    */
   async autocommit<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
+      // One connection for fn, with no transaction on it. Like transaction(), keep a listener on the
+      // connection while it is ours: when the database ends it, pg may emit a second 'error' after
+      // TypeORM has dropped its own listener, and an 'error' nobody listens to ends the process.
+      const runner = this.dataSource.createQueryRunner();
+      let connectionError: unknown;
+      const onConnectionError = (error: unknown) => (connectionError ??= error);
+      let connection: EventEmitter | undefined;
       try {
-        return await fn(this);
-      } catch (error) {
+        connection = (await runner.connect()) as EventEmitter;
+        connection.on('error', onConnectionError);
+        return await fn(runner);
+      } catch (caught) {
+        const error = isReleasedQueryRunner(caught) ? (connectionError ?? new Unavailable()) : caught;
         if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      } finally {
+        await runner.release();
+        connection?.off('error', onConnectionError);
       }
     }
   }
