@@ -59,6 +59,14 @@ export async function dropTestDatabase(url: string): Promise<void> {
   const admin = new Client({ connectionString: adminUrl });
   await admin.connect();
   try {
+    // pg's Pool.end() resolves before its connections' backends have gone: FORCE would end them
+    // with 57P01, which pg then emits as an 'error' on a pool the test has already ended (and
+    // without a listener, crashes the file). Give them a moment to leave first.
+    for (let waited = 0; waited < 2_000; waited += 25) {
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1`, [name]);
+      if (rows[0].n === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   } finally {
     await admin.end();
