@@ -1,6 +1,7 @@
 import { types } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
+import { ListenedClient } from './listened-client';
 import { grantServingRole } from './serving-role';
 
 // Calendar dates stay 'YYYY-MM-DD' strings: the pg default turns them into local-time Date objects.
@@ -20,6 +21,7 @@ export function dataSourceOptions(url: string, poolSize = 20): DataSourceOptions
     logging: false,
     applicationName: 'iplease',
     extra: {
+      Client: ListenedClient,
       max: poolSize,
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 30_000,

@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/config';
 import { metricsRegistry } from '../health/metrics';
 import { Database, Queryable } from './database.service';
 import { isConnectionError, pgError, SERIALIZATION_FAILURE } from './pg-errors';
+import { ListenedClient } from './listened-client';
 
 /** How long a read waits for the replica to replay up to the request's position before using the primary. */
 const MAX_REPLAY_WAIT_MS = 50;
@@ -47,6 +48,7 @@ export class ReadDatabase implements Queryable, OnModuleDestroy {
     if (!config.databaseReplicaUrl) return;
     this.pool = new Pool({
       connectionString: config.databaseReplicaUrl,
+      Client: ListenedClient,
       max: config.dbPoolSize,
       connectionTimeoutMillis: 1_000,
       idleTimeoutMillis: 30_000,

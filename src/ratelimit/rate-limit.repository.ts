@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Pool } from 'pg';
 import { Database } from '../database/database.service';
+import { ListenedClient } from '../database/listened-client';
 
 export interface Hit {
   /** Hits in the bucket's current window, this one included. */
@@ -56,6 +57,7 @@ export class RateLimitRepository implements OnModuleDestroy {
       const options = this.db.dataSource.options as { url?: string };
       this.pool = new Pool({
         connectionString: options.url,
+        Client: ListenedClient,
         max: 4,
         connectionTimeoutMillis: 1_000,
         idleTimeoutMillis: 30_000,

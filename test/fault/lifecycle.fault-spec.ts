@@ -214,7 +214,13 @@ describe('readiness tells the truth (issue 10, item 3)', () => {
     await impostor.start();
     try {
       expect(impostor.port).toBe(postgresPort);
-      for (let i = 0; i < 3; i++) expect(await ready(port)).toBe(503);
+      for (let i = 0; i < 3; i++) {
+        // Up, and saying it is not ready. It once died here instead (an unlistened pg 'error'), so say what it printed.
+        const status = await ready(port).catch((error: Error) => {
+          throw new Error(`the service is gone (${error.message}); it printed:\n${proc.output()}`);
+        });
+        expect(status).toBe(503);
+      }
     } finally {
       await impostor.destroy();
     }
