@@ -76,7 +76,9 @@ export class CreateAllocationDto {
     enum: STRATEGIES,
     default: 'best-fit',
     description:
-      'best-fit: the smallest free block that fits, lowest address first. first-fit: the lowest-addressed block that fits.',
+      'best-fit: the smallest free block that fits, lowest address first. first-fit: the lowest-addressed block that fits. ' +
+      'Requests into one lease run in parallel: each takes the best block no other request is taking at that moment, so a burst of ' +
+      'concurrent small allocations may split more large blocks than the same requests one at a time (take large blocks first where whole ones matter).',
   })
   @IsOptionalNotNull()
   @IsIn(STRATEGIES, { message: 'strategy must be best-fit or first-fit' })
