@@ -62,7 +62,7 @@ export class ApiKeyGuard implements CanActivate {
       ctx.primaryWalPosition = key.wal_position;
     }
     (req as Request & { actor?: typeof actor }).actor = actor;
-    this.keys.touch(this.db, key.id);
+    if (key.touch_due) this.keys.touch(this.db, key.id);
 
     const allowed = this.reflector.getAllAndOverride<Role[]>(ALLOWED_ROLES, targets) ?? [];
     if (!allowed.includes(key.role)) {

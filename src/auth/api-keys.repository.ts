@@ -13,10 +13,15 @@ export interface ApiKeyRow extends VersionedRow {
   last_used_at: Date | null;
 }
 
-/** A live key as authentication finds it, with the primary's WAL position at that moment (read-your-writes on replicas). */
-export type ActiveApiKey = ApiKeyRow & { wal_position: string };
+/**
+ * A live key as authentication finds it, with the primary's WAL position at that moment
+ * (read-your-writes on replicas) and whether its last use is due to be recorded (see touch).
+ */
+export type ActiveApiKey = ApiKeyRow & { wal_position: string; touch_due: boolean };
 
 const BOOTSTRAP_LOCK_ID = 7_433_002;
+/** A key's last use is recorded when it has none or it is over a minute old (database time). */
+const TOUCH_DUE = `(last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`;
 
 @Injectable()
 export class ApiKeysRepository extends TableRepository<ApiKeyRow> {
@@ -27,7 +32,8 @@ export class ApiKeysRepository extends TableRepository<ApiKeyRow> {
   async findActiveByHash(q: Queryable, hash: Buffer): Promise<ActiveApiKey | undefined> {
     // The primary's WAL position comes along for free: reads routed to a replica wait for it (ReadDatabase).
     const rows = await q.query<ActiveApiKey[]>(
-      `SELECT *, pg_current_wal_lsn()::text AS wal_position FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
+      `SELECT *, pg_current_wal_lsn()::text AS wal_position, ${TOUCH_DUE} AS touch_due
+         FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL`,
       [hash],
     );
     return rows[0];
@@ -80,12 +86,14 @@ export class ApiKeysRepository extends TableRepository<ApiKeyRow> {
     return rows.length > 0;
   }
 
+  /**
+   * Records a key's use, best effort and at most once a minute per key: a busy key must not turn
+   * every read into a write. Call it only when the lookup said `touch_due`: the condition is
+   * repeated here for instances racing each other, but a request whose key was recorded within the
+   * minute sends nothing (one query per request saved, a third of what a next-free sends).
+   */
   touch(q: Queryable, id: string): void {
-    // Best effort, at most once a minute per key: a busy key must not turn every read into a write.
-    q.query(
-      `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-      [id],
-    ).catch(() => undefined);
+    q.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND ${TOUCH_DUE}`, [id]).catch(() => undefined);
   }
 
   // --- Key administration (API and CLI) ---

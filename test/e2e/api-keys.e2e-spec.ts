@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { Client } from 'pg';
 import { ADMIN_KEY, bearer, startTestApp, TestApp } from '../support/test-app';
 import { runCli } from '../../src/cli/cli';
 import { openCliDatabase, runningEmbeddedPostgresUrl } from '../../src/cli/database';
@@ -114,6 +115,46 @@ describe('API keys', () => {
     expect((await t.http.delete('/api/v1/api-keys/not-a-uuid').set(bearer()).expect(400)).body.code).toBe(
       'VALIDATION_FAILED',
     );
+  });
+
+  it('records lastUsedAt at most once a minute, and a request within that minute sends no write at all', async () => {
+    const { body: created } = await t.http
+      .post('/api/v1/api-keys')
+      .set(bearer())
+      .send({ name: 'busy-pipeline', role: 'viewer' })
+      .expect(201);
+    // Every statement the service sends, whatever the connection; the key's own writes are what matter here.
+    const sent: string[] = [];
+    const query = Client.prototype.query;
+    const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
+      const first = args[0] as string | { text?: string };
+      sent.push(typeof first === 'string' ? first : (first?.text ?? ''));
+      return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
+    });
+    const lastUsedWrites = () =>
+      sent.filter((s) => s.startsWith('UPDATE api_keys SET last_used_at = now() WHERE')).length;
+    const lastUsedAt = async () =>
+      (await t.pool.query(`SELECT last_used_at FROM api_keys WHERE id = $1`, [created.id])).rows[0]
+        .last_used_at as Date | null;
+    try {
+      // Never used: the first request records it.
+      await t.http.get('/api/v1/lessors').set(bearer(created.key)).expect(200);
+      expect(lastUsedWrites()).toBe(1);
+      await waitFor(async () => (await lastUsedAt()) !== null);
+
+      // Used within the minute: ten more requests send no write at all (before, each sent one that matched no row).
+      for (let i = 0; i < 10; i++) await t.http.get('/api/v1/lessors').set(bearer(created.key)).expect(200);
+      expect(lastUsedWrites()).toBe(1);
+
+      // Last used over a minute ago: the next request writes again.
+      await t.pool.query(`UPDATE api_keys SET last_used_at = now() - interval '2 minutes' WHERE id = $1`, [created.id]);
+      const stale = await lastUsedAt();
+      await t.http.get('/api/v1/lessors').set(bearer(created.key)).expect(200);
+      expect(lastUsedWrites()).toBe(2);
+      await waitFor(async () => ((await lastUsedAt()) as Date).getTime() > (stale as Date).getTime());
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('revokes at once: the next request with the key is 401, and the key is listed as revoked', async () => {
@@ -401,3 +442,12 @@ describe('CLI: api-key', () => {
     }
   });
 });
+
+/** The last-used write is sent without waiting for it (best effort): poll for its effect. */
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
