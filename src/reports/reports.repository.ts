@@ -74,6 +74,14 @@ const SEGMENT_PERIODS_SQL = `segments s
                  WHERE h.lease_id = s.lease_id AND h.valid && daterange(s.first, s.next)
                 OFFSET 0) h`;
 
+/** The column of SEGMENT_PERIODS_SQL's rows that each grouping sums by. */
+const SEGMENT_PERIOD_GROUP: Record<CostGroup, string> = {
+  provider: 'h.provider_id',
+  region: 'h.region_id',
+  lessor: 's.lessor_id',
+  lease: 's.lease_id',
+};
+
 /** Leases are rolled up in this many buckets (monthly_cost_bucket). */
 const ROLLUP_BUCKETS = 1024;
 /** A month is rolled up in this many statements. */
@@ -317,12 +325,7 @@ export class ReportsRepository {
   }
 
   private monthlyCostSql(groupBy: CostGroup): CostSql {
-    const allocationGroup = {
-      provider: 'h.provider_id',
-      region: 'h.region_id',
-      lessor: 's.lessor_id',
-      lease: 's.lease_id',
-    }[groupBy];
+    const allocationGroup = SEGMENT_PERIOD_GROUP[groupBy];
     const rows = costRowsSql(groupBy, '');
     return {
       with: `WITH ${MONTH_SEGMENTS_SQL},
@@ -357,12 +360,7 @@ export class ReportsRepository {
   }
 
   private monthlyCostRolledUpSql(groupBy: CostGroup): CostSql {
-    const allocationGroup = {
-      provider: 'h.provider_id',
-      region: 'h.region_id',
-      lessor: 's.lessor_id',
-      lease: 's.lease_id',
-    }[groupBy];
+    const allocationGroup = SEGMENT_PERIOD_GROUP[groupBy];
     const byAllocation = groupBy === 'provider' || groupBy === 'region';
     const leasedKind = groupBy === 'lease' ? 'leased_lease' : 'leased_lessor';
     const liveLeaseGroup = { provider: 'NULL::uuid', region: 'NULL::uuid', lessor: 'lessor_id', lease: 'lease_id' }[
