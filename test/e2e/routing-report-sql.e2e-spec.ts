@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { toCsv } from '../../src/reports/csv';
 import { ROUTING_COLUMNS, RoutingQuery, RoutingReportDto } from '../../src/routing/dto/routing.dto';
 import { RoutingService } from '../../src/routing/routing.service';
@@ -155,5 +156,91 @@ describe('routing report written by PostgreSQL: the same bytes as the object pat
     ]) {
       await expectSameBytes(query);
     }
+  });
+
+  it('property: random VRPs, BYOIP providers (duplicate ASNs too), origins and names give the same bytes', async () => {
+    const allocationIds = (
+      await t.pool.query<{ id: string }>(`SELECT id FROM allocations WHERE status = 'active' ORDER BY seq`)
+    ).rows.map((r) => r.id);
+    // The allocations of the test above, in both leases, /24 to /28.
+    expect(allocationIds.length).toBe(9);
+    const providerIds = [ids.aws, ids.narrow, ids.unused, w.providerId];
+    const asn = fc.constantFrom(16509, 14618, 3356, 4199999999);
+    const vrpArb = fc
+      .record({ offset: fc.integer({ min: 0, max: 4095 }), length: fc.integer({ min: 16, max: 32 }), extra: fc.nat(8) })
+      .chain(({ offset, length, extra }) =>
+        fc.record({
+          prefix: fc.constant(`185.240.${offset >> 8}.${offset & 255}/${length}`),
+          length: fc.constant(length),
+          maxLength: fc.constant(Math.min(32, length + extra)),
+          asn: fc.oneof(asn, fc.constant(0)),
+        }),
+      );
+    const providerArb = fc
+      .record({
+        a: fc.integer({ min: 20, max: 32 }),
+        b: fc.integer({ min: 20, max: 32 }),
+        required: fc.array(asn, { maxLength: 4 }),
+      })
+      .map(({ a, b, required }) => ({ min: Math.min(a, b), max: Math.max(a, b), required }));
+    const nameArb = fc.option(
+      fc.string({
+        unit: fc.constantFrom(
+          'a',
+          ' ',
+          '"',
+          '\\',
+          'é',
+          '😀',
+          '\u2028',
+          '\n',
+          '\r',
+          '\t',
+          '\x1f',
+          '\x7f',
+          ';',
+          ',',
+          '=',
+          '-',
+        ),
+        maxLength: 12,
+      }),
+    );
+    const rowArb = fc.record({ provider: fc.nat(providerIds.length - 1), origin: fc.option(asn), name: nameArb });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(vrpArb, { maxLength: 12 }),
+        fc.array(providerArb, { minLength: providerIds.length, maxLength: providerIds.length }),
+        fc.array(rowArb, { minLength: allocationIds.length, maxLength: allocationIds.length }),
+        async (vrps, providers, rows) => {
+          await t.pool.query(`DELETE FROM rpki_vrps`);
+          await t.pool.query(
+            `INSERT INTO rpki_vrps (prefix, max_length, asn)
+             SELECT DISTINCT network(p::inet)::cidr, m, a FROM unnest($1::text[], $2::smallint[], $3::bigint[]) AS x(p, m, a)`,
+            [vrps.map((v) => v.prefix), vrps.map((v) => v.maxLength), vrps.map((v) => v.asn)],
+          );
+          for (const [i, p] of providers.entries()) {
+            await t.pool.query(
+              `UPDATE providers SET min_prefix_length = $2, max_prefix_length = $3, required_origin_asns = $4 WHERE id = $1`,
+              [providerIds[i], p.min, p.max, p.required],
+            );
+          }
+          for (const [i, r] of rows.entries()) {
+            await t.pool.query(`UPDATE allocations SET provider_id = $2, origin_asn = $3, name = $4 WHERE id = $1`, [
+              allocationIds[i],
+              providerIds[r.provider],
+              r.origin,
+              r.name === null ? null : `${r.name}#${i}`, // names are unique among active allocations
+            ]);
+          }
+          for (const query of [{}, { providerId: ids.narrow }]) {
+            const report = await service.report(query);
+            expect(await service.reportJson(query)).toBe(JSON.stringify(report));
+            expect(toCsv(ROUTING_COLUMNS, await service.reportCsvCells(query))).toBe(csvFromObjects(report));
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 });
