@@ -79,15 +79,17 @@ const LISTED_CELL = {
 const BYOIP = `
   CROSS JOIN LATERAL (
     SELECT CASE WHEN cardinality(p.required_origin_asns) > 0 THEN cardinality(problems) = 0 END AS ready, problems
-      FROM (SELECT CASE WHEN cardinality(p.required_origin_asns) = 0 THEN '{}'::text[] ELSE
-             CASE WHEN masklen(r.prefix) NOT BETWEEN p.min_prefix_length AND p.max_prefix_length
-                  THEN ARRAY[format('%s: /%s is outside provider %s''s range /%s to /%s',
-                                    r.prefix, masklen(r.prefix), p.code, p.min_prefix_length, p.max_prefix_length)]
-                  ELSE '{}'::text[] END
-             || ARRAY(SELECT format('AS%s is not authorised to originate %s: no VRP for AS%s covers it with maxLength ≥ %s',
-                                    asn, r.prefix, asn, masklen(r.prefix))
-                        FROM unnest(p.required_origin_asns) WITH ORDINALITY AS required(asn, n)
-                       WHERE asn <> ALL (rov.authorised) ORDER BY n) END AS problems
+      FROM (SELECT CASE WHEN cardinality(p.required_origin_asns) > 0
+                         AND masklen(r.prefix) NOT BETWEEN p.min_prefix_length AND p.max_prefix_length
+                        THEN ARRAY[format('%s: /%s is outside provider %s''s range /%s to /%s',
+                                          r.prefix, masklen(r.prefix), p.code, p.min_prefix_length, p.max_prefix_length)]
+                        ELSE '{}'::text[] END
+                   -- Every required ASN authorised (or none required) skips the per-row subquery.
+                   || CASE WHEN p.required_origin_asns <@ rov.authorised THEN '{}'::text[]
+                           ELSE ARRAY(SELECT format('AS%s is not authorised to originate %s: no VRP for AS%s covers it with maxLength ≥ %s',
+                                                    asn, r.prefix, asn, masklen(r.prefix))
+                                        FROM unnest(p.required_origin_asns) WITH ORDINALITY AS required(asn, n)
+                                       WHERE asn <> ALL (rov.authorised) ORDER BY n) END AS problems
             OFFSET 0) b) byoip`;
 
 export type RoutingFilter = { leaseId?: string; providerId?: string };
