@@ -19,7 +19,7 @@ const originValidation = (vrps: string) => `
            coalesce(array_agg(DISTINCT v.asn) FILTER (WHERE v.asn <> 0 AND v.max_length >= masklen(r.prefix)), '{}') AS authorised
       FROM rpki_vrps v WHERE v.prefix >>= r.prefix) rov ON true`;
 
-/** The covering VRPs as jsonb objects {asn, prefix, maxLength}. */
+/** The covering VRPs as jsonb objects {asn, prefix, maxLength}: validate() and the reference report(). */
 const VRPS_JSONB = `coalesce(jsonb_agg(jsonb_build_object('asn', v.asn, 'prefix', v.prefix::text, 'maxLength', v.max_length)
                                      ORDER BY v.prefix, v.asn, v.max_length), '[]')`;
 /**
@@ -39,12 +39,12 @@ const INVALID_REASON = `CASE WHEN r.origin IS NOT NULL AND rov.covering > 0 AND 
 
 /**
  * The reputation-list blocks overlapping `r.prefix` (either contains the other), aggregated by
- * `listed` over `e` (LISTED_JSONB, LISTED_JSON or LISTED_CELL), for allocations `a` matching `where`. Which
- * allocations overlap a listed block at all is found
- * once, from the entries' side (one probe of the allocations' SP-GiST prefix index per listed
- * block; a DROP list has about 1,500) into a hashed set; only those allocations then read their
- * blocks. One probe of the entries' GiST index per allocation took about a third of the routing
- * report at 100k+ allocations (docs/benchmarks.md).
+ * `listed` over `e` (LISTED_JSONB, LISTED_JSON or LISTED_CELL), for allocations `a` matching
+ * `where`. Which allocations overlap a listed block at all is found once, from the entries' side
+ * (one probe of the allocations' SP-GiST prefix index per listed block; a DROP list has about
+ * 1,500) into a hashed set; only those allocations then read their blocks. One probe of the
+ * entries' GiST index per allocation took about a third of the routing report at 100k+
+ * allocations (docs/benchmarks.md).
  */
 const listedSql = (where: string, listed: { aggregate: string; none: string }) => `
   CASE WHEN r.id IN (SELECT a.id FROM reputation_entries e
@@ -52,6 +52,7 @@ const listedSql = (where: string, listed: { aggregate: string; none: string }) =
        THEN (SELECT ${listed.aggregate} FROM reputation_entries e WHERE e.cidr && r.prefix)
        ELSE ${listed.none} END`;
 
+/** Listed blocks as jsonb objects {list, cidr, ref}: the reference report(). */
 const LISTED_JSONB = {
   aggregate: `jsonb_agg(jsonb_build_object('list', e.list_name, 'cidr', e.cidr::text, 'ref', e.ref) ORDER BY e.list_name, e.cidr)`,
   none: `'[]'::jsonb`,
