@@ -45,21 +45,16 @@ export class RoutingController {
   @ApiProblems(400, 403)
   async report(@Query() query: RoutingQuery, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     const format = negotiateFormat(req, query.format);
-    const report = await this.routing.report(query);
     res.setHeader('Vary', 'Accept');
-    if (format === 'json') return report;
+    if (format === 'json') {
+      // JSON text from the service (rows built in PostgreSQL): the same bytes Nest would send.
+      res.type('application/json');
+      return this.routing.reportJson(query);
+    }
+    const rows = await this.routing.reportCsvCells(query);
     res.type('text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', 'attachment; filename="routing.csv"');
-    return toCsv(
-      ROUTING_COLUMNS,
-      report.rows.map((r) => ({
-        ...r,
-        vrps: r.vrps.map((v) => `AS${v.asn} ${v.prefix} max ${v.maxLength}`).join('; '),
-        byoipReady: r.byoipReady === null ? '' : String(r.byoipReady),
-        byoipProblems: r.byoipProblems.join('; '),
-        listed: r.listed.map((l) => `${l.list} ${l.cidr}${l.ref ? ` ${l.ref}` : ''}`).join('; '),
-      })),
-    );
+    return toCsv(ROUTING_COLUMNS, rows);
   }
 
   @Get('allocations/:id/route-object')
