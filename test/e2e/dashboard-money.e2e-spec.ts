@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { bearer, startTestApp, TestApp } from '../support/test-app';
+import { waitForExpression } from '../support/browser';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts');
@@ -143,7 +144,8 @@ describe('reports dashboard: reporting currency and reconciliation', () => {
       await page.locator('#month').dispatchEvent('change');
       await page.locator('#reporting-message:has-text("No ECB rate for GBP, JPY, USD on 2026-03-31")').waitFor();
       // March: both leases cost something and nothing was invoiced.
-      await page.waitForFunction(
+      await waitForExpression(
+        page,
         `[...document.querySelectorAll('#reconciliation tbody tr')].map((tr) => tr.getAttribute('data-status')).join() === 'not-invoiced,not-invoiced'`,
       );
       expect(problems.filter((p) => !/422/.test(p))).toEqual([]);

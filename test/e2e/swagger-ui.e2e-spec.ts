@@ -4,6 +4,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { projectRoot } from '../../scripts/openapi-spec';
 import { ADMIN_KEY, startTestApp, TestApp } from '../support/test-app';
+import { waitForExpression } from '../support/browser';
 
 /**
  * A network engineer in Swagger UI: Authorize, Try it out, Execute, in a real (headless Debian)
@@ -115,7 +116,8 @@ if (!hasChromium) {
     await lease.locator('.opblock-summary').first().click();
     await lease.locator('button.try-out__btn').click();
     const body = lease.locator('textarea.body-param__text');
-    await page.waitForFunction(
+    await waitForExpression(
+      page,
       `document.querySelector('#operations-Leases-createLease textarea.body-param__text')?.value.includes('${lessorId}')`,
     );
     expect(JSON.parse(await body.inputValue())).toMatchObject({ lessorId });
