@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from '../../src/database/embedded-postgres';
-import { ServiceProcess, startService } from '../support/process';
+import { listeningPort, ServiceProcess, startService } from '../support/process';
 import { faultMainJs, isAlive, OwnPostgres, postmasterPid, tempDir, waitUntil } from './support';
 
 const KEY = 'ipl_fault-lifecycle-admin-key-0123456789';
@@ -37,13 +37,12 @@ afterEach(async () => {
 describe('one DATA_DIR, one instance (issue 10, item 1)', () => {
   it('refuses a second start with one line naming the owner, and takes over the lock after a crash', async () => {
     const dataDir = path.join(tempDir(), 'data');
-    const port = await freePort();
-    const first = service({ PORT: String(port), DATA_DIR: dataDir });
-    await first.waitFor(/iplease listening/);
+    const first = service({ PORT: '0', DATA_DIR: dataDir });
+    const port = await listeningPort(first);
     expect(lockOwner(dataDir)).toBe(first.child.pid);
     const postgresBefore = postmasterPid(path.join(dataDir, 'pg'));
 
-    const second = service({ PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+    const second = service({ PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'info' });
     expect((await second.exited(30_000)).code).toBe(1);
     expect(second.output().trim()).toBe(
       `DATA_DIR ${dataDir} is in use by process ${first.child.pid}; stop it first or choose another DATA_DIR`,
@@ -57,11 +56,11 @@ describe('one DATA_DIR, one instance (issue 10, item 1)', () => {
     first.child.kill('SIGKILL');
     await first.exited();
     expect(fs.existsSync(path.join(dataDir, 'iplease.pid'))).toBe(true);
-    const third = service({ PORT: String(port), DATA_DIR: dataDir });
-    await third.waitFor(/iplease listening/);
+    const third = service({ PORT: '0', DATA_DIR: dataDir });
+    const thirdPort = await listeningPort(third);
     expect(lockOwner(dataDir)).toBe(third.child.pid);
     expect(isAlive(postgresBefore)).toBe(false);
-    expect(await lessors(port)).toBe(200);
+    expect(await lessors(thirdPort)).toBe(200);
     third.child.kill('SIGTERM');
     expect(await third.exited()).toEqual({ code: 0, signal: null });
     expect(fs.existsSync(path.join(dataDir, 'iplease.pid'))).toBe(false);
@@ -101,13 +100,14 @@ describe('npm start and signals (issue 10, item 2)', () => {
     '%s to the npm process stops node, then PostgreSQL, and npm ends with status 0',
     async (signal) => {
       const dataDir = path.join(tempDir(), 'data');
-      const port = await freePort();
-      const npm = npmStart(npmPackage(), { PORT: String(port), DATA_DIR: dataDir });
+      const npm = npmStart(npmPackage(), { PORT: '0', DATA_DIR: dataDir });
       await waitUntil(
         () => npm.output().includes('iplease listening'),
         60_000,
         `the service to listen:\n${npm.output()}`,
       );
+      const port = Number(/iplease listening on http:\/\/\S+?:(\d+) /.exec(npm.output())?.[1]);
+      expect(port).toBeGreaterThan(0);
       const node = lockOwner(dataDir);
       const postgres = postmasterPid(path.join(dataDir, 'pg'));
 
@@ -121,8 +121,7 @@ describe('npm start and signals (issue 10, item 2)', () => {
 
   it('node stops (and PostgreSQL with it) when npm is killed outright', async () => {
     const dataDir = path.join(tempDir(), 'data');
-    const port = await freePort();
-    const npm = npmStart(npmPackage(), { PORT: String(port), DATA_DIR: dataDir });
+    const npm = npmStart(npmPackage(), { PORT: '0', DATA_DIR: dataDir });
     await waitUntil(
       () => npm.output().includes('iplease listening'),
       60_000,
@@ -156,9 +155,8 @@ describe('npm start and signals (issue 10, item 2)', () => {
 
 describe('where it listens and what it says (issue 10, items 7 and 13)', () => {
   it('binds 127.0.0.1 by default and says so in one human line, even at LOG_LEVEL=warn', async () => {
-    const port = await freePort();
-    const proc = service({ PORT: String(port), DATA_DIR: path.join(tempDir(), 'data') });
-    await proc.waitFor(/iplease listening/);
+    const proc = service({ PORT: '0', DATA_DIR: path.join(tempDir(), 'data') });
+    const port = await listeningPort(proc);
     const url = `http://127.0.0.1:${port}`;
     expect(proc.output().trim()).toBe(`iplease listening on ${url} - API docs ${url}/docs, dashboard ${url}/reports`);
 
@@ -172,15 +170,14 @@ describe('where it listens and what it says (issue 10, items 7 and 13)', () => {
   }, 120_000);
 
   it('HOST=0.0.0.0 binds every IPv4 interface and prints that address; route mapping only at debug', async () => {
-    const port = await freePort();
     const proc = service({
-      PORT: String(port),
+      PORT: '0',
       HOST: '0.0.0.0',
       LOG_LEVEL: 'info',
       DATA_DIR: path.join(tempDir(), 'data'),
     });
     // The JSON log line comes first; the plain line for people follows it.
-    await proc.waitFor(/iplease listening on \S+ - API docs/);
+    const port = await listeningPort(proc);
     expect(proc.output()).toContain(`iplease listening on http://0.0.0.0:${port} - API docs`);
     expect(proc.output()).not.toMatch(/Mapped \{/);
     expect(proc.output().split('\n').filter(Boolean).length).toBeLessThan(12);
@@ -192,9 +189,8 @@ describe('readiness tells the truth (issue 10, item 3)', () => {
   it('is not ready when its embedded PostgreSQL is gone, even if another PostgreSQL answers on the same port', async () => {
     const base = tempDir();
     const dataDir = path.join(base, 'data');
-    const port = await freePort();
-    const proc = service({ PORT: String(port), DATA_DIR: dataDir });
-    await proc.waitFor(/iplease listening/);
+    const proc = service({ PORT: '0', DATA_DIR: dataDir });
+    const port = await listeningPort(proc);
     expect(await ready(port)).toBe(200);
     const clusterDir = path.join(dataDir, 'pg');
     const postgresPort = Number(fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[3]);

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { freePort } from '../../src/database/embedded-postgres';
-import { ServiceProcess, startService } from '../support/process';
+import { listeningPort, ServiceProcess, startService } from '../support/process';
 import { eventually, WebhookReceiver } from '../support/webhook-receiver';
 import { Api, faultMainJs, OwnPostgres } from './support';
 
@@ -26,9 +26,8 @@ describe('webhook deliveries under faults', () => {
   let counter = 0;
 
   const start = async (extra: Record<string, string> = {}) => {
-    const port = await freePort();
     const service = startService(faultMainJs(), {
-      PORT: String(port),
+      PORT: '0',
       DATABASE_URL: pg.url,
       ADMIN_API_KEY: KEY,
       LOG_LEVEL: 'info',
@@ -40,7 +39,7 @@ describe('webhook deliveries under faults', () => {
       ...extra,
     });
     services.push(service);
-    await service.waitFor(/iplease listening/, 60_000);
+    const port = await listeningPort(service, 60_000);
     return { service, api: new Api(`http://127.0.0.1:${port}`, KEY) };
   };
   const subscribe = async (api: Api, url: string) =>

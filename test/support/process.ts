@@ -22,6 +22,16 @@ export function buildService(name: string): string {
   return path.join(outDir, 'src', 'main.js');
 }
 
+/**
+ * Waits for the "iplease listening on" line of a service started with PORT=0 and answers the port
+ * the kernel gave it. A port picked beforehand (freePort) stays free only until someone else takes
+ * it: a CI run lost one to another process while the embedded PostgreSQL was starting.
+ */
+export async function listeningPort(proc: ServiceProcess, timeoutMs?: number): Promise<number> {
+  const [, port] = await proc.waitFor(/iplease listening on http:\/\/\S+?:(\d+) - API docs/, timeoutMs);
+  return Number(port);
+}
+
 export interface ServiceProcess {
   child: ChildProcess;
   output(): string;
